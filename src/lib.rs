@@ -1,0 +1,35 @@
+//! picket: a keepalived-compatible high-availability daemon for router and
+//! appliance boards.
+//!
+//! This library is the **sans-IO core**: it never reads a clock, opens a
+//! socket or allocates. Inputs come in as values (`handle_*` with a `now`),
+//! outputs go out as [`action::Action`]s that the binary (`src/main.rs` and its
+//! `sys` layer, the only home of `unsafe`) turns into system calls.
+//!
+//! Layer map:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`limits`] | every capacity, chosen per board at build time |
+//! | [`time`] | the one `Instant`/`Duration` type and deadline helpers |
+//! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
+//! | [`action`] | what the core asks the binary to do |
+//! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
+//! | [`stats`] | counters, one per error or drop path |
+//!
+//! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
+//! here; fixed-capacity tables come from `heapless`.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod action;
+pub mod config;
+pub mod core;
+pub mod limits;
+pub mod stats;
+pub mod time;

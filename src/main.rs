@@ -1,0 +1,2 @@
+//! The picket binary (in progress).
+fn main() {}
