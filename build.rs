@@ -14,12 +14,18 @@ fn main() -> ExitCode {
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("picket build: board '{board}': cannot read {}: {e}", path.display());
+            eprintln!(
+                "picket build: board '{board}': cannot read {}: {e}",
+                path.display()
+            );
             return ExitCode::FAILURE;
         }
     };
     let mut out = String::new();
-    let _ = writeln!(out, "/// The board this binary was built for (`PICKET_BOARD`).");
+    let _ = writeln!(
+        out,
+        "/// The board this binary was built for (`PICKET_BOARD`)."
+    );
     let _ = writeln!(out, "pub const BOARD: &str = {board:?};");
     for (n, raw) in text.lines().enumerate() {
         let line = match raw.find('#') {
@@ -35,7 +41,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         };
         let (key, value) = (key.trim(), value.trim());
-        if !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             eprintln!("{}:{}: bad name {key:?}", path.display(), n + 1);
             return ExitCode::FAILURE;
         }
@@ -46,7 +55,11 @@ fn main() -> ExitCode {
         } else if let Ok(v) = value.replace('_', "").parse::<usize>() {
             let _ = writeln!(out, "pub const {name}: usize = {v};");
         } else {
-            eprintln!("{}:{}: {key}: expected a number or a quoted string", path.display(), n + 1);
+            eprintln!(
+                "{}:{}: {key}: expected a number or a quoted string",
+                path.display(),
+                n + 1
+            );
             return ExitCode::FAILURE;
         }
     }

@@ -78,44 +78,128 @@ pub struct Limit {
 
 macro_rules! limit {
     ($name:literal, $value:expr, $what:literal) => {
-        Limit { name: $name, value: $value, what: $what }
+        Limit {
+            name: $name,
+            value: $value,
+            what: $what,
+        }
     };
 }
 
 /// Every capacity of this build, in the order `picket --limits` prints them.
 pub const ALL: &[Limit] = &[
-    limit!("config_bytes", CONFIG_BYTES, "bytes of configuration text, all files together"),
-    limit!("config_files", CONFIG_FILES, "configuration files (main + included)"),
+    limit!(
+        "config_bytes",
+        CONFIG_BYTES,
+        "bytes of configuration text, all files together"
+    ),
+    limit!(
+        "config_files",
+        CONFIG_FILES,
+        "configuration files (main + included)"
+    ),
     limit!("include_depth", INCLUDE_DEPTH, "nesting of include"),
     limit!("line_bytes", LINE_BYTES, "bytes of one configuration line"),
-    limit!("words_per_line", WORDS_PER_LINE, "words of one configuration line"),
+    limit!(
+        "words_per_line",
+        WORDS_PER_LINE,
+        "words of one configuration line"
+    ),
     limit!("definitions", DEFINITIONS, "$NAME=value parameters"),
-    limit!("definition_bytes", DEFINITION_BYTES, "bytes of one parameter value"),
-    limit!("diagnostics", DIAGNOSTICS, "config errors and warnings kept"),
+    limit!(
+        "definition_bytes",
+        DEFINITION_BYTES,
+        "bytes of one parameter value"
+    ),
+    limit!(
+        "diagnostics",
+        DIAGNOSTICS,
+        "config errors and warnings kept"
+    ),
     limit!("vrrp_instances", VRRP_INSTANCES, "vrrp_instance blocks"),
-    limit!("vips_per_instance", VIPS_PER_INSTANCE, "virtual_ipaddress entries per instance"),
-    limit!("excluded_vips_per_instance", EXCLUDED_VIPS_PER_INSTANCE, "virtual_ipaddress_excluded entries per instance"),
-    limit!("static_addresses", STATIC_ADDRESSES, "static_ipaddress entries"),
+    limit!(
+        "vips_per_instance",
+        VIPS_PER_INSTANCE,
+        "virtual_ipaddress entries per instance"
+    ),
+    limit!(
+        "excluded_vips_per_instance",
+        EXCLUDED_VIPS_PER_INSTANCE,
+        "virtual_ipaddress_excluded entries per instance"
+    ),
+    limit!(
+        "static_addresses",
+        STATIC_ADDRESSES,
+        "static_ipaddress entries"
+    ),
     limit!("vrrp_scripts", VRRP_SCRIPTS, "vrrp_script blocks"),
-    limit!("tracks_per_instance", TRACKS_PER_INSTANCE, "entries of each track_* block"),
+    limit!(
+        "tracks_per_instance",
+        TRACKS_PER_INSTANCE,
+        "entries of each track_* block"
+    ),
     limit!("sync_groups", SYNC_GROUPS, "vrrp_sync_group blocks"),
-    limit!("sync_group_members", SYNC_GROUP_MEMBERS, "instances in one sync group"),
-    limit!("unicast_peers", UNICAST_PEERS, "unicast_peer entries per instance"),
-    limit!("notification_emails", NOTIFICATION_EMAILS, "notification_email addresses"),
-    limit!("virtual_server_groups", VIRTUAL_SERVER_GROUPS, "virtual_server_group blocks"),
-    limit!("virtual_server_group_entries", VIRTUAL_SERVER_GROUP_ENTRIES, "entries of all virtual_server_group blocks"),
+    limit!(
+        "sync_group_members",
+        SYNC_GROUP_MEMBERS,
+        "instances in one sync group"
+    ),
+    limit!(
+        "unicast_peers",
+        UNICAST_PEERS,
+        "unicast_peer entries per instance"
+    ),
+    limit!(
+        "notification_emails",
+        NOTIFICATION_EMAILS,
+        "notification_email addresses"
+    ),
+    limit!(
+        "virtual_server_groups",
+        VIRTUAL_SERVER_GROUPS,
+        "virtual_server_group blocks"
+    ),
+    limit!(
+        "virtual_server_group_entries",
+        VIRTUAL_SERVER_GROUP_ENTRIES,
+        "entries of all virtual_server_group blocks"
+    ),
     limit!("virtual_servers", VIRTUAL_SERVERS, "virtual_server blocks"),
-    limit!("real_servers", REAL_SERVERS, "real_server blocks, all virtual servers together"),
-    limit!("checkers", CHECKERS, "checker blocks, all real servers together"),
-    limit!("http_urls", HTTP_URLS, "url blocks of HTTP_GET/SSL_GET, all together"),
+    limit!(
+        "real_servers",
+        REAL_SERVERS,
+        "real_server blocks, all virtual servers together"
+    ),
+    limit!(
+        "checkers",
+        CHECKERS,
+        "checker blocks, all real servers together"
+    ),
+    limit!(
+        "http_urls",
+        HTTP_URLS,
+        "url blocks of HTTP_GET/SSL_GET, all together"
+    ),
     limit!("children", CHILDREN, "child processes running at once"),
     limit!("fds", FDS, "file descriptors in the poll table"),
     limit!("timers", TIMERS, "one-shot timers queued at once"),
-    limit!("ifname_bytes", IFNAME_BYTES, "bytes of an interface name (fixed)"),
+    limit!(
+        "ifname_bytes",
+        IFNAME_BYTES,
+        "bytes of an interface name (fixed)"
+    ),
     limit!("name_bytes", NAME_BYTES, "bytes of a block name (fixed)"),
     limit!("path_bytes", PATH_BYTES, "bytes of a path (fixed)"),
-    limit!("command_bytes", COMMAND_BYTES, "bytes of a script command line (fixed)"),
-    limit!("child_args", CHILD_ARGS, "arguments of a child process (fixed)"),
+    limit!(
+        "command_bytes",
+        COMMAND_BYTES,
+        "bytes of a script command line (fixed)"
+    ),
+    limit!(
+        "child_args",
+        CHILD_ARGS,
+        "arguments of a child process (fixed)"
+    ),
 ];
 
 /// Looks a limit up by its board name.

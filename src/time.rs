@@ -39,10 +39,22 @@ mod tests {
     #[test]
     fn rounds_up_to_the_next_millisecond() {
         let now = Instant::from_micros(1_000);
-        assert_eq!(poll_timeout_ms(now, Some(Instant::from_micros(1_001))), Some(1));
-        assert_eq!(poll_timeout_ms(now, Some(Instant::from_micros(2_000))), Some(1));
-        assert_eq!(poll_timeout_ms(now, Some(Instant::from_micros(2_001))), Some(2));
-        assert_eq!(poll_timeout_ms(now, Some(Instant::from_micros(500))), Some(0));
+        assert_eq!(
+            poll_timeout_ms(now, Some(Instant::from_micros(1_001))),
+            Some(1)
+        );
+        assert_eq!(
+            poll_timeout_ms(now, Some(Instant::from_micros(2_000))),
+            Some(1)
+        );
+        assert_eq!(
+            poll_timeout_ms(now, Some(Instant::from_micros(2_001))),
+            Some(2)
+        );
+        assert_eq!(
+            poll_timeout_ms(now, Some(Instant::from_micros(500))),
+            Some(0)
+        );
         assert_eq!(poll_timeout_ms(now, None), None);
     }
 

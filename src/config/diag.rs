@@ -62,7 +62,9 @@ impl FileTable {
 
     /// The name of a file (`"?"` for an unknown id).
     pub fn name(&self, id: FileId) -> &str {
-        self.paths.get(usize::from(id.0)).map_or("?", |s| s.as_str())
+        self.paths
+            .get(usize::from(id.0))
+            .map_or("?", |s| s.as_str())
     }
 
     /// How many files have been read.
@@ -148,7 +150,14 @@ fn write_truncated<const N: usize>(s: &mut String<N>, args: fmt::Arguments<'_>) 
 impl Diagnostics {
     /// No diagnostics, no files.
     pub const fn new() -> Self {
-        Diagnostics { list: Vec::new(), fatal: 0, errors: 0, warnings: 0, dropped: 0, files: FileTable::new() }
+        Diagnostics {
+            list: Vec::new(),
+            fatal: 0,
+            errors: 0,
+            warnings: 0,
+            dropped: 0,
+            files: FileTable::new(),
+        }
     }
 
     /// Forgets everything (files too).
@@ -162,13 +171,24 @@ impl Diagnostics {
     }
 
     /// Records a diagnostic.
-    pub fn push(&mut self, severity: Severity, loc: Option<Loc>, message: fmt::Arguments<'_>, hint: fmt::Arguments<'_>) {
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        loc: Option<Loc>,
+        message: fmt::Arguments<'_>,
+        hint: fmt::Arguments<'_>,
+    ) {
         match severity {
             Severity::Fatal => self.fatal += 1,
             Severity::Error => self.errors += 1,
             Severity::Warning => self.warnings += 1,
         }
-        let mut d = Diagnostic { severity, loc, message: String::new(), hint: String::new() };
+        let mut d = Diagnostic {
+            severity,
+            loc,
+            message: String::new(),
+            hint: String::new(),
+        };
         write_truncated(&mut d.message, message);
         write_truncated(&mut d.hint, hint);
         if self.list.push(d).is_err() {
@@ -241,7 +261,13 @@ impl Diagnostics {
     /// `file:line:col: error: message` and, if any, `  hint: ...` on the next line.
     pub fn render_one(&self, d: &Diagnostic, out: &mut dyn fmt::Write) -> fmt::Result {
         if let Some(loc) = d.loc {
-            write!(out, "{}:{}:{}: ", self.files.name(loc.file), loc.line, loc.col)?;
+            write!(
+                out,
+                "{}:{}:{}: ",
+                self.files.name(loc.file),
+                loc.line,
+                loc.col
+            )?;
         }
         write!(out, "{}: {}", d.severity.as_str(), d.message)?;
         if !d.hint.is_empty() {
@@ -258,10 +284,18 @@ impl Diagnostics {
             out.write_char('\n')?;
         }
         if self.dropped > 0 {
-            writeln!(out, "note: {} more diagnostics not shown (limit `diagnostics` = {})", self.dropped, DIAGNOSTICS)?;
+            writeln!(
+                out,
+                "note: {} more diagnostics not shown (limit `diagnostics` = {})",
+                self.dropped, DIAGNOSTICS
+            )?;
         }
         if self.fatal + self.errors + self.warnings > 0 {
-            writeln!(out, "{} fatal, {} errors, {} warnings", self.fatal, self.errors, self.warnings)?;
+            writeln!(
+                out,
+                "{} fatal, {} errors, {} warnings",
+                self.fatal, self.errors, self.warnings
+            )?;
         }
         Ok(())
     }
@@ -276,7 +310,11 @@ mod tests {
     fn renders_compiler_style_and_counts() {
         let mut d = Diagnostics::new();
         let f = d.files.push("/etc/keepalived/keepalived.conf").unwrap();
-        d.error_hint(Loc::new(f, 3, 5), format_args!("unknown keyword '{}'", "prority"), format_args!("did you mean 'priority'?"));
+        d.error_hint(
+            Loc::new(f, 3, 5),
+            format_args!("unknown keyword '{}'", "prority"),
+            format_args!("did you mean 'priority'?"),
+        );
         d.warning(Loc::new(f, 1, 1), format_args!("'router_id' is ignored"));
         let mut s = StdString::new();
         d.render(&mut s).unwrap();

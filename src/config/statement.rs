@@ -54,7 +54,12 @@ impl Default for Statement {
 impl Statement {
     /// An empty statement.
     pub const fn new() -> Self {
-        Statement { text: Vec::new(), words: Vec::new(), block: false, loc: Loc::new(super::diag::FileId(0), 0, 0) }
+        Statement {
+            text: Vec::new(),
+            words: Vec::new(),
+            block: false,
+            loc: Loc::new(super::diag::FileId(0), 0, 0),
+        }
     }
 
     /// Empties the statement for reuse.
@@ -73,7 +78,9 @@ impl Statement {
             return Err(StatementFull::Words);
         }
         let start = self.text.len();
-        self.text.extend_from_slice(word.as_bytes()).map_err(|_| StatementFull::Bytes)?;
+        self.text
+            .extend_from_slice(word.as_bytes())
+            .map_err(|_| StatementFull::Bytes)?;
         let (Ok(start), Ok(len)) = (u16::try_from(start), u16::try_from(word.len())) else {
             self.text.truncate(start);
             return Err(StatementFull::Bytes);
@@ -81,7 +88,14 @@ impl Statement {
         if self.words.is_empty() {
             self.loc = loc;
         }
-        self.words.push(Word { start, len, loc, quoted }).map_err(|_| StatementFull::Words)
+        self.words
+            .push(Word {
+                start,
+                len,
+                loc,
+                quoted,
+            })
+            .map_err(|_| StatementFull::Words)
     }
 
     /// Number of words, keyword included.
@@ -97,7 +111,9 @@ impl Statement {
     /// Word `i` (0 is the keyword).
     pub fn word(&self, i: usize) -> Option<&str> {
         let w = self.words.get(i)?;
-        let bytes = self.text.get(usize::from(w.start)..usize::from(w.start) + usize::from(w.len))?;
+        let bytes = self
+            .text
+            .get(usize::from(w.start)..usize::from(w.start) + usize::from(w.len))?;
         core::str::from_utf8(bytes).ok()
     }
 
@@ -132,7 +148,10 @@ impl Statement {
         match self.words.get(i + 1) {
             Some(w) => w.loc,
             None => match self.words.last() {
-                Some(w) => Loc { col: w.loc.col + u32::from(w.len) + 1, ..w.loc },
+                Some(w) => Loc {
+                    col: w.loc.col + u32::from(w.len) + 1,
+                    ..w.loc
+                },
                 None => self.loc,
             },
         }
