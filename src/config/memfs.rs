@@ -3,7 +3,7 @@
 //! and fuzzing; no allocation, no I/O.
 //!
 //! Paths are compared component by component: empty and `.` components are
-//! ignored (`/etc//k/./a.conf` is `/etc/k/a.conf`), `..` is not resolved, and
+//! ignored (`/etc//k/./a.conf` is `/etc/k/a.conf`), `..` is resolved lexically, and
 //! a path is absolute when it starts with `/`. A directory exists when some
 //! file lies under it; empty directories cannot be expressed.
 
@@ -23,14 +23,29 @@ pub struct MemFs<'a> {
     unreadable: &'a [&'a str],
 }
 
-/// The meaningful components of a path.
-fn components(path: &str) -> impl Iterator<Item = &str> + Clone {
-    path.split('/').filter(|c| !c.is_empty() && *c != ".")
+/// Most components a path may have here (deeper paths match nothing).
+const DEPTH: usize = 64;
+
+/// The components of a path, with empty and `.` ones dropped and `..`
+/// resolved lexically; `None` if there are more than [`DEPTH`].
+fn components(path: &str) -> Option<heapless::Vec<&str, DEPTH>> {
+    let mut v = heapless::Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                v.pop();
+            }
+            c => v.push(c).ok()?,
+        }
+    }
+    Some(v)
 }
 
 /// Whether two paths name the same file.
 fn same_path(a: &str, b: &str) -> bool {
-    a.starts_with('/') == b.starts_with('/') && components(a).eq(components(b))
+    a.starts_with('/') == b.starts_with('/')
+        && matches!((components(a), components(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// If `path` lies under directory `dir`, the entry of `dir` it lies in and
@@ -39,14 +54,11 @@ fn entry_under<'p>(dir: &str, path: &'p str) -> Option<(&'p str, bool)> {
     if dir.starts_with('/') != path.starts_with('/') {
         return None;
     }
-    let mut p = components(path);
-    for d in components(dir) {
-        if p.next()? != d {
-            return None;
-        }
+    let (d, p) = (components(dir)?, components(path)?);
+    if p.len() <= d.len() || p.get(..d.len())? != d.as_slice() {
+        return None;
     }
-    let name = p.next()?;
-    Some((name, p.next().is_some()))
+    Some((p.get(d.len()).copied()?, p.len() > d.len() + 1))
 }
 
 impl<'a> MemFs<'a> {
@@ -101,11 +113,13 @@ impl<'a> MemFs<'a> {
 impl ConfigFs for MemFs<'_> {
     fn read_file(&mut self, path: &str, buf: &mut [u8]) -> Result<usize, FsError> {
         let Some((_, content)) = self.iter().find(|(p, _)| same_path(p, path)) else {
-            return Err(if self.iter().any(|(p, _)| entry_under(path, p).is_some()) {
-                FsError::WrongKind
-            } else {
-                FsError::NotFound
-            });
+            return Err(
+                if self.iter().any(|(p, _)| entry_under(path, p).is_some()) {
+                    FsError::WrongKind
+                } else {
+                    FsError::NotFound
+                },
+            );
         };
         if self.unreadable.iter().any(|p| same_path(p, path)) {
             return Err(FsError::PermissionDenied);
@@ -163,11 +177,21 @@ mod tests {
         let mut buf = [0u8; 8];
         assert_eq!(fs.read_file("/etc//k/./sub/b.conf", &mut buf), Ok(2));
         assert_eq!(&buf[..2], b"BB");
-        assert_eq!(fs.read_file("/etc/k/none", &mut buf), Err(FsError::NotFound));
-        assert_eq!(fs.read_file("/etc/k/sub", &mut buf), Err(FsError::WrongKind));
+        assert_eq!(
+            fs.read_file("/etc/k/none", &mut buf),
+            Err(FsError::NotFound)
+        );
+        assert_eq!(
+            fs.read_file("/etc/k/sub", &mut buf),
+            Err(FsError::WrongKind)
+        );
         assert_eq!(fs.read_file("x", &mut buf), Err(FsError::NotFound));
         assert_eq!(fs.read_file("./rel/x", &mut buf), Ok(1));
-        assert_eq!(fs.read_file("/etc/k/a.conf", &mut [0u8; 0]), Err(FsError::TooLarge));
+        assert_eq!(fs.read_file("/etc/k/sub/../a.conf", &mut buf), Ok(1));
+        assert_eq!(
+            fs.read_file("/etc/k/a.conf", &mut [0u8; 0]),
+            Err(FsError::TooLarge)
+        );
         assert_eq!(
             list(&mut fs, "/etc/k/").unwrap(),
             [("a.conf".to_string(), false), ("sub".to_string(), true)]

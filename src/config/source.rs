@@ -599,8 +599,7 @@ impl SourceScratch {
         let mut value_end = line.len();
         if continued {
             value_end = value_end.saturating_sub(1).max(value_start);
-            while value_end > value_start && line.get(value_end - 1).is_some_and(|&c| is_space(c))
-            {
+            while value_end > value_start && line.get(value_end - 1).is_some_and(|&c| is_space(c)) {
                 value_end -= 1;
             }
         }
@@ -664,7 +663,11 @@ impl SourceScratch {
             start: at,
             len: value_len,
         };
-        let slot = match self.defs.iter().position(|d| d.name.as_bytes() == def.name.as_bytes()) {
+        let slot = match self
+            .defs
+            .iter()
+            .position(|d| d.name.as_bytes() == def.name.as_bytes())
+        {
             Some(i) => {
                 if let Some(d) = self.defs.get_mut(i) {
                     *d = def;
@@ -716,9 +719,7 @@ impl SourceScratch {
             if passes >= EXPAND_PASSES {
                 diags.error_hint(
                     origin.at(0),
-                    format_args!(
-                        "parameters nested more than {EXPAND_PASSES} deep; line ignored"
-                    ),
+                    format_args!("parameters nested more than {EXPAND_PASSES} deep; line ignored"),
                     format_args!("does a parameter use itself (e.g. $A=x $A)?"),
                 );
                 return;
@@ -790,13 +791,14 @@ impl SourceScratch {
                         0
                     };
                     let after = rest.get(n);
-                    if n > 0 && after.is_none_or(|&c| is_space(c)) {
-                        if let Some(v) = lookup(rest.get(..n).unwrap_or(&[])) {
-                            out.extend_from_slice(v).map_err(|_| ())?;
-                            changed = true;
-                            i += 1 + n;
-                            continue;
-                        }
+                    let value = (n > 0 && after.is_none_or(|&c| is_space(c)))
+                        .then(|| lookup(rest.get(..n).unwrap_or(&[])))
+                        .flatten();
+                    if let Some(v) = value {
+                        out.extend_from_slice(v).map_err(|_| ())?;
+                        changed = true;
+                        i += 1 + n;
+                        continue;
                     }
                 }
             }
@@ -862,7 +864,8 @@ impl SourceScratch {
         origin: Origin,
     ) -> bool {
         let kw_len = self.line.iter().take_while(|&&c| !is_space(c)).count();
-        let Some(checks) = IncludeChecks::of(self.line.get(..kw_len).unwrap_or(&[]), self.all_config)
+        let Some(checks) =
+            IncludeChecks::of(self.line.get(..kw_len).unwrap_or(&[]), self.all_config)
         else {
             return false;
         };
@@ -886,7 +889,11 @@ impl SourceScratch {
         };
         let depth = top.depth;
         let mut pattern = String::<PATH_BYTES>::new();
-        let prefix = if rest.starts_with('/') { "" } else { top.dir_prefix() };
+        let prefix = if rest.starts_with('/') {
+            ""
+        } else {
+            top.dir_prefix()
+        };
         if pattern.push_str(prefix).is_err() || pattern.push_str(rest).is_err() {
             over_limit(
                 diags,
@@ -1013,7 +1020,9 @@ impl Include<'_, '_> {
         let Some((open, close)) = found else {
             let before = self.matched;
             let mut base = String::<PATH_BYTES>::new();
-            walk(fs, &mut base, pattern, 0, &mut |fs, path| self.open(fs, path));
+            walk(fs, &mut base, pattern, 0, &mut |fs, path| {
+                self.open(fs, path)
+            });
             if self.matched == before && !self.stop {
                 let wild = has_wildcard(pattern);
                 if (self.checks.wildcard && wild) || (self.checks.brace && had_braces) {
@@ -1099,7 +1108,8 @@ impl Include<'_, '_> {
             Err(e) => {
                 self.matched += 1;
                 if self.checks.readable || e == FsError::PathTooLong {
-                    self.diags.error(self.loc, format_args!("cannot read {path}: {e}"));
+                    self.diags
+                        .error(self.loc, format_args!("cannot read {path}: {e}"));
                 }
                 true
             }
@@ -1467,7 +1477,10 @@ mod tests {
         };
         assert_eq!(run("a b # c"), ("a b".into(), false));
         assert_eq!(run("a ! c"), ("a".into(), false));
-        assert_eq!(run("a \"#\" '!' \\# x#y"), ("a \"#\" '!' \\# x".into(), false));
+        assert_eq!(
+            run("a \"#\" '!' \\# x#y"),
+            ("a \"#\" '!' \\# x".into(), false)
+        );
         assert_eq!(run("$A=\\"), ("$A=\\".into(), true));
         assert_eq!(run("x \\\\"), ("x \\\\".into(), false));
         assert_eq!(run("x \\ # c"), ("x \\".into(), true));
