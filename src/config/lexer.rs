@@ -518,7 +518,7 @@ mod tests {
     fn word_locations() {
         let o = one("\n\t a  bb\n   c { d }\n");
         assert_eq!(o.locs, [(0, 2, 3), (0, 3, 4), (0, 3, 8), (0, 3, 10)]);
-        let mut fs_files = [("/k.conf", "x  yy \"z z\"\n")];
+        let fs_files = [("/k.conf", "x  yy \"z z\"\n")];
         let mut fs = MemFs::new(&fs_files);
         let mut scratch = Box::new(SourceScratch::new());
         let mut diags = Diagnostics::new();
@@ -532,8 +532,40 @@ mod tests {
         assert_eq!(st.loc_of(1), Loc::new(FileId(0), 1, 4));
         assert_eq!(st.loc_of(2), Loc::new(FileId(0), 1, 7));
         assert_eq!(st.arg(1), Some("z z"));
-        fs_files[0].1 = "";
-        let _ = fs_files;
+    }
+
+    #[test]
+    fn errors_in_included_files_name_them() {
+        let o = lex(&[
+            (
+                "/etc/k/m.conf",
+                "a
+include sub/x.conf
+b
+",
+            ),
+            (
+                "/etc/k/sub/x.conf",
+                "
+  q 'open
+",
+            ),
+        ]);
+        assert_eq!(o.ev, ["a", "q <open>", "b"]);
+        assert_eq!(o.locs[1], (1, 2, 3));
+        assert!(
+            o.text
+                .starts_with("/etc/k/sub/x.conf:2:5: error: unterminated single quote"),
+            "{}",
+            o.text
+        );
+        // `@ID` is not checked again on a line that substitution did not change.
+        let o = lex(&[(
+            "/k",
+            "@r1 @r2 $U
+",
+        )]);
+        assert_eq!(o.ev, ["@r2 $U"]);
     }
 
     #[test]

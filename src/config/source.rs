@@ -223,6 +223,8 @@ pub struct SourceScratch {
     /// Offset in `expand` of the next logical line of an expansion, if any.
     pending: Option<usize>,
     pending_origin: Origin,
+    /// Whether substitution changed the pending text (then `@ID` is checked again).
+    pending_changed: bool,
     config_id: String<ID_BYTES>,
     all_config: bool,
 }
@@ -256,6 +258,7 @@ impl SourceScratch {
                 line: 0,
                 col: 1,
             },
+            pending_changed: false,
             config_id: String::new(),
             all_config: false,
         }
@@ -699,10 +702,11 @@ impl SourceScratch {
         self.expand.clear();
         let _ = self.expand.extend_from_slice(&self.line);
         let mut passes = 0;
+        self.pending_changed = false;
         loop {
             match self.substitute_pass(origin, diags) {
                 Ok(false) => break,
-                Ok(true) => {}
+                Ok(true) => self.pending_changed = true,
                 Err(()) => {
                     over_limit(
                         diags,
@@ -845,8 +849,13 @@ impl SourceScratch {
             col: origin.col.saturating_add(u32::try_from(lead).unwrap_or(0)),
             ..origin
         };
-        let Some(origin) = self.conditional(origin) else {
-            return false;
+        let origin = if self.pending_changed {
+            match self.conditional(origin) {
+                Some(o) => o,
+                None => return false,
+            }
+        } else {
+            origin
         };
         if refuse_seq(&self.line, origin, diags) {
             return false;
