@@ -29,7 +29,11 @@ struct Loader {
 
 impl Loader {
     fn new() -> Self {
-        Loader { cfg: Box::new(Config::new()), scratch: Box::new(LoadScratch::new()), diags: Box::new(Diagnostics::new()) }
+        Loader {
+            cfg: Box::new(Config::new()),
+            scratch: Box::new(LoadScratch::new()),
+            diags: Box::new(Diagnostics::new()),
+        }
     }
 
     /// Loads `text` as /etc/keepalived/keepalived.conf and checks the
@@ -37,15 +41,33 @@ impl Loader {
     fn check(&mut self, text: &str) -> u32 {
         let files = [("/etc/keepalived/keepalived.conf", text)];
         let mut fs = MemFs::new(&files);
-        let opts = LoadOptions { config_id: "edge", all_config: false };
-        load(&mut fs, "/etc/keepalived/keepalived.conf", &opts, &mut self.scratch, &mut self.cfg, &mut self.diags);
+        let opts = LoadOptions {
+            config_id: "edge",
+            all_config: false,
+        };
+        load(
+            &mut fs,
+            "/etc/keepalived/keepalived.conf",
+            &opts,
+            &mut self.scratch,
+            &mut self.cfg,
+            &mut self.diags,
+        );
         let lines = text.split('\n').count() as u32;
         for d in self.diags.iter() {
             if d.severity == Severity::Warning {
                 continue;
             }
-            let loc = d.loc.unwrap_or_else(|| panic!("error without a location: {}", d.message));
-            assert!(loc.line >= 1 && loc.line <= lines + 1, "line {} outside 1..={} for {}", loc.line, lines + 1, d.message);
+            let loc = d
+                .loc
+                .unwrap_or_else(|| panic!("error without a location: {}", d.message));
+            assert!(
+                loc.line >= 1 && loc.line <= lines + 1,
+                "line {} outside 1..={} for {}",
+                loc.line,
+                lines + 1,
+                d.message
+            );
             assert!(loc.col >= 1, "column 0 for {}", d.message);
         }
         // Whatever was accepted dumps without error.
@@ -77,13 +99,72 @@ fn mutate(seed: &str, ops: &[(usize, u8, u8)]) -> String {
 
 /// Words that make random text look like a configuration.
 const TOKENS: &[&str] = &[
-    "{", "}", "\n", " ", "\"", "'", "#", "!", "\\", "$X=1", "$X", "${X}", "@edge", "@^edge", "include *.conf",
-    "global_defs", "vrrp_instance", "VI_1", "state", "MASTER", "BACKUP", "interface", "eth0", "virtual_router_id",
-    "51", "priority", "255", "256", "-1", "advert_int", "0.5", "virtual_ipaddress", "10.0.0.1/24", "fe80::1",
-    "dev", "virtual_server", "80", "real_server", "HTTP_GET", "url", "path", "/", "status_code", "200-299",
-    "TCP_CHECK", "MISC_CHECK", "misc_path", "vrrp_script", "script", "track_script", "vrrp_sync_group", "group",
-    "authentication", "auth_type", "PASS", "auth_pass", "virtual_server_group", "fwmark", "1", "lb_algo", "rr",
-    "notify_master", "\"/bin/true x\"", "weight", "unicast_peer", "10.0.0.2",
+    "{",
+    "}",
+    "\n",
+    " ",
+    "\"",
+    "'",
+    "#",
+    "!",
+    "\\",
+    "$X=1",
+    "$X",
+    "${X}",
+    "@edge",
+    "@^edge",
+    "include *.conf",
+    "global_defs",
+    "vrrp_instance",
+    "VI_1",
+    "state",
+    "MASTER",
+    "BACKUP",
+    "interface",
+    "eth0",
+    "virtual_router_id",
+    "51",
+    "priority",
+    "255",
+    "256",
+    "-1",
+    "advert_int",
+    "0.5",
+    "virtual_ipaddress",
+    "10.0.0.1/24",
+    "fe80::1",
+    "dev",
+    "virtual_server",
+    "80",
+    "real_server",
+    "HTTP_GET",
+    "url",
+    "path",
+    "/",
+    "status_code",
+    "200-299",
+    "TCP_CHECK",
+    "MISC_CHECK",
+    "misc_path",
+    "vrrp_script",
+    "script",
+    "track_script",
+    "vrrp_sync_group",
+    "group",
+    "authentication",
+    "auth_type",
+    "PASS",
+    "auth_pass",
+    "virtual_server_group",
+    "fwmark",
+    "1",
+    "lb_algo",
+    "rr",
+    "notify_master",
+    "\"/bin/true x\"",
+    "weight",
+    "unicast_peer",
+    "10.0.0.2",
 ];
 
 proptest! {

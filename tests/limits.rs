@@ -9,7 +9,10 @@ use std::process::Command;
 
 /// `name = number` pairs of a board file.
 fn board_values(board: &str) -> BTreeMap<String, usize> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("board").join(board).join("board.conf");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("board")
+        .join(board)
+        .join("board.conf");
     let text = std::fs::read_to_string(&path).unwrap();
     text.lines()
         .filter_map(|l| {
@@ -40,14 +43,25 @@ fn printed_values(bin: &Path) -> (BTreeMap<String, usize>, String) {
 fn check(board: &str, bin: &Path) -> BTreeMap<String, usize> {
     let want = board_values(board);
     let (got, text) = printed_values(bin);
-    assert!(text.contains(board), "--limits does not name board {board}:\n{text}");
-    assert!(text.contains("static memory"), "--limits does not give the static memory:\n{text}");
+    assert!(
+        text.contains(board),
+        "--limits does not name board {board}:\n{text}"
+    );
+    assert!(
+        text.contains("static memory"),
+        "--limits does not give the static memory:\n{text}"
+    );
     let mut n = 0;
     for (k, v) in &want {
         if k.starts_with("watchdog") {
             continue;
         }
-        assert_eq!(got.get(k), Some(v), "board {board}: {k} printed {:?}, board file says {v}\n{text}", got.get(k));
+        assert_eq!(
+            got.get(k),
+            Some(v),
+            "board {board}: {k} printed {:?}, board file says {v}\n{text}",
+            got.get(k)
+        );
         n += 1;
     }
     assert!(n >= 20, "only {n} capacities compared");
@@ -59,7 +73,9 @@ fn limits_follow_the_board_built_for() {
     let generic = check("generic", Path::new(env!("CARGO_BIN_EXE_picket")));
 
     // Build the same sources for the qemu board into a target dir of its own.
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("board-qemu-x86_64");
+    let target = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("board-qemu-x86_64");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "--bin", "picket"])
         .env("PICKET_BOARD", "qemu-x86_64")
@@ -70,13 +86,25 @@ fn limits_follow_the_board_built_for() {
     assert!(status.success(), "build for board qemu-x86_64 failed");
     let qemu = check("qemu-x86_64", &target.join("debug").join("picket"));
 
-    let differing: Vec<_> = generic.iter().filter(|(k, v)| qemu.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
-    let board_diff: Vec<_> = board_values("generic")
+    let differing: Vec<_> = generic
         .iter()
-        .filter(|(k, v)| !k.starts_with("watchdog") && board_values("qemu-x86_64").get(*k) != Some(v))
+        .filter(|(k, v)| qemu.get(*k) != Some(v))
         .map(|(k, _)| k.clone())
         .collect();
-    assert!(!board_diff.is_empty(), "the two boards should differ somewhere");
-    assert_eq!(differing, board_diff, "printed limits differ exactly where the board files differ");
+    let board_diff: Vec<_> = board_values("generic")
+        .iter()
+        .filter(|(k, v)| {
+            !k.starts_with("watchdog") && board_values("qemu-x86_64").get(*k) != Some(v)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(
+        !board_diff.is_empty(),
+        "the two boards should differ somewhere"
+    );
+    assert_eq!(
+        differing, board_diff,
+        "printed limits differ exactly where the board files differ"
+    );
     println!("generic vs qemu-x86_64 differ in: {differing:?}");
 }

@@ -31,7 +31,10 @@ fn samples_dir() -> Option<PathBuf> {
 }
 
 fn picket(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_picket")).args(args).output().expect("run picket");
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(args)
+        .output()
+        .expect("run picket");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -44,7 +47,11 @@ fn sample_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read samples dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("keepalived.conf")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("keepalived.conf"))
+        })
         .collect();
     v.sort();
     v
@@ -68,18 +75,29 @@ fn error_lines(stderr: &str) -> Vec<(u32, String)> {
 fn every_debian_sample_has_its_recorded_outcome() {
     let Some(dir) = samples_dir() else { return };
     let files = sample_files(&dir);
-    assert!(files.len() >= 20, "expected Debian's ~25 samples, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected Debian's ~25 samples, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for f in &files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let expected: Expected = TABLE.iter().find(|(n, _)| *n == name).map_or(&[], |(_, e)| *e);
+        let expected: Expected = TABLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, e)| *e);
         let (rc, _out, err) = picket(&["-t", "-f", f.to_str().unwrap()]);
         let got = error_lines(&err);
         let want_rc = if expected.is_empty() { 0 } else { 5 };
         let matches = got.len() == expected.len()
-            && expected.iter().all(|(line, frag)| got.iter().any(|(l, m)| l == line && m.contains(frag)));
+            && expected
+                .iter()
+                .all(|(line, frag)| got.iter().any(|(l, m)| l == line && m.contains(frag)));
         if rc != want_rc || !matches {
-            failures.push(format!("{name}: exit {rc} (want {want_rc})\n  expected {expected:?}\n  got:\n{err}"));
+            failures.push(format!(
+                "{name}: exit {rc} (want {want_rc})\n  expected {expected:?}\n  got:\n{err}"
+            ));
         } else {
             println!("{name}: exit {rc} as recorded ({} errors)", got.len());
         }
@@ -94,7 +112,11 @@ fn accepted_samples_dump_as_a_fixed_point() {
     std::fs::create_dir_all(&tmp).unwrap();
     let mut checked = 0;
     for f in sample_files(&dir) {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         if TABLE.iter().any(|(n, e)| *n == name && !e.is_empty()) {
             continue;
         }

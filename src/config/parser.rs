@@ -74,11 +74,21 @@ impl<'a> Parser<'a> {
         if self.ended {
             return Event::End;
         }
-        let e = self.src.next_event(st, self.diags);
-        if e == Event::End {
-            self.ended = true;
+        loop {
+            let e = self.src.next_event(st, self.diags);
+            if e == Event::End {
+                self.ended = true;
+            }
+            // A `{` with no statement before it was reported by the reader and
+            // comes as a statement without words: skip its block silently.
+            if e == Event::Statement && st.is_empty() {
+                if st.block {
+                    self.skip_open_block();
+                }
+                continue;
+            }
+            return e;
         }
-        e
     }
 
     /// Next statement at the top level; `false` at the end of the text.
@@ -142,12 +152,20 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips the rest of a block whose `{` has been read.
+    /// Skips the rest of a block whose `{` has been read (iteratively: a
+    /// flood of nested braces cannot exhaust the stack).
     fn skip_open_block(&mut self) {
         let mut st = Statement::new();
         let mut depth = 1usize;
         while depth > 0 {
-            match self.event(&mut st) {
+            if self.ended {
+                return;
+            }
+            let e = self.src.next_event(&mut st, self.diags);
+            if e == Event::End {
+                self.ended = true;
+            }
+            match e {
                 Event::Statement if st.block => depth += 1,
                 Event::Statement => {}
                 Event::Close(_) => depth -= 1,
@@ -532,9 +550,6 @@ pub fn parse_top(p: &mut Parser<'_>, cfg: &mut Config) {
             lvs::parse_top(p, &st, cfg);
         } else if let Some((_, hint)) = UNSUPPORTED_TOP.iter().find(|(k, _)| *k == kw) {
             p.unsupported(&st, hint);
-        } else if kw.is_empty() {
-            p.error(st.loc, format_args!("block without a keyword"));
-            p.skip_block(&st);
         } else {
             p.unknown(&st, "the top level", TOP_KEYWORDS);
         }
