@@ -2,6 +2,8 @@
 //! mutated real configurations never panic, and every problem found is
 //! reported with a location (`file:line:col`) inside the input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use picket::config::memfs::MemFs;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity, load};
 use proptest::prelude::*;
