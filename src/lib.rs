@@ -36,3 +36,4 @@ pub mod core;
 pub mod limits;
 pub mod stats;
 pub mod time;
+pub mod wire;
