@@ -63,6 +63,10 @@ stats! {
     housekeeping_ticks,
     /// SIGHUP received and ignored (reload not implemented yet).
     reload_ignored,
+    /// `SIGUSR1` state dumps made.
+    dump_data,
+    /// `SIGUSR2` counter dumps made.
+    dump_stats,
     /// Stop signals received while already stopping.
     stop_repeated,
     /// Signals received after the core finished.

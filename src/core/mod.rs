@@ -395,6 +395,7 @@ impl Core {
             }
             Signal::Stop => self.stop(now),
             Signal::DumpData => {
+                self.stats.dump_data += 1;
                 log::info!(
                     "SIGUSR1: state {:?}, children {} active, {} queued, startup {}",
                     self.phase,
@@ -407,7 +408,10 @@ impl Core {
                     },
                 );
             }
-            Signal::DumpStats => log::info!("SIGUSR2: stats: {}", self.stats),
+            Signal::DumpStats => {
+                self.stats.dump_stats += 1;
+                log::info!("SIGUSR2: stats: {}", self.stats);
+            }
             Signal::Child => self.push(Action::Reap),
         }
     }
