@@ -150,6 +150,21 @@ fn severity(level: Level) -> u8 {
     }
 }
 
+/// RFC 3164 §4.1: `<PRI>Mmm dd hh:mm:ss picket[pid]: msg` (day space-padded).
+fn format_syslog(
+    line: &mut Line,
+    pri: u8,
+    (mon, day, h, m, s): (u8, u8, u8, u8, u8),
+    pid: u32,
+    msg: fmt::Arguments<'_>,
+) {
+    let month = MONTHS.get(usize::from(mon)).unwrap_or(&"Jan");
+    let _ = write!(
+        line,
+        "<{pri}>{month} {day:>2} {h:02}:{m:02}:{s:02} picket[{pid}]: {msg}"
+    );
+}
+
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= log::max_level()
@@ -167,14 +182,8 @@ impl Log for Logger {
         let fd = self.syslog_fd.load(Ordering::Relaxed);
         if fd >= 0 {
             let pri = self.facility.load(Ordering::Relaxed) * 8 + severity(record.level());
-            let (mon, day, h, m, s) = clock::local_time();
-            let _ = write!(
-                line,
-                "<{pri}>{} {day:>2} {h:02}:{m:02}:{s:02} picket[{}]: {}",
-                MONTHS.get(usize::from(mon)).unwrap_or(&"Jan"),
-                self.pid.load(Ordering::Relaxed),
-                record.args()
-            );
+            let pid = self.pid.load(Ordering::Relaxed);
+            format_syslog(&mut line, pri, clock::local_time(), pid, *record.args());
         } else {
             let now = clock::now().total_micros();
             let _ = write!(
@@ -218,6 +227,24 @@ mod tests {
         assert_eq!(parse_facility("8"), None);
         assert_eq!(parse_facility("local8"), None);
         assert_eq!(parse_facility("kern"), None);
+    }
+
+    #[test]
+    fn syslog_lines_are_rfc3164() {
+        let mut l = Line {
+            buf: [0; LOG_LINE_BYTES],
+            len: 0,
+            cut: false,
+        };
+        let pri = FACILITY_DAEMON * 8 + severity(Level::Warn);
+        format_syslog(
+            &mut l,
+            pri,
+            (0, 5, 7, 8, 9),
+            42,
+            format_args!("hello {}", 1),
+        );
+        assert_eq!(&l.buf[..l.len], b"<28>Jan  5 07:08:09 picket[42]: hello 1");
     }
 
     #[test]

@@ -444,15 +444,23 @@ mod tests {
 
     use crate::sys::counting_alloc;
 
-    fn init_logging() {
+    /// The daemon reaps with `waitpid(-1)` (it is the only forker in its
+    /// process), so two daemons in one test process would steal each other's
+    /// children: their tests take turns.
+    static ONE_DAEMON: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn init_logging() -> std::sync::MutexGuard<'static, ()> {
         logger::init(logger::Target::Console, false);
+        ONE_DAEMON
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The real loop — real poll, signalfd, clock, fork/exec — allocates
     /// nothing after start-up.
     #[test]
     fn ten_thousand_turns_allocate_nothing() {
-        init_logging();
+        let _one = init_logging();
         let settings = CoreSettings {
             startup_script: Some("/bin/true"),
             ..CoreSettings::default()
@@ -510,12 +518,15 @@ mod tests {
     /// SIGTERM runs the shutdown script (found through PATH) and stops.
     #[test]
     fn sigterm_runs_the_shutdown_script_and_stops() {
-        init_logging();
+        let _one = init_logging();
         let settings = CoreSettings {
             shutdown_script: Some("true --from-picket"),
             ..CoreSettings::default()
         };
         let mut d = Daemon::init(&settings).unwrap();
+        // SIGCHLD may go to another test thread; the tick reaps soon anyway.
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(10));
         d.start();
         d.turn();
         let _ = raise(NixSignal::SIGTERM);
