@@ -1,0 +1,392 @@
+//! The child supervision table: every child process the core has asked for,
+//! from its spawn request to its exit.
+//!
+//! Life of a child (one slot):
+//!
+//! ```text
+//!  request ──(slot free)──▶ Requested ──started──▶ Running ──timeout──▶ Terminating ──grace──▶ Killed ──▶ (abandoned)
+//!     │                        │  report deadline     │ SIGTERM sent       │ SIGKILL sent        │ after ABANDON_AFTER
+//!     └─(table full)─▶ queue   └─spawn failed─▶ free  └──────── exit (any state) ─▶ free, recorded ┘
+//! ```
+//!
+//! Each slot keeps one deadline; [`ChildTable::poll_at`] is the earliest.
+//! When a slot frees, the oldest queued request takes it. When the queue is
+//! full too the request is dropped and counted (`spawn_queue_full`).
+
+use heapless::{Deque, Vec};
+
+use super::{ArgvBuf, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out};
+use crate::action::{Action, ChildId, KillSignal};
+use crate::limits::CHILDREN;
+use crate::time::{Duration, Instant, earliest};
+
+/// How long a child may ignore `SIGTERM` before it gets `SIGKILL`.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
+/// How long after `SIGKILL` the slot waits for the exit before giving the
+/// slot up (a process stuck in the kernel); its exit is then an unknown pid.
+pub const ABANDON_AFTER: Duration = Duration::from_secs(5);
+/// How long the binary may take to report a spawn (it does so in the same
+/// turn; this only guards against a lost report).
+pub const SPAWN_REPORT_WITHIN: Duration = Duration::from_secs(5);
+/// Requests that may wait for a free slot.
+pub const QUEUED: usize = CHILDREN;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// `Action::Spawn` issued; waiting for the binary's report.
+    Requested,
+    /// Running; `deadline` is its timeout.
+    Running(i32),
+    /// `SIGTERM` sent at the timeout; `deadline` is when `SIGKILL` goes.
+    Terminating(i32),
+    /// `SIGKILL` sent; `deadline` is when the slot is given up.
+    Killed(i32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    id: ChildId,
+    role: ChildRole,
+    timeout: Duration,
+    state: State,
+    deadline: Instant,
+    timed_out: bool,
+}
+
+impl Slot {
+    fn pid(&self) -> Option<i32> {
+        match self.state {
+            State::Requested => None,
+            State::Running(p) | State::Terminating(p) | State::Killed(p) => Some(p),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    id: ChildId,
+    role: ChildRole,
+    argv: ArgvBuf,
+    timeout: Duration,
+}
+
+/// The table of children (`limits::CHILDREN` slots) and the queue of
+/// requests waiting for a slot.
+#[derive(Debug)]
+pub struct ChildTable {
+    slots: Vec<Slot, CHILDREN>,
+    queue: Deque<Queued, QUEUED>,
+    next_id: u32,
+    last: Option<ChildRecord>,
+}
+
+impl Default for ChildTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChildTable {
+    /// No children.
+    pub const fn new() -> Self {
+        ChildTable {
+            slots: Vec::new(),
+            queue: Deque::new(),
+            next_id: 1,
+            last: None,
+        }
+    }
+
+    /// Children with a slot (requested, running or being killed).
+    pub fn active(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Requests waiting for a slot.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// No child in the table and none queued.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty() && self.queue.is_empty()
+    }
+
+    /// Whether a process may exist for which an exit is expected.
+    pub fn has_processes(&self) -> bool {
+        self.slots.iter().any(|s| s.pid().is_some())
+    }
+
+    /// Whether the child `id` still has a slot or waits in the queue.
+    pub fn contains(&self, id: ChildId) -> bool {
+        self.slots.iter().any(|s| s.id == id) || self.queue.iter().any(|q| q.id == id)
+    }
+
+    /// The pid of a running child `id`.
+    pub fn pid_of(&self, id: ChildId) -> Option<i32> {
+        self.slots.iter().find(|s| s.id == id).and_then(Slot::pid)
+    }
+
+    /// The last child that ended, how and when.
+    pub fn last_exit(&self) -> Option<&ChildRecord> {
+        self.last.as_ref()
+    }
+
+    /// The earliest deadline of any slot.
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .fold(None, |acc, s| earliest(acc, Some(s.deadline)))
+    }
+
+    /// Asks for `argv` to run for at most `timeout`. Returns its id, or
+    /// `None` when the table and its queue are full (counted).
+    pub fn request(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        out: &mut Out<'_>,
+    ) -> Option<ChildId> {
+        out.stats.spawn_requests += 1;
+        let id = ChildId(self.next_id);
+        if self.slots.is_full() {
+            let q = Queued {
+                id,
+                role,
+                argv: argv.clone(),
+                timeout,
+            };
+            if self.queue.push_back(q).is_err() {
+                out.stats.spawn_queue_full += 1;
+                log::warn!(
+                    "{role}: child table and its queue are full, not run (limit `children`)"
+                );
+                return None;
+            }
+            out.stats.spawn_queued += 1;
+            log::debug!("{role}: child table full, queued");
+        } else {
+            self.issue(now, id, role, argv, timeout, out);
+        }
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        Some(id)
+    }
+
+    fn issue(
+        &mut self,
+        now: Instant,
+        id: ChildId,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        out: &mut Out<'_>,
+    ) {
+        let slot = Slot {
+            id,
+            role,
+            timeout,
+            state: State::Requested,
+            deadline: now + SPAWN_REPORT_WITHIN,
+            timed_out: false,
+        };
+        if self.slots.push(slot).is_err() {
+            // Callers check for room first; count rather than panic.
+            out.stats.spawn_queue_full += 1;
+            return;
+        }
+        out.push(Action::Spawn {
+            child: id,
+            argv: argv.clone(),
+            timeout,
+        });
+    }
+
+    /// Moves queued requests into free slots, oldest first.
+    fn refill(&mut self, now: Instant, out: &mut Out<'_>) {
+        while !self.slots.is_full() {
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
+            self.issue(now, q.id, q.role, &q.argv, q.timeout, out);
+        }
+    }
+
+    fn finish(&mut self, i: usize, now: Instant, pid: i32, outcome: ChildOutcome) -> ChildRecord {
+        let s = self.slots.swap_remove(i);
+        let rec = ChildRecord {
+            child: s.id,
+            role: s.role,
+            pid,
+            outcome,
+            timed_out: s.timed_out,
+            at: now,
+        };
+        self.last = Some(rec);
+        rec
+    }
+
+    /// The binary started child `id` as `pid`. Returns its role, or `None`
+    /// for an unknown id (counted).
+    pub fn started(
+        &mut self,
+        now: Instant,
+        id: ChildId,
+        pid: i32,
+        out: &mut Out<'_>,
+    ) -> Option<ChildRole> {
+        let Some(s) = self
+            .slots
+            .iter_mut()
+            .find(|s| s.id == id && s.state == State::Requested)
+        else {
+            out.stats.unknown_child_id += 1;
+            log::warn!("child {} (pid {pid}) started but not requested", id.0);
+            return None;
+        };
+        out.stats.children_started += 1;
+        s.state = State::Running(pid);
+        s.deadline = now + s.timeout;
+        log::info!("{}: started, pid {pid}", s.role);
+        Some(s.role)
+    }
+
+    /// The binary could not start child `id` (`errno`). Frees its slot.
+    pub fn spawn_failed(
+        &mut self,
+        now: Instant,
+        id: ChildId,
+        errno: i32,
+        out: &mut Out<'_>,
+    ) -> Option<ChildRecord> {
+        let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.id == id && s.state == State::Requested)
+        else {
+            out.stats.unknown_child_id += 1;
+            return None;
+        };
+        out.stats.spawn_failed += 1;
+        let rec = self.finish(i, now, 0, ChildOutcome::SpawnFailed(errno));
+        log::warn!("{}: cannot start (errno {errno})", rec.role);
+        self.refill(now, out);
+        Some(rec)
+    }
+
+    /// Child `pid` ended with `status`. Frees its slot; `None` for a pid the
+    /// table does not know (counted).
+    pub fn exited(
+        &mut self,
+        now: Instant,
+        pid: i32,
+        status: ChildStatus,
+        out: &mut Out<'_>,
+    ) -> Option<ChildRecord> {
+        let Some(i) = self.slots.iter().position(|s| s.pid() == Some(pid)) else {
+            out.stats.unknown_child_exit += 1;
+            log::debug!("exit of unknown child pid {pid} ({status})");
+            return None;
+        };
+        out.stats.children_exited += 1;
+        if status == ChildStatus::Exited(127) {
+            out.stats.exec_failed += 1;
+        }
+        let rec = self.finish(i, now, pid, ChildOutcome::Ended(status));
+        if status == ChildStatus::Exited(0) {
+            log::info!("{}: pid {pid} {status}", rec.role);
+        } else {
+            log::warn!("{}: pid {pid} {status}", rec.role);
+        }
+        self.refill(now, out);
+        Some(rec)
+    }
+
+    /// Runs every slot's due deadline: timeout → `SIGTERM`, grace →
+    /// `SIGKILL`, long after → slot given up (recorded as the last exit).
+    pub fn handle_timeout(&mut self, now: Instant, out: &mut Out<'_>) {
+        let mut i = 0;
+        while i < self.slots.len() {
+            let s = &mut self.slots[i];
+            if s.deadline > now {
+                i += 1;
+                continue;
+            }
+            match s.state {
+                State::Requested => {
+                    out.stats.spawn_failed += 1;
+                    log::warn!("{}: spawn never reported, slot freed", s.role);
+                    self.finish(i, now, 0, ChildOutcome::SpawnFailed(0));
+                    continue;
+                }
+                State::Running(pid) => {
+                    out.stats.child_timeouts += 1;
+                    log::warn!(
+                        "{}: pid {pid} timed out after {} ms, sending SIGTERM",
+                        s.role,
+                        s.timeout.total_millis()
+                    );
+                    s.state = State::Terminating(pid);
+                    s.deadline = now + KILL_GRACE;
+                    s.timed_out = true;
+                    out.push(Action::Kill {
+                        pid,
+                        signal: KillSignal::Term,
+                    });
+                }
+                State::Terminating(pid) => {
+                    out.stats.child_kills += 1;
+                    log::warn!("{}: pid {pid} ignored SIGTERM, sending SIGKILL", s.role);
+                    s.state = State::Killed(pid);
+                    s.deadline = now + ABANDON_AFTER;
+                    out.push(Action::Kill {
+                        pid,
+                        signal: KillSignal::Kill,
+                    });
+                }
+                State::Killed(pid) => {
+                    out.stats.child_abandoned += 1;
+                    log::error!("{}: pid {pid} not reaped after SIGKILL, giving up", s.role);
+                    self.finish(i, now, pid, ChildOutcome::Abandoned);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        self.refill(now, out);
+    }
+
+    /// Stopping: drops queued requests and sends `SIGTERM` now to every
+    /// running child (`SIGKILL` follows after [`KILL_GRACE`]).
+    pub fn terminate_all(&mut self, now: Instant, out: &mut Out<'_>) {
+        while let Some(q) = self.queue.pop_front() {
+            log::info!("{}: stopping, queued run cancelled", q.role);
+        }
+        for i in 0..self.slots.len() {
+            self.terminate(i, now, out);
+        }
+    }
+
+    /// Sends `SIGTERM` now to child `id` if it runs.
+    pub fn terminate_id(&mut self, id: ChildId, now: Instant, out: &mut Out<'_>) {
+        if let Some(i) = self.slots.iter().position(|s| s.id == id) {
+            self.terminate(i, now, out);
+        }
+    }
+
+    fn terminate(&mut self, i: usize, now: Instant, out: &mut Out<'_>) {
+        let Some(s) = self.slots.get_mut(i) else {
+            return;
+        };
+        if let State::Running(pid) = s.state {
+            log::info!("{}: stopping, sending SIGTERM to pid {pid}", s.role);
+            s.state = State::Terminating(pid);
+            s.deadline = now + KILL_GRACE;
+            out.push(Action::Kill {
+                pid,
+                signal: KillSignal::Term,
+            });
+        }
+    }
+}

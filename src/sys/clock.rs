@@ -1,0 +1,42 @@
+//! Clocks: `CLOCK_MONOTONIC` for the core's [`Instant`], the wall clock
+//! only for syslog timestamps.
+
+use nix::time::{ClockId, clock_gettime};
+use picket::time::Instant;
+
+/// The monotonic clock now, in microseconds. The loop reads it once per turn.
+pub fn now() -> Instant {
+    match clock_gettime(ClockId::CLOCK_MONOTONIC) {
+        Ok(ts) => Instant::from_micros(ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1_000),
+        // CLOCK_MONOTONIC cannot fail on Linux; a zero clock keeps the loop alive.
+        Err(_) => Instant::from_micros(0),
+    }
+}
+
+/// Local wall-clock time broken down: (month 0-11, day 1-31, hour, minute, second).
+pub fn local_time() -> (u8, u8, u8, u8, u8) {
+    let secs = clock_gettime(ClockId::CLOCK_REALTIME).map_or(0, |t| t.tv_sec());
+    let t: libc::time_t = secs;
+    // SAFETY: `tm` is a plain C struct for which all-zero is a valid value.
+    let mut tm: libc::tm = unsafe { core::mem::zeroed() };
+    // SAFETY: both pointers are to live locals; `localtime_r` is re-entrant and
+    // writes only `tm`. The zone was loaded at start-up (`init_timezone`).
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if !ok {
+        return (0, 1, 0, 0, 0);
+    }
+    let b = |v: libc::c_int| u8::try_from(v).unwrap_or(0);
+    (
+        b(tm.tm_mon),
+        b(tm.tm_mday),
+        b(tm.tm_hour),
+        b(tm.tm_min),
+        b(tm.tm_sec),
+    )
+}
+
+/// Reads the time zone once, at start-up: the first `localtime_r` loads
+/// it (glibc and musl), later ones reuse it.
+pub fn init_timezone() {
+    let _ = local_time();
+}

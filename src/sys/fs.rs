@@ -1,0 +1,165 @@
+//! [`ConfigFs`] over the real file system: whole files read into the
+//! caller's buffer, directories listed with `getdents64(2)` into a fixed
+//! buffer. Nothing allocates (paths go through nix's stack buffer).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::sys::stat::{Mode, SFlag, fstat};
+use picket::config::{ConfigFs, FsError};
+use picket::limits::PATH_BYTES;
+
+/// Bytes of one `getdents64` batch.
+const DIRENT_BYTES: usize = 4096;
+
+/// The real file system.
+#[derive(Debug, Default)]
+pub struct RealFs;
+
+fn fs_error(e: Errno) -> FsError {
+    match e {
+        Errno::ENOENT | Errno::ENOTDIR => FsError::NotFound,
+        Errno::EACCES | Errno::EPERM => FsError::PermissionDenied,
+        Errno::EISDIR => FsError::WrongKind,
+        Errno::ENAMETOOLONG => FsError::PathTooLong,
+        e => FsError::Other(e as i32),
+    }
+}
+
+fn open_checked(path: &str, flags: OFlag) -> Result<OwnedFd, FsError> {
+    if path.len() >= PATH_BYTES {
+        return Err(FsError::PathTooLong);
+    }
+    open(
+        path,
+        flags | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(fs_error)
+}
+
+impl ConfigFs for RealFs {
+    fn read_file(&mut self, path: &str, buf: &mut [u8]) -> Result<usize, FsError> {
+        let fd = open_checked(path, OFlag::empty())?;
+        let st = fstat(&fd).map_err(fs_error)?;
+        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR {
+            return Err(FsError::WrongKind);
+        }
+        let mut len = 0;
+        loop {
+            if len == buf.len() {
+                // Full: one more byte means the file does not fit.
+                let mut probe = [0u8; 1];
+                return match nix::unistd::read(&fd, &mut probe) {
+                    Ok(0) => Ok(len),
+                    Ok(_) => Err(FsError::TooLarge),
+                    Err(e) => Err(fs_error(e)),
+                };
+            }
+            match nix::unistd::read(&fd, &mut buf[len..]) {
+                Ok(0) => return Ok(len),
+                Ok(n) => len += n,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(fs_error(e)),
+            }
+        }
+    }
+
+    fn list_dir(&mut self, dir: &str, entry: &mut dyn FnMut(&str, bool)) -> Result<(), FsError> {
+        let fd = open_checked(dir, OFlag::O_DIRECTORY).map_err(|e| match e {
+            FsError::Other(x) if x == Errno::ENOTDIR as i32 => FsError::WrongKind,
+            e => e,
+        })?;
+        let mut buf = DirentBuf([0; DIRENT_BYTES]);
+        loop {
+            // SAFETY: `buf` is a live, writable buffer of `DIRENT_BYTES`
+            // bytes; the kernel writes at most that many into it.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd.as_raw_fd(),
+                    buf.0.as_mut_ptr(),
+                    DIRENT_BYTES,
+                )
+            };
+            let n = match Errno::result(n) {
+                Ok(0) => return Ok(()),
+                Ok(n) => usize::try_from(n).unwrap_or(0),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(fs_error(e)),
+            };
+            walk_dirents(&buf.0[..n.min(DIRENT_BYTES)], entry);
+        }
+    }
+}
+
+/// A `getdents64` buffer, 8-byte aligned as `linux_dirent64` wants.
+#[repr(C, align(8))]
+struct DirentBuf([u8; DIRENT_BYTES]);
+
+/// Walks `linux_dirent64` records: `d_ino: u64, d_off: i64, d_reclen: u16,
+/// d_type: u8, d_name: [u8]` NUL-terminated. Skips `.` and `..`; stops at a
+/// record that does not fit (never panics on a short buffer).
+fn walk_dirents(mut b: &[u8], entry: &mut dyn FnMut(&str, bool)) {
+    const NAME_AT: usize = 19;
+    while b.len() > NAME_AT {
+        let reclen = usize::from(u16::from_ne_bytes([b[16], b[17]]));
+        if reclen <= NAME_AT || reclen > b.len() {
+            return;
+        }
+        let d_type = b[18];
+        let name = &b[NAME_AT..reclen];
+        let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+        if name != b"."
+            && name != b".."
+            && let Ok(s) = core::str::from_utf8(name)
+        {
+            entry(s, d_type == libc::DT_DIR);
+        }
+        b = &b[reclen..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_files_and_lists_directories() {
+        let dir = std::env::temp_dir().join(format!("picket-fs-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("a.conf"), b"hello").unwrap();
+        let mut fs = RealFs;
+        let mut buf = [0u8; 16];
+        let p = dir.join("a.conf");
+        assert_eq!(fs.read_file(p.to_str().unwrap(), &mut buf), Ok(5));
+        assert_eq!(&buf[..5], b"hello");
+        let mut small = [0u8; 3];
+        assert_eq!(
+            fs.read_file(p.to_str().unwrap(), &mut small),
+            Err(FsError::TooLarge)
+        );
+        let mut exact = [0u8; 5];
+        assert_eq!(fs.read_file(p.to_str().unwrap(), &mut exact), Ok(5));
+        assert_eq!(
+            fs.read_file(dir.to_str().unwrap(), &mut buf),
+            Err(FsError::WrongKind)
+        );
+        assert_eq!(
+            fs.read_file("/nonexistent/x", &mut buf),
+            Err(FsError::NotFound)
+        );
+        let mut seen = Vec::new();
+        fs.list_dir(dir.to_str().unwrap(), &mut |n, d| {
+            seen.push((n.to_owned(), d))
+        })
+        .unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [("a.conf".to_owned(), false), ("sub".to_owned(), true)]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,17 @@
+//! The OS edge: the only home of `unsafe` in picket. Each block says why it
+//! is sound in a `// SAFETY:` comment. `nix` is used where it has the call
+//! (and does not allocate); `libc` where it has not.
+//!
+//! Nothing here allocates after start-up: paths go through `nix`'s stack
+//! buffer (paths are shorter than its 1024 bytes: `limits::PATH_BYTES`),
+//! argv/envp are built in fixed buffers, reads go into the caller's buffer.
+
+pub mod child;
+pub mod clock;
+pub mod fs;
+pub mod pidfile;
+pub mod poll;
+pub mod signal;
+
+#[cfg(test)]
+pub mod counting_alloc;

@@ -1,0 +1,106 @@
+//! One `poll(2)` over a fixed table of `limits::FDS` fds, each with a token
+//! the loop dispatches on (mio's tokens, without the heap).
+
+use std::os::fd::AsRawFd;
+
+use nix::errno::Errno;
+use picket::limits::FDS;
+
+/// What the loop knows an fd by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token(pub u32);
+
+/// The fd table is full (`limits::FDS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableFull;
+
+/// Why a poll returned without readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollError {
+    /// A signal interrupted it (EINTR): carry on with the next turn.
+    Interrupted,
+    /// Anything else.
+    Other(Errno),
+}
+
+/// The fd table: `pollfd`s and their tokens, side by side.
+pub struct PollSet {
+    fds: [libc::pollfd; FDS],
+    tokens: [Token; FDS],
+    len: usize,
+}
+
+impl Default for PollSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PollSet {
+    /// An empty table.
+    pub const fn new() -> Self {
+        PollSet {
+            fds: [libc::pollfd {
+                fd: -1,
+                events: 0,
+                revents: 0,
+            }; FDS],
+            tokens: [Token(u32::MAX); FDS],
+            len: 0,
+        }
+    }
+
+    /// Watches `fd` for input under `token`. The caller keeps `fd` open as
+    /// long as it is in the table.
+    pub fn add(&mut self, fd: &impl AsRawFd, token: Token) -> Result<(), TableFull> {
+        if self.len >= FDS {
+            return Err(TableFull);
+        }
+        self.fds[self.len] = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        self.tokens[self.len] = token;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Sleeps until an fd is ready or `timeout_ms` passes (`None`: no
+    /// timeout). Returns the number of ready fds; see [`PollSet::ready`].
+    pub fn poll(&mut self, timeout_ms: Option<u64>) -> Result<usize, PollError> {
+        for p in &mut self.fds[..self.len] {
+            p.revents = 0;
+        }
+        let timeout = match timeout_ms {
+            None => -1,
+            Some(ms) => i32::try_from(ms).unwrap_or(i32::MAX),
+        };
+        let nfds = libc::nfds_t::try_from(self.len).unwrap_or(0);
+        // SAFETY: `fds` is a live array of `pollfd` with at least `nfds`
+        // initialised entries; the kernel writes only their `revents`.
+        let n = unsafe { libc::poll(self.fds.as_mut_ptr(), nfds, timeout) };
+        match Errno::result(n) {
+            Ok(n) => Ok(usize::try_from(n).unwrap_or(0)),
+            Err(Errno::EINTR) => Err(PollError::Interrupted),
+            Err(e) => Err(PollError::Other(e)),
+        }
+    }
+
+    /// The tokens of the fds the last [`PollSet::poll`] found ready (input,
+    /// hang-up or error: reading tells which).
+    pub fn ready(&self) -> impl Iterator<Item = Token> + '_ {
+        self.fds[..self.len]
+            .iter()
+            .zip(&self.tokens[..self.len])
+            .filter(|(p, _)| p.revents != 0)
+            .map(|(_, t)| *t)
+    }
+
+    /// Forgets the readiness of the last poll.
+    pub fn clear_ready(&mut self) {
+        for p in &mut self.fds[..self.len] {
+            p.revents = 0;
+        }
+    }
+}
