@@ -30,6 +30,17 @@ pub enum AddrKind {
     Evip,
 }
 
+impl AddrKind {
+    /// The block name.
+    pub const fn section(self) -> &'static str {
+        match self {
+            AddrKind::Static => "static_ipaddress",
+            AddrKind::Vip => "virtual_ipaddress",
+            AddrKind::Evip => "virtual_ipaddress_excluded",
+        }
+    }
+}
+
 /// `brd` of an IPv4 address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Broadcast {
@@ -206,9 +217,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
         let mut takes_value = true;
         match w {
             "brd" | "broadcast" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 if v6 {
                     p.error(wloc, format_args!("'brd' is for IPv4 addresses only"));
                     ok = false;
@@ -231,9 +240,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                 }
             }
             "dev" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 if v.is_empty() || v.len() >= IFNAME_BYTES || v.contains('/') {
                     p.error(
                         st.loc_of(i + 1),
@@ -249,9 +256,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                 }
             }
             "scope" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 match Scope::NAMES.iter().position(|n| *n == v) {
                     Some(k) => a.scope = Scope::ALL[k],
                     None => {
@@ -264,9 +269,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                 }
             }
             "label" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 if v6 {
                     p.error_hint(
                         wloc,
@@ -289,9 +292,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                 }
             }
             "peer" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 let addr_part = v.split_once('/').map_or(v, |(x, _)| x);
                 match value::parse_ip(addr_part) {
                     Ok(ip) if ip.is_ipv6() == v6 => a.peer = Some(ip),
@@ -312,9 +313,7 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                 }
             }
             "preferred_lft" => {
-                let Some(v) = value_after(p, st, i) else {
-                    return None;
-                };
+                let v = value_after(p, st, i)?;
                 if v == "forever" {
                     a.preferred_lft = Some(LFT_FOREVER);
                 } else {
@@ -365,6 +364,13 @@ pub fn parse_address(p: &mut Parser<'_>, st: &Statement, kind: AddrKind) -> Opti
                     wloc,
                     format_args!("'track_group' is not supported by picket"),
                     format_args!("track groups are not implemented yet"),
+                );
+                return None;
+            }
+            _ if OPTIONS.contains(&w) => {
+                p.error(
+                    wloc,
+                    format_args!("'{w}' is not allowed in {}", kind.section()),
                 );
                 return None;
             }

@@ -366,15 +366,13 @@ fn resolve_instance(g: &GlobalDefs, inst: &mut VrrpInstance, diags: &mut Diagnos
         }
     }
     if strict {
-        for (field, kw) in [(&mut inst.garp_lower_prio_delay, "garp_lower_prio_delay")] {
-            if field.is_some_and(|d| d != zero) {
-                diags.warning(
-                    inst.loc,
-                    format_args!("vrrp_instance '{name}': strict mode sets {kw} to 0"),
-                );
-            }
-            *field = Some(zero);
+        if inst.garp_lower_prio_delay.is_some_and(|d| d != zero) {
+            diags.warning(
+                inst.loc,
+                format_args!("vrrp_instance '{name}': strict mode sets garp_lower_prio_delay to 0"),
+            );
         }
+        inst.garp_lower_prio_delay = Some(zero);
         if inst.garp_lower_prio_repeat.is_some_and(|r| r != 0) {
             diags.warning(
                 inst.loc,
