@@ -758,8 +758,7 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
             if p.arity(st, 0, 1) {
                 if st.arg_count() == 0 {
                     g.dynamic_interfaces = DynamicInterfaces::On;
-                } else if let Some(k) = p.choice_arg(st, 0, &["allow_if_changes"]) {
-                    let _ = k;
+                } else if p.choice_arg(st, 0, &["allow_if_changes"]).is_some() {
                     g.dynamic_interfaces = DynamicInterfaces::AllowIfChanges;
                 }
             }
@@ -1090,4 +1089,224 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
     d.boolean("checker_log_all_failures", g.checker_log_all_failures)?;
     d.close()?;
     d.blank()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::vrrp::tests_support::{dump_of, load};
+    use std::format;
+
+    #[test]
+    fn defaults_after_finish() {
+        let (cfg, out) = load("");
+        assert_eq!(out, "");
+        let g = &cfg.global;
+        assert!(g.router_id.is_empty());
+        assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(224, 0, 0, 18));
+        assert_eq!(g.vrrp_version, 2);
+        assert_eq!(g.vrrp_garp_master_delay, Duration::from_secs(5));
+        assert_eq!(g.vrrp_garp_lower_prio_delay, Some(Duration::from_secs(5)));
+        assert_eq!(g.vrrp_garp_lower_prio_repeat, Some(5));
+        assert_eq!(g.startup_script_timeout, Duration::from_secs(10));
+        assert_eq!(g.default_interface, "eth0");
+        assert_eq!(g.vmac_prefix, "vrrp");
+        assert_eq!(g.vmac_addr_prefix, "vrrp");
+        let (cfg, _) = load("global_defs {\n vrrp_strict\n}\n");
+        assert_eq!(cfg.global.vrrp_garp_lower_prio_repeat, Some(0));
+    }
+
+    #[test]
+    fn values_land_in_fields() {
+        let (cfg, out) = load(
+            "global_defs {
+ router_id r1
+ vrrp_mcast_group4 224.0.0.99
+ vrrp_mcast_group6 ff02::99
+ vrrp_version 3
+ vrrp_garp_master_delay 1
+ vrrp_garp_master_repeat 2
+ vrrp_garp_master_refresh 30
+ vrrp_garp_master_refresh_repeat 4
+ vrrp_garp_lower_prio_delay 6
+ vrrp_garp_lower_prio_repeat 7
+ vrrp_garp_interval 0.000001
+ vrrp_gna_interval 4294
+ vrrp_down_timer_adverts 100
+ vrrp_lower_prio_no_advert
+ vrrp_higher_prio_send_advert on
+ vrrp_owner_ignore_adverts yes
+ v3_checksum_as_v2 true
+ vrrp_check_unicast_src
+ vrrp_skip_check_adv_addr
+ vrrp_startup_delay 5.5
+ vrrp_delay_after_boot 60
+ vrrp_notify_priority_changes
+ script_user ka :kg
+ enable_script_security
+ startup_script \"/bin/s a\" u g
+ startup_script_timeout 1000
+ shutdown_script /bin/t u:g
+ shutdown_script_timeout 1
+ dynamic_interfaces
+ default_interface br0
+ vmac_prefix vm
+ lvs_flush
+ lvs_flush_onstop
+ lvs_timeouts udp 30 tcpfin 60
+ checker_log_all_failures
+}
+",
+        );
+        assert!(!out.contains(": error:"), "{out}");
+        let g = &cfg.global;
+        assert_eq!(cfg.strings.get(g.router_id), "r1");
+        assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(224, 0, 0, 99));
+        assert_eq!(g.vrrp_mcast_group6, "ff02::99".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(g.vrrp_version, 3);
+        assert_eq!(g.vrrp_garp_master_delay, Duration::from_secs(1));
+        assert_eq!(g.vrrp_garp_master_repeat, 2);
+        assert_eq!(g.vrrp_garp_master_refresh, Duration::from_secs(30));
+        assert_eq!(g.vrrp_garp_master_refresh_repeat, 4);
+        assert_eq!(g.vrrp_garp_lower_prio_delay, Some(Duration::from_secs(6)));
+        assert_eq!(g.vrrp_garp_lower_prio_repeat, Some(7));
+        assert_eq!(g.vrrp_garp_interval, Duration::from_micros(1));
+        assert_eq!(g.vrrp_gna_interval, Duration::from_secs(4294));
+        assert_eq!(g.vrrp_down_timer_adverts, 100);
+        assert!(g.vrrp_lower_prio_no_advert && g.vrrp_higher_prio_send_advert);
+        assert!(g.vrrp_owner_ignore_adverts && g.v3_checksum_as_v2);
+        assert!(g.vrrp_check_unicast_src && g.vrrp_skip_check_adv_addr);
+        assert_eq!(g.vrrp_startup_delay, Duration::from_millis(5500));
+        assert_eq!(g.vrrp_delay_after_boot, Duration::from_secs(60));
+        assert!(g.vrrp_notify_priority_changes && g.enable_script_security);
+        assert_eq!(
+            (g.script_user.as_str(), g.script_group.as_str()),
+            ("ka", "kg")
+        );
+        let s = g.startup_script.as_ref().unwrap();
+        assert_eq!(cfg.strings.get(s.command), "/bin/s a");
+        assert_eq!((s.user.as_str(), s.group.as_str()), ("u", "g"));
+        let t = g.shutdown_script.as_ref().unwrap();
+        assert_eq!((t.user.as_str(), t.group.as_str()), ("u", "g"));
+        assert_eq!(g.startup_script_timeout, Duration::from_secs(1000));
+        assert_eq!(g.shutdown_script_timeout, Duration::from_secs(1));
+        assert_eq!(g.dynamic_interfaces, DynamicInterfaces::On);
+        assert_eq!(g.default_interface, "br0");
+        assert_eq!(g.vmac_prefix, "vm");
+        assert_eq!(g.vmac_addr_prefix, "vm");
+        assert!(g.lvs_flush && g.checker_log_all_failures);
+        assert_eq!(g.lvs_flush_on_stop, LvsFlushOnStop::All);
+        assert_eq!(
+            (g.lvs_timeout_tcp, g.lvs_timeout_tcpfin, g.lvs_timeout_udp),
+            (0, 60, 30)
+        );
+        // Round trip of the global section.
+        let first = dump_of(&cfg);
+        let (cfg2, out2) = load(&first);
+        assert!(!out2.contains(": error:"), "{out2}\n{first}");
+        assert_eq!(first, dump_of(&cfg2));
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let (_, out) = load(
+            "global_defs {
+ vrrp_garp_interval 0
+ vrrp_gna_interval 4295
+ vrrp_mcast_group4 10.0.0.1
+ vrrp_mcast_group6 224.0.0.1
+ vrrp_version 1
+ startup_script_timeout 0
+ shutdown_script_timeout 1001
+ vrrp_down_timer_adverts 101
+ startup_script \"\"
+ script_user a b c
+ shutdown_script /bin/x u:g h
+ default_interface abcdefghijklmnopq
+ dynamic_interfaces sometimes
+ lvs_timeouts tcp
+ lvs_timeouts tcp 0
+ lvs_timeouts smtp 5
+ vrrp_startp_delay 3
+}
+global_defs x {
+}
+",
+        );
+        for want in [
+            "t.conf:2:21: error: 'vrrp_garp_interval': invalid value '0': expected a time from 0.000001 to 4294 seconds",
+            "t.conf:3:20: error: 'vrrp_gna_interval': invalid value '4295'",
+            "t.conf:4:20: error: 'vrrp_mcast_group4' must be an IPv4 multicast address",
+            "t.conf:5:20: error: 'vrrp_mcast_group6' must be an IPv6 multicast address",
+            "t.conf:6:15: error: 'vrrp_version'",
+            "t.conf:7:25: error: 'startup_script_timeout': invalid value '0': expected a number from 1 to 1000",
+            "t.conf:8:26: error: 'shutdown_script_timeout'",
+            "t.conf:9:26: error: 'vrrp_down_timer_adverts'",
+            "t.conf:10:17: error: 'startup_script': the command is empty",
+            "t.conf:11:18: error: 'script_user' takes at most 2 arguments",
+            "t.conf:12:29: error: 'shutdown_script': the group is given twice",
+            "t.conf:13:20: error: 'default_interface': invalid interface name",
+            "t.conf:14:21: error: 'dynamic_interfaces': invalid value 'sometimes'",
+            "t.conf:15:19: error: 'lvs_timeouts' needs more arguments",
+            "t.conf:16:19: error: 'lvs_timeouts'",
+            "t.conf:17:15: error: 'lvs_timeouts': invalid value 'smtp'",
+            "t.conf:18:2: error: unknown keyword 'vrrp_startp_delay' in global_defs\n  hint: did you mean 'vrrp_startup_delay'?",
+            "t.conf:20:13: error: 'global_defs' takes no name",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in\n{out}");
+        }
+    }
+
+    #[test]
+    fn policy_lists_and_top_level_keywords() {
+        for (kw, _) in UNSUPPORTED {
+            let (_, out) = load(&format!("global_defs {{\n {kw} x\n}}\n"));
+            assert!(
+                out.contains(&format!(
+                    "t.conf:2:2: error: '{kw}' is not supported by picket"
+                )),
+                "{kw}: {out}"
+            );
+        }
+        for (kw, _) in IGNORED {
+            let (_, out) = load(&format!("global_defs {{\n {kw} x\n}}\n"));
+            assert!(
+                out.contains(&format!("t.conf:2:2: warning: '{kw}' is ignored by picket")),
+                "{kw}: {out}"
+            );
+        }
+        // A block after an ignored keyword is skipped whole.
+        let (_, out) = load("global_defs {\n notification_email {\n  a@b\n }\n router_id x\n}\n");
+        assert!(!out.contains(": error:"), "{out}");
+        // The keywords allowed at the top level.
+        let (_, out) = load(
+            "net_namespace blue\ninstance i1\nuse_pid_dir\nchild_wait_time 3\nlinkbeat_use_polling\n",
+        );
+        assert!(
+            out.contains("t.conf:1:1: error: 'net_namespace' is not supported"),
+            "{out}"
+        );
+        assert!(
+            out.contains("t.conf:2:1: warning: 'instance' is ignored"),
+            "{out}"
+        );
+        assert!(
+            out.contains("t.conf:5:1: error: 'linkbeat_use_polling' is not supported"),
+            "{out}"
+        );
+        assert!(is_top_keyword("namespace_with_ipsets") && !is_top_keyword("router_id"));
+    }
+
+    #[test]
+    fn min_garp_sets_the_bursts() {
+        let (cfg, _) = load("global_defs {\n vrrp_min_garp\n}\n");
+        let g = &cfg.global;
+        assert!(g.vrrp_min_garp);
+        assert_eq!(g.vrrp_garp_master_repeat, 1);
+        assert_eq!(g.vrrp_garp_master_delay, Duration::from_secs(0));
+        assert_eq!(g.vrrp_garp_lower_prio_repeat, Some(1));
+        // Set after it, a value wins (keepalived reads in order).
+        let (cfg, _) = load("global_defs {\n vrrp_min_garp\n vrrp_garp_master_repeat 3\n}\n");
+        assert_eq!(cfg.global.vrrp_garp_master_repeat, 3);
+    }
 }

@@ -170,3 +170,9 @@ fn list_name(p: &mut Parser<'_>, st: &Statement) -> Option<(String<NAME_BYTES>, 
 
 #[cfg(test)]
 mod tests;
+
+/// Test helpers shared with `global`'s tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub(crate) use super::tests::{dump_of, load};
+}

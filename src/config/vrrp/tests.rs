@@ -872,6 +872,9 @@ fn as_high(text: &str) -> String {
     s
 }
 
+/// One expected diagnostic: line, severity, start of the message.
+type Expected = (u32, Severity, &'static str);
+
 /// Expected diagnostics from the VRRP/global sections of each Debian sample
 /// (`/usr/share/doc/keepalived/samples`, and the default config shipped as
 /// `/etc/keepalived/keepalived.conf.sample`): `(file, [(line, severity,
@@ -885,7 +888,7 @@ fn as_high(text: &str) -> String {
 /// `virtual_rules` as unsupported before reading it), `SSL_GET` (AH) and the
 /// default config (`vrrp_garp_interval 0`, strict mode with `state MASTER`
 /// below 255); picket rejects them too, at the lines below.
-const SAMPLES: &[(&str, &[(u32, Severity, &str)])] = &[
+const SAMPLES: &[(&str, &[Expected])] = &[
     ("keepalived.conf.HTTP_GET.port", &[]),
     ("keepalived.conf.IPv6", &[]),
     ("keepalived.conf.PING_CHECK", &[]),
