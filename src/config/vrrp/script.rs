@@ -264,7 +264,7 @@ pub fn parse_track_interfaces(
             );
             continue;
         }
-        let Some((weight, reverse)) = weight_words(p, &st, false) else {
+        let Some((weight, reverse)) = weight_words(p, &st) else {
             continue;
         };
         let mut name = String::new();
@@ -289,14 +289,9 @@ pub fn parse_track_interfaces(
     }
 }
 
-/// The words after a tracked name: `[weight W] [reverse|noreverse]`
-/// (`noreverse` only where `allow_noreverse`... accepted everywhere, as
-/// keepalived does). Returns `(weight, reverse)`, each `None` when absent.
-fn weight_words(
-    p: &mut Parser<'_>,
-    st: &Statement,
-    _script: bool,
-) -> Option<(Option<i16>, Option<bool>)> {
+/// The words after a tracked name: `[weight W] [reverse|noreverse]`.
+/// Returns `(weight, reverse)`, each `None` when absent.
+fn weight_words(p: &mut Parser<'_>, st: &Statement) -> Option<(Option<i16>, Option<bool>)> {
     let mut weight = None;
     let mut reverse = None;
     let mut i = 0;
@@ -345,7 +340,7 @@ pub fn parse_track_scripts(
         let Some((name, loc)) = list_name(p, &st) else {
             continue;
         };
-        let Some((weight, reverse)) = weight_words(p, &st, true) else {
+        let Some((weight, reverse)) = weight_words(p, &st) else {
             continue;
         };
         let t = TrackScript {
@@ -450,7 +445,7 @@ pub fn parse_sync_group(p: &mut Parser<'_>, head: &Statement, cfg: &mut Config) 
             "sync_group_tracking_weight" => set_flag(p, &st, &mut g.sync_group_tracking_weight),
             "smtp_alert" => p.ignored(&st, "picket sends no e-mail"),
             "global_tracking" => p.ignored(&st, "deprecated, and the default behaviour"),
-            _ if !has_group && !st.block && st.arg_count() == 0 && looks_like_instance(cfg, kw) => {
+            _ if !has_group && !st.block && st.arg_count() == 0 && looks_like_instance(kw) => {
                 p.error_hint(
                     st.loc,
                     format_args!("instance '{kw}' listed outside 'group {{ }}'"),
@@ -483,6 +478,6 @@ pub fn parse_sync_group(p: &mut Parser<'_>, head: &Statement, cfg: &mut Config) 
 
 /// Whether an unknown word in a sync group is probably an instance name
 /// written the old way (no keyword of the section is that close).
-fn looks_like_instance(_cfg: &Config, kw: &str) -> bool {
+fn looks_like_instance(kw: &str) -> bool {
     super::super::parser::closest(kw, GROUP_KEYWORDS).is_none()
 }
