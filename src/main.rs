@@ -283,10 +283,31 @@ fn render(diags: &Diagnostics) -> String {
     out
 }
 
-/// The core's settings from the configuration. `startup_script` and
-/// `shutdown_script` are not in the config model yet: none for now.
-fn core_settings(_cfg: &Config) -> CoreSettings<'_> {
-    CoreSettings::default()
+/// The core's settings from the configuration: `global_defs`'
+/// `startup_script` and `shutdown_script` with their timeouts.
+///
+/// Scripts run as picket's own user for now; a `user` given with a script
+/// is reported once here (running scripts as `script_user` comes with the
+/// notify scripts).
+fn core_settings(cfg: &Config) -> CoreSettings<'_> {
+    let g = &cfg.global;
+    let command = |s: &Option<picket::config::global::ScriptCmd>, what: &str| {
+        s.as_ref().map(|s| {
+            if !s.user.is_empty() {
+                log::warn!(
+                    "{what}: user '{}' not applied yet; running as picket's user",
+                    s.user
+                );
+            }
+            cfg.strings.get(s.command)
+        })
+    };
+    CoreSettings {
+        startup_script: command(&g.startup_script, "startup_script"),
+        startup_timeout: g.startup_script_timeout,
+        shutdown_script: command(&g.shutdown_script, "shutdown_script"),
+        shutdown_timeout: g.shutdown_script_timeout,
+    }
 }
 
 fn print_limits() {
