@@ -19,6 +19,8 @@ pub mod parser;
 pub mod source;
 pub mod statement;
 pub mod strings;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod value;
 pub mod vrrp;
 

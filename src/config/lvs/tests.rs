@@ -1,50 +1,18 @@
 //! Tests of the LVS sections.
 
-use std::boxed::Box;
 use std::format;
 use std::string::String;
 use std::vec::Vec;
 
 use super::*;
 use crate::config::diag::Severity;
-use crate::config::parser::test_source::TextSource;
 
-/// Parses `text`; returns the config and the rendered diagnostics.
-fn parse(text: &str) -> (Box<Config>, String) {
-    let (cfg, diags) = parse_diags(text);
-    let mut out = String::new();
-    diags.render(&mut out).unwrap();
-    (cfg, out)
-}
-
-fn parse_diags(text: &str) -> (Box<Config>, Box<Diagnostics>) {
-    let mut cfg = Box::new(Config::new());
-    let mut diags = Box::new(Diagnostics::new());
-    let _ = diags.files.push("t.conf");
-    let mut src = TextSource::new(text);
-    crate::config::parse(&mut src, &mut cfg, &mut diags);
-    (cfg, diags)
-}
-
-fn dump(cfg: &Config) -> String {
-    let mut out = String::new();
-    cfg.dump(&mut out).unwrap();
-    out
-}
+use crate::config::testutil::{parse_diags, parse_text as parse};
 
 /// Parse, dump, parse the dump, dump again: the two dumps must be equal and
 /// the dump must load without errors.
 fn round_trip(text: &str) -> String {
-    let (cfg, _) = parse(text);
-    let first = dump(&cfg);
-    let (cfg2, diags2) = parse(&first);
-    assert!(
-        !diags2.contains(": error:"),
-        "dump does not reload cleanly:\n{diags2}\n{first}"
-    );
-    let second = dump(&cfg2);
-    assert_eq!(first, second, "not a fixed point");
-    first
+    crate::config::testutil::fixed_point(text, true)
 }
 
 /// A minimal complete virtual server around `body` (inside the VS) and `rs`

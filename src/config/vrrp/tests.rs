@@ -5,54 +5,18 @@ use std::format;
 use std::string::String;
 use std::vec::Vec as StdVec;
 
-use super::super::parser::test_source::TextSource;
-use super::super::{Config, Diagnostics, Severity};
+use super::super::{Config, Severity};
 use super::*;
 use crate::limits;
 
-/// Parses `text` (after the framework's `parse` and every `finish`);
-/// returns the config and the rendered diagnostics.
-pub(crate) fn load(text: &str) -> (Box<Config>, String) {
-    let (cfg, diags) = load_diags(text);
-    let mut out = String::new();
-    diags.render(&mut out).unwrap();
-    (cfg, out)
-}
-
-fn load_diags(text: &str) -> (Box<Config>, Box<Diagnostics>) {
-    let mut cfg = Box::new(Config::new());
-    let mut diags = Box::new(Diagnostics::new());
-    let _ = diags.files.push("t.conf");
-    let mut src = TextSource::new(text);
-    super::super::parse(&mut src, &mut cfg, &mut diags);
-    (cfg, diags)
-}
-
-pub(crate) fn dump_of(cfg: &Config) -> String {
-    let mut s = String::new();
-    cfg.dump(&mut s).unwrap();
-    s
-}
+pub(crate) use crate::config::testutil::{
+    dump_text as dump_of, fixed_point, parse_diags as load_diags, parse_text as load,
+};
 
 /// Asserts that `dump(parse(dump(parse(text))))` equals `dump(parse(text))`
 /// and that the dump loads without errors.
 fn assert_round_trip(text: &str) -> String {
     fixed_point(text, true)
-}
-
-/// `dump(parse(dump(parse(text)))) == dump(parse(text))`; with `clean`, the
-/// dump must also load without errors.
-fn fixed_point(text: &str, clean: bool) -> String {
-    let (cfg, _) = load(text);
-    let first = dump_of(&cfg);
-    let (cfg2, diags2) = load(&first);
-    assert!(
-        !clean || !diags2.contains(": error:"),
-        "dump does not load cleanly:\n{diags2}\n{first}"
-    );
-    let second = dump_of(&cfg2);
-    assert_eq!(first, second, "dump is not a fixed point");
-    first
 }
 
 fn ok(text: &str) -> Box<Config> {
