@@ -9,6 +9,7 @@
 pub mod child;
 pub mod clock;
 pub mod fs;
+pub mod net;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
