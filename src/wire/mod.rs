@@ -17,4 +17,6 @@
 //! |---|---|
 //! | [`vrrp`] | VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798 / RFC 9568) adverts, their checksums, the advert's IPv4 header and the gratuitous ARP frame |
 
+pub mod netlink;
+pub mod rtnetlink;
 pub mod vrrp;
