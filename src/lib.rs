@@ -37,4 +37,5 @@ pub mod core;
 pub mod limits;
 pub mod stats;
 pub mod time;
+pub mod vrrp;
 pub mod wire;
