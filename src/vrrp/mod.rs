@@ -32,6 +32,7 @@
 //! `set_priority`, `set_fault`, `shutdown`, each with `now`), keeps deadlines
 //! (`poll_at`), and pushes [`VrrpAction`]s out (`poll_action`).
 
+pub mod engine;
 pub mod fsm;
 
 pub use fsm::{

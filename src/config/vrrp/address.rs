@@ -127,7 +127,8 @@ pub struct VipSpec {
     pub peer: Option<IpAddr>,
     /// `home` (IPv6 mobility home address).
     pub home: bool,
-    /// `-nodad`: no duplicate address detection (IPv6).
+    /// `-nodad`: keep duplicate address detection (IPv6). keepalived adds
+    /// every IPv6 VIP with `IFA_F_NODAD` unless this is given.
     pub nodad: bool,
     /// `mngtmpaddr` (IPv6 temporary addresses).
     pub mngtmpaddr: bool,

@@ -1,0 +1,733 @@
+//! Every VRRP instance of a configuration, with the packet handling around
+//! each one's state machine ([`super::fsm`]): the configuration mapped to
+//! [`InstanceParams`], received datagrams checked (each drop reason
+//! counted), adverts, gratuitous ARPs and address requests built into the
+//! caller's buffers, and gratuitous ARP paced by `garp_interval`.
+//!
+//! Sans-IO like the rest of the core: the binary reads sockets and calls
+//! [`Engine::handle_datagram`], calls [`Engine::handle_timeout`] when
+//! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
+//!
+//! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast, on the
+//! instance's interface. [`check_runnable`] names every configured feature
+//! the daemon does not run yet (unicast peers, IPv6, tracking, sync groups,
+//! notify scripts, VMACs, `no_accept`) so the daemon can refuse to start
+//! rather than run a configuration differently from keepalived.
+
+use core::net::{IpAddr, Ipv4Addr};
+
+use heapless::{Deque, String, Vec};
+use smoltcp::wire::{EthernetAddress, Ipv4Address};
+
+use super::fsm::{
+    AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
+    WantedState,
+};
+use crate::config::vrrp::{Broadcast, VrrpInstance};
+use crate::config::{Config, Diagnostics, Loc};
+use crate::limits::{
+    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, VIPS_PER_INSTANCE, VRRP_INSTANCES,
+};
+use crate::time::{Duration, Instant, earliest, is_due};
+use crate::wire::rtnetlink::{AddressRequest, Operation};
+use crate::wire::vrrp::{
+    self as wire, Addresses, AuthType, ChecksumForm, Envelope, Family, Packet, Repr,
+};
+
+/// Facts about an interface the binary reads at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfFacts {
+    /// Kernel interface index.
+    pub index: u32,
+    /// Hardware address (source of gratuitous ARPs).
+    pub mac: [u8; 6],
+    /// Primary IPv4 address (source of adverts unless `mcast_src_ip`).
+    pub ipv4: Option<Ipv4Addr>,
+}
+
+/// An interface the engine uses: the instance interfaces and the `dev` of
+/// every VIP. The binary opens one VRRP socket and one ARP socket on each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    /// Its name.
+    pub name: String<IFNAME_BYTES>,
+    /// What the kernel said about it.
+    pub facts: IfFacts,
+    /// Whether an instance runs on it (so it needs a VRRP socket), as
+    /// opposed to only carrying VIPs.
+    pub vrrp: bool,
+    /// The multicast group joined there.
+    pub group: Ipv4Addr,
+}
+
+/// Room for interfaces: each instance adds at most its own and one per VIP,
+/// but boards have few; bounded by the instance table.
+pub const INTERFACES: usize = VRRP_INSTANCES;
+
+/// Addresses one instance adds: its VIPs and excluded VIPs.
+pub const ADDRESSES_PER_INSTANCE: usize = VIPS_PER_INSTANCE + EXCLUDED_VIPS_PER_INSTANCE;
+
+/// Why a received datagram was dropped: one counter each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxStats {
+    /// Adverts accepted and handed to the state machine.
+    pub accepted: u64,
+    /// IPv4 header malformed, bad header checksum, or not protocol 112.
+    pub bad_ip: u64,
+    /// The datagram was longer than the receive buffer.
+    pub oversized: u64,
+    /// No instance with this VRID on this interface.
+    pub unknown_vrid: u64,
+    /// TTL is not 255 (RFC 5798 §7.1).
+    pub bad_ttl: u64,
+    /// Our own advert came back.
+    pub own_advert: u64,
+    /// Shorter than its header, or than its address count says.
+    pub truncated: u64,
+    /// Longer than its address count says.
+    pub too_long: u64,
+    /// Version is not the instance's.
+    pub bad_version: u64,
+    /// Type is not 1 (advertisement).
+    pub bad_type: u64,
+    /// Advertisement interval 0, or (v2) not the instance's.
+    pub bad_interval: u64,
+    /// The checksum matches no accepted form.
+    pub bad_checksum: u64,
+    /// v2 authentication type differs from the instance's.
+    pub bad_auth_type: u64,
+    /// v2 simple password differs.
+    pub bad_password: u64,
+    /// Any other malformation (family, VRID 0).
+    pub malformed: u64,
+    /// Accepted although its address list differs from ours (keepalived ≥
+    /// 2.3.3 logs and accepts; counted here).
+    pub address_mismatch: u64,
+}
+
+/// What the engine asks the binary to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineAction {
+    /// Send an advert of instance `slot` with `priority`: build it with
+    /// [`Engine::build_advert`].
+    SendAdvert {
+        /// The instance.
+        slot: u16,
+        /// Priority field (0 when leaving master).
+        priority: u8,
+    },
+    /// Add every address of `slot`: [`Engine::address_request`] for
+    /// `0..Engine::address_count(slot)`.
+    AddVips {
+        /// The instance.
+        slot: u16,
+    },
+    /// Remove every address of `slot`.
+    RemoveVips {
+        /// The instance.
+        slot: u16,
+    },
+    /// Send `count` gratuitous ARPs for each IPv4 VIP of `slot`
+    /// ([`Engine::build_garp`]).
+    Garp {
+        /// The instance.
+        slot: u16,
+        /// Packets per VIP.
+        count: u16,
+    },
+    /// `slot` changed state: log `(NAME) Entering {to} STATE`.
+    Transition {
+        /// The instance.
+        slot: u16,
+        /// Previous state.
+        from: State,
+        /// New state.
+        to: State,
+    },
+}
+
+/// Why an instance cannot run; reported at start-up with its place in the
+/// configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupError {
+    /// The interface does not exist.
+    NoInterface,
+    /// The interface has no IPv4 address and no `mcast_src_ip` is given.
+    NoAddress,
+    /// The interface table is full.
+    TooManyInterfaces,
+    /// The state machine refused the parameters.
+    Params(ParamsError),
+}
+
+impl core::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SetupError::NoInterface => f.write_str("interface does not exist"),
+            SetupError::NoAddress => {
+                f.write_str("interface has no IPv4 address (give one, or set mcast_src_ip)")
+            }
+            SetupError::TooManyInterfaces => f.write_str("too many interfaces"),
+            SetupError::Params(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// One running instance.
+struct Slot {
+    /// Index in `cfg.vrrp.instances`.
+    cfg: u16,
+    /// Index in the engine's interfaces.
+    iface: u8,
+    fsm: Instance,
+    src: Ipv4Addr,
+    group: Ipv4Addr,
+    version: Version,
+    adver_int_cs: u16,
+    /// v2 `auth_type PASS` data.
+    password: Option<[u8; wire::AUTH_DATA_LEN]>,
+    checksum: ChecksumForm,
+    /// IPv4 VIPs, as carried in adverts.
+    vips: Vec<Ipv4Address, VIPS_PER_INSTANCE>,
+    /// Interface index (in the engine's table) of each VIP then each eVIP.
+    addr_iface: Vec<u8, ADDRESSES_PER_INSTANCE>,
+    garp_interval: Duration,
+    garp_pending: u16,
+    garp_next: Option<Instant>,
+    rx: RxStats,
+}
+
+/// All instances.
+pub struct Engine {
+    slots: Vec<Slot, VRRP_INSTANCES>,
+    interfaces: Vec<Interface, INTERFACES>,
+    /// Round-robin position of [`Engine::poll_action`].
+    next_slot: usize,
+    /// Gratuitous ARP rounds due, produced by the pacing timers.
+    garps: Deque<EngineAction, VRRP_INSTANCES>,
+    /// Drops not attributable to one instance.
+    rx: RxStats,
+    ident: u16,
+}
+
+/// Names every feature `inst` uses that this build does not run, with where
+/// it is written. An instance is runnable when this reports nothing.
+pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl FnMut(Loc, &str)) {
+    if !inst.unicast_peers.is_empty() {
+        report(inst.loc, "unicast_peer (unicast VRRP comes with issue 4)");
+    }
+    if inst.ipv6 {
+        report(inst.loc, "IPv6 instances (VRRPv3 over IPv6 comes with issue 4)");
+    }
+    if let Some(t) = inst.track_interfaces.first() {
+        report(t.loc, "track_interface (tracking comes with issue 4)");
+    }
+    if let Some(t) = inst.track_scripts.first() {
+        report(t.loc, "track_script (tracking comes with issue 4)");
+    }
+    if in_sync_group {
+        report(inst.loc, "vrrp_sync_group membership (sync groups come with issue 4)");
+    }
+    let notify = [
+        &inst.notify_master,
+        &inst.notify_backup,
+        &inst.notify_fault,
+        &inst.notify_stop,
+        &inst.notify,
+        &inst.notify_master_rx_lower_pri,
+    ];
+    if notify.iter().any(|n| n.is_some()) {
+        report(inst.loc, "notify scripts (they come with issue 4)");
+    }
+    if inst.use_vmac.is_some() {
+        report(inst.loc, "use_vmac (VMACs come with issue 4)");
+    }
+    if inst.accept == Some(false) {
+        report(inst.loc, "no_accept (needs firewall rules picket does not install yet)");
+    }
+}
+
+/// Reports, as errors in `diags`, every instance of `cfg` that uses a
+/// feature this build does not run (see [`check_runnable`]).
+pub fn check_config(cfg: &Config, diags: &mut Diagnostics) {
+    for inst in &cfg.vrrp.instances {
+        let in_group = cfg
+            .vrrp
+            .sync_groups
+            .iter()
+            .any(|g| g.members.iter().any(|(m, _)| m.as_str() == inst.name.as_str()));
+        check_runnable(inst, in_group, |loc, what| {
+            diags.error_hint(
+                loc,
+                format_args!("vrrp_instance {}: {what} is not run by this picket yet", inst.name),
+                format_args!("remove it, or run keepalived for this instance until picket supports it"),
+            );
+        });
+    }
+}
+
+fn version_of(inst: &VrrpInstance) -> Version {
+    if inst.version == Some(3) { Version::V3 } else { Version::V2 }
+}
+
+fn u16_sat(v: u32) -> u16 {
+    u16::try_from(v).unwrap_or(u16::MAX)
+}
+
+/// Maps a configured instance to the state machine's parameters.
+pub fn params_of(inst: &VrrpInstance, primary: Ipv4Addr) -> InstanceParams {
+    let priority = inst.priority.unwrap_or(100);
+    let mut p = InstanceParams::new(inst.vrid, priority, IpAddr::V4(primary));
+    p.version = version_of(inst);
+    let cs = inst.advert_int.total_millis() / 10;
+    p.advert_int = u16::try_from(cs).unwrap_or(u16::MAX);
+    p.preempt = !inst.nopreempt;
+    p.preempt_delay = inst.preempt_delay;
+    p.accept = inst.accept.unwrap_or(true);
+    p.down_timer_adverts = inst.down_timer_adverts.unwrap_or(3);
+    p.lower_prio_no_advert = inst.lower_prio_no_advert.unwrap_or(false);
+    p.higher_prio_send_advert = inst.higher_prio_send_advert.unwrap_or(false);
+    p.owner_ignore_adverts = inst.owner_ignore_adverts.unwrap_or(false);
+    let d = GarpParams::default();
+    p.garp = GarpParams {
+        master_delay: inst.garp_master_delay.unwrap_or(d.master_delay),
+        master_repeat: inst.garp_master_repeat.map_or(d.master_repeat, u16_sat),
+        master_refresh: inst.garp_master_refresh.unwrap_or(d.master_refresh),
+        master_refresh_repeat: inst.garp_master_refresh_repeat.map_or(d.master_refresh_repeat, u16_sat),
+        lower_prio_delay: inst.garp_lower_prio_delay.unwrap_or(d.lower_prio_delay),
+        lower_prio_repeat: inst.garp_lower_prio_repeat.map_or(d.lower_prio_repeat, u16_sat),
+    };
+    p.initial = match inst.state {
+        Some(crate::config::vrrp::State::Master) => WantedState::Master,
+        _ => WantedState::Backup,
+    };
+    p
+}
+
+impl Engine {
+    /// Builds the engine for every instance of `cfg`. `lookup` gives the
+    /// facts of an interface by name (`None`: no such interface). Instances
+    /// that cannot run are reported to `error` with their index and left
+    /// out; the caller decides whether to go on.
+    pub fn new(
+        cfg: &Config,
+        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+        error: &mut dyn FnMut(usize, &str, SetupError),
+    ) -> Self {
+        let mut engine = Engine {
+            slots: Vec::new(),
+            interfaces: Vec::new(),
+            next_slot: 0,
+            garps: Deque::new(),
+            rx: RxStats::default(),
+            ident: 0,
+        };
+        for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
+            if let Err((name, e)) = engine.add(cfg, i, inst, lookup) {
+                error(i, name, e);
+            }
+        }
+        engine
+    }
+
+    fn interface_index(
+        &mut self,
+        name: &str,
+        vrrp: bool,
+        group: Ipv4Addr,
+        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+    ) -> Result<u8, SetupError> {
+        if let Some(i) = self.interfaces.iter().position(|f| f.name.as_str() == name) {
+            if let Some(f) = self.interfaces.get_mut(i) {
+                f.vrrp |= vrrp;
+            }
+            return u8::try_from(i).map_err(|_| SetupError::TooManyInterfaces);
+        }
+        let facts = lookup(name).ok_or(SetupError::NoInterface)?;
+        let mut n = String::new();
+        n.push_str(name).map_err(|_| SetupError::NoInterface)?;
+        let i = u8::try_from(self.interfaces.len()).map_err(|_| SetupError::TooManyInterfaces)?;
+        self.interfaces
+            .push(Interface { name: n, facts, vrrp, group })
+            .map_err(|_| SetupError::TooManyInterfaces)?;
+        Ok(i)
+    }
+
+    fn add<'c>(
+        &mut self,
+        cfg: &Config,
+        index: usize,
+        inst: &'c VrrpInstance,
+        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+    ) -> Result<(), (&'c str, SetupError)> {
+        let name = inst.interface.as_str();
+        let group = match inst.mcast_dst_ip {
+            Some(IpAddr::V4(g)) => g,
+            _ => match cfg.global.vrrp_mcast_group4 {
+                g if g.is_multicast() => g,
+                _ => Ipv4Addr::new(224, 0, 0, 18),
+            },
+        };
+        let iface = self.interface_index(name, true, group, lookup).map_err(|e| (name, e))?;
+        let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
+        let src = match inst.src_ip {
+            Some(IpAddr::V4(a)) => Some(a),
+            _ => facts.and_then(|f| f.ipv4),
+        }
+        .ok_or((name, SetupError::NoAddress))?;
+        let fsm = Instance::new(params_of(inst, src)).map_err(|e| (name, SetupError::Params(e)))?;
+        let mut vips = Vec::new();
+        let mut addr_iface = Vec::new();
+        for v in inst.vips.iter().chain(inst.evips.iter()) {
+            let dev = if v.dev.is_empty() { name } else { v.dev.as_str() };
+            let i = self.interface_index(dev, false, group, lookup).map_err(|e| (dev, e))?;
+            let _ = addr_iface.push(i);
+        }
+        for v in &inst.vips {
+            if let IpAddr::V4(a) = v.addr {
+                let _ = vips.push(a);
+            }
+        }
+        let password = inst.auth_pass.as_ref().map(|p| {
+            let mut data = [0u8; wire::AUTH_DATA_LEN];
+            for (d, s) in data.iter_mut().zip(p.as_bytes()) {
+                *d = *s;
+            }
+            data
+        });
+        let version = version_of(inst);
+        let checksum = if version == Version::V3 && !inst.v3_checksum_as_v2.unwrap_or(false) {
+            ChecksumForm::PseudoHeader
+        } else {
+            ChecksumForm::Message
+        };
+        let adver_int_cs = u16::try_from(inst.advert_int.total_millis() / 10).unwrap_or(u16::MAX);
+        let slot = Slot {
+            cfg: u16::try_from(index).unwrap_or(u16::MAX),
+            iface,
+            fsm,
+            src,
+            group,
+            version,
+            adver_int_cs,
+            password,
+            checksum,
+            vips,
+            addr_iface,
+            garp_interval: cfg.global.vrrp_garp_interval,
+            garp_pending: 0,
+            garp_next: None,
+            rx: RxStats::default(),
+        };
+        self.slots.push(slot).map_err(|_| (name, SetupError::TooManyInterfaces))
+    }
+
+    /// The interfaces used, in the order of their indices.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// Number of running instances.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether no instance runs.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The configuration index of instance `slot`.
+    pub fn config_index(&self, slot: u16) -> Option<usize> {
+        self.slots.get(usize::from(slot)).map(|s| usize::from(s.cfg))
+    }
+
+    /// The state of instance `slot`.
+    pub fn state(&self, slot: u16) -> Option<State> {
+        self.slots.get(usize::from(slot)).map(|s| s.fsm.state())
+    }
+
+    /// The state machine of instance `slot` (timers, stats).
+    pub fn instance(&self, slot: u16) -> Option<&Instance> {
+        self.slots.get(usize::from(slot)).map(|s| &s.fsm)
+    }
+
+    /// Drop counters of instance `slot`.
+    pub fn rx_stats(&self, slot: u16) -> Option<&RxStats> {
+        self.slots.get(usize::from(slot)).map(|s| &s.rx)
+    }
+
+    /// Drop counters not attributable to one instance.
+    pub fn global_rx_stats(&self) -> &RxStats {
+        &self.rx
+    }
+
+    /// Starts every instance.
+    pub fn start(&mut self, now: Instant) {
+        for s in &mut self.slots {
+            s.fsm.start(now);
+        }
+    }
+
+    /// Stops every instance: a master sends priority 0 and drops its
+    /// addresses (the actions are queued).
+    pub fn shutdown(&mut self, now: Instant) {
+        for s in &mut self.slots {
+            s.fsm.shutdown(now);
+            s.garp_pending = 0;
+            s.garp_next = None;
+        }
+    }
+
+    /// The earliest deadline of any instance.
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.slots.iter().fold(None, |acc, s| earliest(earliest(acc, s.fsm.poll_at()), s.garp_next))
+    }
+
+    /// Fires every due deadline.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if is_due(now, s.fsm.poll_at()) {
+                s.fsm.handle_timeout(now);
+            }
+            if is_due(now, s.garp_next) && s.garp_pending > 0 {
+                s.garp_pending -= 1;
+                s.garp_next = if s.garp_pending > 0 { Some(now + s.garp_interval) } else { None };
+                let slot = u16::try_from(i).unwrap_or(u16::MAX);
+                // The queue holds one entry per instance at most: a full
+                // queue cannot happen, and a lost round is only a lost GARP.
+                let _ = self.garps.push_back(EngineAction::Garp { slot, count: 1 });
+            }
+        }
+    }
+
+    /// Checks one datagram received on interface `iface` (whole IPv4
+    /// datagram, as a raw socket gives it; `received` is the length the
+    /// kernel reported, which may exceed `datagram`) and hands a valid
+    /// advert to its instance. Every drop is counted.
+    pub fn handle_datagram(&mut self, now: Instant, iface: usize, datagram: &[u8], received: usize) {
+        if received > datagram.len() {
+            self.rx.oversized += 1;
+            return;
+        }
+        let Ok(ip) = wire::parse_ipv4(datagram) else {
+            self.rx.bad_ip += 1;
+            return;
+        };
+        let Some(&vrid) = ip.payload.get(1) else {
+            self.rx.truncated += 1;
+            return;
+        };
+        let Some(slot) = self
+            .slots
+            .iter_mut()
+            .find(|s| usize::from(s.iface) == iface && s.fsm.params().vrid == vrid)
+        else {
+            self.rx.unknown_vrid += 1;
+            return;
+        };
+        let Envelope::Ipv4 { src, .. } = ip.envelope else {
+            self.rx.bad_ip += 1;
+            return;
+        };
+        if src == slot.src {
+            slot.rx.own_advert += 1;
+            return;
+        }
+        // RFC 5798 §7.1: the TTL must be 255 (it proves the sender is on link).
+        if ip.ttl != wire::TTL {
+            slot.rx.bad_ttl += 1;
+            return;
+        }
+        let repr = match Packet::new_checked(ip.payload, Family::Ipv4)
+            .and_then(|p| Repr::parse(&p, &ip.envelope))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let c = &mut slot.rx;
+                match e {
+                    wire::Error::Truncated => c.truncated += 1,
+                    wire::Error::TooLong => c.too_long += 1,
+                    wire::Error::Version(_) => c.bad_version += 1,
+                    wire::Error::Type(_) => c.bad_type += 1,
+                    wire::Error::AdverInt => c.bad_interval += 1,
+                    wire::Error::Checksum => c.bad_checksum += 1,
+                    _ => c.malformed += 1,
+                }
+                return;
+            }
+        };
+        let ours = match slot.version {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        };
+        if repr.version.number() != ours {
+            slot.rx.bad_version += 1;
+            return;
+        }
+        if let wire::Version::V2 { auth_type, adver_int, auth_data } = repr.version {
+            // RFC 3768 §7.1: the authentication type must match ours, and
+            // a simple password must equal ours.
+            let expected = if slot.password.is_some() { AuthType::SimplePassword } else { AuthType::None };
+            if auth_type != expected {
+                slot.rx.bad_auth_type += 1;
+                return;
+            }
+            if let Some(pw) = slot.password
+                && pw != auth_data
+            {
+                slot.rx.bad_password += 1;
+                return;
+            }
+            // RFC 3768 §7.1: an interval that differs from ours is dropped.
+            if u16::from(adver_int) * 100 != slot.adver_int_cs {
+                slot.rx.bad_interval += 1;
+                return;
+            }
+        }
+        // keepalived ≥ 2.3.3: a different address list is logged and counted,
+        // and the advert still counts for the election.
+        let same = repr.addresses.len() == slot.vips.len()
+            && repr.addresses.iter().zip(slot.vips.iter()).all(|(a, b)| a == smoltcp::wire::IpAddress::Ipv4(*b));
+        if !same {
+            slot.rx.address_mismatch += 1;
+        }
+        slot.rx.accepted += 1;
+        let info = AdvertInfo {
+            src: IpAddr::V4(src),
+            priority: repr.priority,
+            adver_int: repr.adver_int_centis(),
+        };
+        slot.fsm.handle_advert(now, &info);
+    }
+
+    /// The next action of any instance, round-robin; `now` paces
+    /// gratuitous ARP bursts (the time of the input that caused them).
+    pub fn poll_action(&mut self, now: Instant) -> Option<EngineAction> {
+        if let Some(a) = self.garps.pop_front() {
+            return Some(a);
+        }
+        let n = self.slots.len();
+        for k in 0..n {
+            let i = (self.next_slot + k) % n;
+            let Some(s) = self.slots.get_mut(i) else { continue };
+            let Some(action) = s.fsm.poll_action() else { continue };
+            self.next_slot = i;
+            let slot = u16::try_from(i).unwrap_or(u16::MAX);
+            return Some(match action {
+                VrrpAction::SendAdvert { priority } => EngineAction::SendAdvert { slot, priority },
+                VrrpAction::AddVips => EngineAction::AddVips { slot },
+                VrrpAction::RemoveVips => {
+                    s.garp_pending = 0;
+                    s.garp_next = None;
+                    EngineAction::RemoveVips { slot }
+                }
+                VrrpAction::Transition { from, to } => EngineAction::Transition { slot, from, to },
+                VrrpAction::SendGarp { count } => {
+                    if s.garp_interval == Duration::ZERO || count <= 1 {
+                        EngineAction::Garp { slot, count }
+                    } else {
+                        // keepalived's garp_interval: one GARP round, the
+                        // rest spaced by the interval.
+                        s.garp_pending = count - 1;
+                        s.garp_next = Some(now + s.garp_interval);
+                        EngineAction::Garp { slot, count: 1 }
+                    }
+                }
+            });
+        }
+        None
+    }
+
+    /// Builds the advert of `slot` with `priority` as a whole IPv4 datagram
+    /// in `buf`; returns the interface to send it on, the destination and
+    /// the length.
+    pub fn build_advert(&mut self, slot: u16, priority: u8, buf: &mut [u8]) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
+        self.ident = self.ident.wrapping_add(1).max(1);
+        let ident = self.ident;
+        let s = self.slots.get(usize::from(slot)).ok_or(wire::Error::Vrid)?;
+        let version = match s.version {
+            Version::V2 => wire::Version::V2 {
+                auth_type: if s.password.is_some() { AuthType::SimplePassword } else { AuthType::None },
+                adver_int: u8::try_from(s.adver_int_cs / 100).unwrap_or(u8::MAX),
+                auth_data: s.password.unwrap_or([0; wire::AUTH_DATA_LEN]),
+            },
+            Version::V3 => wire::Version::V3 { reserved: 0, max_adver_int: s.adver_int_cs },
+        };
+        let repr = Repr {
+            vrid: s.fsm.params().vrid,
+            priority,
+            version,
+            addresses: Addresses::ipv4(&s.vips),
+            checksum: s.checksum,
+        };
+        let len = wire::emit_ipv4(&repr, s.src, s.group, ident, buf)?;
+        Ok((usize::from(s.iface), s.group, len))
+    }
+
+    /// Number of addresses (VIPs then eVIPs) instance `slot` adds.
+    pub fn address_count(&self, slot: u16) -> usize {
+        self.slots.get(usize::from(slot)).map_or(0, |s| s.addr_iface.len())
+    }
+
+    /// Number of IPv4 VIPs of `slot` that gratuitous ARPs announce.
+    pub fn garp_count(&self, slot: u16) -> usize {
+        self.slots.get(usize::from(slot)).map_or(0, |s| s.vips.len())
+    }
+
+    /// Builds the gratuitous ARP for VIP `k` of `slot` into `buf`; returns
+    /// the interface to send it on and the frame length.
+    pub fn build_garp(&self, cfg: &Config, slot: u16, k: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+        let s = self.slots.get(usize::from(slot))?;
+        let vip = *s.vips.get(k)?;
+        // The VIP's own interface: find its index among the VIPs by address.
+        let inst = cfg.vrrp.instances.get(usize::from(s.cfg))?;
+        let pos = inst.vips.iter().position(|v| v.addr == IpAddr::V4(vip))?;
+        let iface = usize::from(*s.addr_iface.get(pos)?);
+        let mac = self.interfaces.get(iface)?.facts.mac;
+        let len = wire::emit_garp(EthernetAddress(mac), vip, buf).ok()?;
+        Some((iface, len))
+    }
+
+    /// Builds the rtnetlink request that adds or deletes address `k` (VIPs
+    /// then eVIPs) of `slot`; returns its length and the interface index.
+    pub fn address_request(
+        &self,
+        cfg: &Config,
+        slot: u16,
+        k: usize,
+        operation: Operation,
+        sequence: u32,
+        buf: &mut [u8],
+    ) -> Option<Result<(usize, usize), crate::wire::rtnetlink::Error>> {
+        let s = self.slots.get(usize::from(slot))?;
+        let inst = cfg.vrrp.instances.get(usize::from(s.cfg))?;
+        let v = inst.vips.iter().chain(inst.evips.iter()).nth(k)?;
+        let iface = usize::from(*s.addr_iface.get(k)?);
+        let ifindex = self.interfaces.get(iface)?.facts.index;
+        let mut req = AddressRequest::new(operation, v.addr, v.prefix_len, ifindex, sequence);
+        req.scope = v.scope.rt_scope();
+        req.broadcast = match (v.brd, v.addr) {
+            (Some(Broadcast::Addr(b)), _) => Some(b),
+            (Some(Broadcast::Set), IpAddr::V4(a)) => Some(host_bits(a, v.prefix_len, true)),
+            (Some(Broadcast::Clear), IpAddr::V4(a)) => Some(host_bits(a, v.prefix_len, false)),
+            _ => None,
+        };
+        req.peer = v.peer;
+        req.label = if v.label.is_empty() { None } else { Some(v.label.as_str()) };
+        // keepalived's `-nodad` keeps duplicate address detection.
+        req.keep_dad = v.nodad;
+        req.preferred_lifetime = v.preferred_lft;
+        Some(req.emit(buf).map(|len| (len, iface)))
+    }
+}
+
+/// `addr` with the host bits of a `/len` set (`brd +`) or cleared (`brd -`).
+fn host_bits(addr: Ipv4Addr, len: u8, set: bool) -> Ipv4Addr {
+    let mask = if len >= 32 { u32::MAX } else { !(u32::MAX >> len) };
+    let a = u32::from(addr);
+    Ipv4Addr::from(if set { a | !mask } else { a & mask })
+}
+
+#[cfg(test)]
+mod tests;

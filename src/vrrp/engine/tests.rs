@@ -1,0 +1,290 @@
+//! The engine on a fake clock and fake interfaces: configuration mapped to
+//! instances, adverts built and parsed back, two engines electing over a fake
+//! wire, every drop reason counted without a state change.
+
+use std::vec::Vec as StdVec;
+
+use super::*;
+use crate::config::testutil::parse_text;
+use crate::wire::rtnetlink::AddressRepr;
+
+const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+fn conf(priority: u8, version: u8, extra: &str) -> std::string::String {
+    std::format!(
+        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {priority}\n version {version}\n advert_int 1\n{extra}\n virtual_ipaddress {{\n  10.0.0.100/24 brd + label eth0:vip\n  10.0.0.101/24\n }}\n}}\n"
+    )
+}
+
+fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
+    let (cfg, out) = parse_text(text);
+    assert!(!out.contains("error"), "{out}");
+    let mut lookup = |name: &str| {
+        (name == "eth0").then_some(IfFacts { index: 2, mac: [2, 0, 0, 0, 0, own.octets()[3]], ipv4: Some(own) })
+    };
+    let mut errors = StdVec::new();
+    let e = Engine::new(&cfg, &mut lookup, &mut |i, n: &str, e| errors.push((i, std::string::String::from(n), e)));
+    assert!(errors.is_empty(), "{errors:?}");
+    (cfg, e)
+}
+
+fn t(ms: i64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+/// Drains the engine's actions; adverts are built and returned as datagrams.
+fn drain(e: &mut Engine, now: Instant) -> (StdVec<EngineAction>, StdVec<StdVec<u8>>) {
+    let mut actions = StdVec::new();
+    let mut sent = StdVec::new();
+    while let Some(a) = e.poll_action(now) {
+        if let EngineAction::SendAdvert { slot, priority } = a {
+            let mut buf = [0u8; 1500];
+            let (iface, dst, len) = e.build_advert(slot, priority, &mut buf).unwrap();
+            assert_eq!((iface, dst), (0, Ipv4Addr::new(224, 0, 0, 18)));
+            sent.push(buf[..len].to_vec());
+        }
+        actions.push(a);
+    }
+    (actions, sent)
+}
+
+#[test]
+fn maps_the_configuration() {
+    let (_, e) = engine(&conf(150, 3, " nopreempt\n preempt_delay 2"), A);
+    assert_eq!(e.len(), 1);
+    let p = e.instance(0).unwrap().params();
+    assert_eq!((p.vrid, p.priority, p.version, p.advert_int), (51, 150, Version::V3, 100));
+    assert!(!p.preempt);
+    assert_eq!(p.preempt_delay, Duration::from_secs(2));
+    assert_eq!(p.primary, IpAddr::V4(A));
+    assert_eq!(e.interfaces().len(), 1);
+    assert_eq!(e.interfaces()[0].facts.index, 2);
+    assert_eq!(e.address_count(0), 2);
+    assert_eq!(e.garp_count(0), 2);
+}
+
+#[test]
+fn a_missing_interface_or_address_is_reported() {
+    let (cfg, _) = parse_text(&conf(100, 2, ""));
+    let mut none = |_: &str| None;
+    let mut errors = StdVec::new();
+    let e = Engine::new(&cfg, &mut none, &mut |i, n: &str, err| errors.push((i, std::string::String::from(n), err)));
+    assert!(e.is_empty());
+    assert_eq!(errors, [(0, "eth0".into(), SetupError::NoInterface)]);
+    let mut no_addr = |_: &str| Some(IfFacts { index: 2, mac: [0; 6], ipv4: None });
+    errors.clear();
+    let e = Engine::new(&cfg, &mut no_addr, &mut |i, n: &str, err| errors.push((i, std::string::String::from(n), err)));
+    assert!(e.is_empty());
+    assert_eq!(errors[0].2, SetupError::NoAddress);
+}
+
+#[test]
+fn becomes_master_and_builds_valid_adverts() {
+    for version in [2u8, 3] {
+        let (cfg, mut e) = engine(&conf(100, version, ""), A);
+        e.start(t(0));
+        let (actions, _) = drain(&mut e, t(0));
+        assert_eq!(actions, [EngineAction::Transition { slot: 0, from: State::Initialize, to: State::Backup }]);
+        let mdi = e.instance(0).unwrap().master_down_interval();
+        let at = Instant::from_micros(mdi.total_micros() as i64);
+        assert_eq!(e.poll_at(), Some(at));
+        e.handle_timeout(at);
+        let (actions, sent) = drain(&mut e, at);
+        assert!(actions.contains(&EngineAction::Transition { slot: 0, from: State::Backup, to: State::Master }));
+        assert!(actions.contains(&EngineAction::AddVips { slot: 0 }));
+        assert!(actions.contains(&EngineAction::Garp { slot: 0, count: 5 }));
+        assert_eq!(sent.len(), 1);
+        // The advert parses back with every field as configured.
+        let ip = wire::parse_ipv4(&sent[0]).unwrap();
+        assert_eq!(ip.ttl, 255);
+        assert_eq!(sent[0][1], 0xC0, "TOS");
+        let p = Packet::new_checked(ip.payload, Family::Ipv4).unwrap();
+        let r = Repr::parse(&p, &ip.envelope).unwrap();
+        assert_eq!((r.vrid, r.priority, r.version.number()), (51, 100, version));
+        assert_eq!(r.adver_int_centis(), 100);
+        let addrs: StdVec<_> = r.addresses.iter().collect();
+        assert_eq!(addrs.len(), 2);
+        // A gratuitous ARP for each VIP, from eth0's MAC.
+        let mut frame = [0u8; 64];
+        let (iface, len) = e.build_garp(&cfg, 0, 0, &mut frame).unwrap();
+        assert_eq!((iface, len), (0, wire::GARP_FRAME_LEN));
+        assert_eq!(&frame[..6], &[0xff; 6]);
+        assert_eq!(&frame[6..12], &[2, 0, 0, 0, 0, 1]);
+        assert_eq!(&frame[28..32], &[10, 0, 0, 100], "sender IP = VIP");
+        assert_eq!(&frame[38..42], &[10, 0, 0, 100], "target IP = VIP");
+    }
+}
+
+#[test]
+fn two_engines_elect_the_higher_priority_and_fail_over() {
+    let (_, mut a) = engine(&conf(150, 2, ""), A);
+    let (_, mut b) = engine(&conf(100, 2, ""), B);
+    a.start(t(0));
+    b.start(t(0));
+    let mut now = t(0);
+    // Run 10 s of fake time, delivering adverts between the two.
+    while now < t(10_000) {
+        for turn in 0..2 {
+            let (x, y) = if turn == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+            if is_due(now, x.poll_at()) {
+                x.handle_timeout(now);
+            }
+            let (_, sent) = drain(x, now);
+            for d in sent {
+                y.handle_datagram(now, 0, &d, d.len());
+            }
+        }
+        now = now + Duration::from_millis(10);
+    }
+    assert_eq!(a.state(0), Some(State::Master));
+    assert_eq!(b.state(0), Some(State::Backup));
+    assert!(b.rx_stats(0).unwrap().accepted >= 5);
+    // a stops cleanly: priority 0, b takes over after its skew time.
+    a.shutdown(now);
+    let (actions, sent) = drain(&mut a, now);
+    assert!(actions.contains(&EngineAction::RemoveVips { slot: 0 }));
+    assert_eq!(sent.len(), 1);
+    b.handle_datagram(now, 0, &sent[0], sent[0].len());
+    let skew = b.instance(0).unwrap().skew_time();
+    assert_eq!(b.poll_at(), Some(now + skew));
+    let at = now + skew;
+    b.handle_timeout(at);
+    let (actions, _) = drain(&mut b, at);
+    assert!(actions.contains(&EngineAction::Transition { slot: 0, from: State::Backup, to: State::Master }));
+}
+
+/// A valid advert from B for VRID 51, priority 200, v2 with the password
+/// `secret`; `f` may spoil it after it is built.
+fn advert_from_b(f: impl FnOnce(&mut [u8])) -> StdVec<u8> {
+    let (_, mut b) = engine(&conf(200, 2, " authentication {\n  auth_type PASS\n  auth_pass secret\n }"), B);
+    let mut buf = [0u8; 1500];
+    let (_, _, len) = b.build_advert(0, 200, &mut buf).unwrap();
+    let mut d = buf[..len].to_vec();
+    f(&mut d);
+    d
+}
+
+#[test]
+fn bad_packets_are_counted_and_change_nothing() {
+    let auth = " authentication {\n  auth_type PASS\n  auth_pass secret\n }";
+    let (_, mut e) = engine(&conf(100, 2, auth), A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    let before = e.poll_at();
+    type Spoil = fn(&mut [u8]);
+    let cases: [(&str, Spoil, fn(&RxStats) -> u64); 7] = [
+        ("wrong password", |d| d[20 + 8 + 8] ^= 1, |s| s.bad_password),
+        ("wrong VRID", |d| d[21] = 52, |_| 0),
+        ("TTL 64", |d| d[8] = 64, |s| s.bad_ttl),
+        ("bad checksum", |d| d[26] ^= 0xff, |s| s.bad_checksum),
+        ("wrong interval", |d| d[25] = 2, |s| s.bad_interval),
+        ("wrong auth type", |d| d[24] = 0, |s| s.bad_auth_type),
+        ("VRRPv2 type 2", |d| d[20] = 0x22, |s| s.bad_type),
+    ];
+    for (what, spoil, counter) in cases {
+        let mut d = advert_from_b(spoil);
+        if what == "TTL 64" {
+            // Keep the IPv4 header checksum right so only the TTL is wrong.
+            let mut ip = smoltcp::wire::Ipv4Packet::new_unchecked(&mut d[..]);
+            ip.fill_checksum();
+        } else if what != "bad checksum" {
+            // Keep the VRRP checksum right so only the spoilt field is wrong.
+            let env = Envelope::Ipv4 { src: B, dst: Ipv4Addr::new(224, 0, 0, 18) };
+            let mut p = Packet::new_unchecked(&mut d[20..], Family::Ipv4);
+            p.fill_checksum(&env, ChecksumForm::Message);
+        }
+        let global = e.global_rx_stats().unknown_vrid;
+        let n = counter(e.rx_stats(0).unwrap());
+        e.handle_datagram(t(100), 0, &d, d.len());
+        if what == "wrong VRID" {
+            assert_eq!(e.global_rx_stats().unknown_vrid, global + 1, "{what}");
+        } else {
+            assert_eq!(counter(e.rx_stats(0).unwrap()), n + 1, "{what}");
+        }
+        assert_eq!(e.state(0), Some(State::Backup), "{what}");
+        assert_eq!(e.poll_at(), before, "{what}: the timer moved");
+    }
+    // A VRRPv3 advert for this v2 instance.
+    let (_, mut v3) = engine(&conf(200, 3, ""), B);
+    let mut buf = [0u8; 1500];
+    let (_, _, len) = v3.build_advert(0, 200, &mut buf).unwrap();
+    e.handle_datagram(t(100), 0, &buf[..len], len);
+    assert_eq!(e.rx_stats(0).unwrap().bad_version, 1);
+    // Truncated at every length: counted, never a panic, no state change.
+    let good = advert_from_b(|_| {});
+    for len in 0..good.len() {
+        e.handle_datagram(t(100), 0, &good[..len], len);
+    }
+    // Cut by the receive buffer.
+    e.handle_datagram(t(100), 0, &good, good.len() + 1);
+    assert_eq!(e.global_rx_stats().oversized, 1);
+    assert_eq!(e.poll_at(), before);
+    assert_eq!(e.rx_stats(0).unwrap().accepted, 0);
+    // The good one is accepted and restarts the timer.
+    e.handle_datagram(t(100), 0, &good, good.len());
+    assert_eq!(e.rx_stats(0).unwrap().accepted, 1);
+    assert_ne!(e.poll_at(), before);
+}
+
+#[test]
+fn address_requests_carry_the_configured_address() {
+    let (cfg, e) = engine(&conf(100, 2, ""), A);
+    let mut buf = [0u8; 256];
+    let (len, iface) = e.address_request(&cfg, 0, 0, Operation::Add, 7, &mut buf).unwrap().unwrap();
+    assert_eq!(iface, 0);
+    let msg = crate::wire::netlink::Packet::new_checked(&buf[..len]).unwrap();
+    assert_eq!(msg.sequence(), 7);
+    let a = AddressRepr::parse(&msg).unwrap();
+    assert_eq!(a.local_address(), Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100))));
+    assert_eq!(a.prefix_len, 24);
+    assert_eq!(a.ifindex, 2);
+    assert_eq!(a.broadcast, Some(Ipv4Addr::new(10, 0, 0, 255)));
+    assert_eq!(a.label, Some("eth0:vip"));
+    assert!(e.address_request(&cfg, 0, 2, Operation::Add, 8, &mut buf).is_none());
+}
+
+#[test]
+fn garp_interval_paces_the_rounds() {
+    let text = std::format!("global_defs {{\n vrrp_garp_interval 0.1\n vrrp_garp_master_repeat 3\n}}\n{}", conf(100, 2, ""));
+    let (_, mut e) = engine(&text, A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    let at = e.poll_at().unwrap();
+    e.handle_timeout(at);
+    let (actions, _) = drain(&mut e, at);
+    assert!(actions.contains(&EngineAction::Garp { slot: 0, count: 1 }), "{actions:?}");
+    let mut rounds = 1;
+    let mut now = at;
+    for _ in 0..10 {
+        let Some(next) = e.poll_at() else { break };
+        if next > at + Duration::from_millis(500) {
+            break;
+        }
+        assert_eq!(next, now + Duration::from_millis(100));
+        now = next;
+        e.handle_timeout(now);
+        let (actions, _) = drain(&mut e, now);
+        rounds += actions.iter().filter(|a| matches!(a, EngineAction::Garp { .. })).count();
+    }
+    assert_eq!(rounds, 3);
+}
+
+#[test]
+fn features_not_run_yet_are_named() {
+    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    let (cfg, _) = parse_text(text);
+    let mut diags = Diagnostics::new();
+    let _ = diags.files.push("t.conf");
+    check_config(&cfg, &mut diags);
+    let mut out = std::string::String::new();
+    diags.render(&mut out).unwrap();
+    assert!(out.contains("unicast_peer"), "{out}");
+    assert!(out.contains("t.conf:12:"), "track_script located: {out}");
+    assert!(out.contains("notify scripts"), "{out}");
+    assert_eq!(diags.error_count(), 3, "{out}");
+    let (cfg, _) = parse_text(&conf(100, 2, ""));
+    let mut diags = Diagnostics::new();
+    check_config(&cfg, &mut diags);
+    assert!(diags.is_ok());
+}
