@@ -41,19 +41,31 @@ use std::process::ExitCode;
 use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
-use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch};
+use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{Core, CoreError, CoreSettings, Signal};
-use picket::time::poll_timeout_ms;
+use picket::time::{earliest, poll_timeout_ms};
+use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
+use picket::wire::netlink::{self as nl, Control};
+use picket::wire::rtnetlink::{Failure, Operation};
 
 use crate::cli::{Mode, Options};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
+use crate::sys::net::{self, ArpSocket, NetlinkSocket, VrrpSocket};
 use crate::sys::pidfile::PidFile;
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 
 /// The signalfd's token.
 const TOKEN_SIGNAL: Token = Token(0);
+/// The rtnetlink command socket's token.
+const TOKEN_NETLINK: Token = Token(1);
+/// VRRP sockets: this plus the engine's interface index.
+const TOKEN_VRRP_BASE: u32 = 16;
+
+/// Bytes of the receive buffer (a VRRP datagram is at most 20 + 8 + 255 × 16
+/// + 8 bytes; netlink acks are small).
+const RX_BUF: usize = 8192;
 
 /// Exit codes (keepalived's).
 mod exit {
@@ -70,6 +82,8 @@ mod exit {
 enum InitError {
     /// The settings are wrong.
     Core(CoreError),
+    /// A VRRP instance cannot run (already logged).
+    Setup,
     /// A system call failed.
     Sys(&'static str, Errno),
 }
@@ -78,6 +92,7 @@ impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InitError::Core(e) => write!(f, "{e}"),
+            InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
         }
     }
@@ -85,37 +100,108 @@ impl std::fmt::Display for InitError {
 
 /// Everything the running daemon owns.
 pub struct Daemon {
+    cfg: Box<Config>,
     core: Core,
+    engine: Engine,
     signals: Signals,
     poll: PollSet,
     spawner: Spawner,
+    /// One per engine interface that runs an instance (`None` elsewhere).
+    vrrp_sockets: Vec<Option<VrrpSocket>>,
+    /// One per engine interface.
+    arp_sockets: Vec<ArpSocket>,
+    /// Address requests and their acks (opened when an instance runs).
+    netlink: Option<NetlinkSocket>,
+    /// Low bits of the next netlink sequence number.
+    netlink_counter: u32,
+    buf: [u8; RX_BUF],
     pid_file: Option<PidFile>,
     finished: bool,
 }
 
 impl Daemon {
-    /// Builds the daemon (start-up: may allocate). Blocks the handled
-    /// signals in the calling thread, which must be the one that runs the
-    /// loop.
-    fn init(settings: &CoreSettings<'_>) -> Result<Box<Self>, InitError> {
-        let core = Core::new(settings).map_err(InitError::Core)?;
+    /// Builds the daemon (start-up: may allocate): the core from the
+    /// configuration (or from `settings` when given, for tests), the VRRP
+    /// engine with its interfaces looked up, and their sockets. Blocks the
+    /// handled signals in the calling thread, which must be the one that
+    /// runs the loop.
+    fn init(cfg: Box<Config>, settings: Option<&CoreSettings<'_>>) -> Result<Box<Self>, InitError> {
+        let core = match settings {
+            Some(s) => Core::new(s),
+            None => Core::new(&core_settings(&cfg)),
+        }
+        .map_err(InitError::Core)?;
+        let mut setup_failed = false;
+        let engine = Engine::new(
+            &cfg,
+            &mut |name| {
+                net::interface(name).ok().map(|f| IfFacts {
+                    index: f.index,
+                    mac: f.mac,
+                    ipv4: f.ipv4,
+                })
+            },
+            &mut |i, name, e| {
+                let inst = cfg.vrrp.instances.get(i).map_or("?", |v| v.name.as_str());
+                log::error!("({inst}) cannot run on {name}: {e}");
+                setup_failed = true;
+            },
+        );
+        if setup_failed {
+            return Err(InitError::Setup);
+        }
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
-        poll.add(&signals.as_fd(), TOKEN_SIGNAL)
-            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
+        let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
+        poll.add(&signals.as_fd(), TOKEN_SIGNAL).map_err(full)?;
+        let mut vrrp_sockets = Vec::with_capacity(engine.interfaces().len());
+        let mut arp_sockets = Vec::with_capacity(engine.interfaces().len());
+        for (i, iface) in engine.interfaces().iter().enumerate() {
+            let sock = if iface.vrrp {
+                let s = VrrpSocket::open(&iface.name, iface.facts.index, iface.group)
+                    .map_err(|e| InitError::Sys("VRRP socket", e))?;
+                let token = Token(TOKEN_VRRP_BASE + u32::try_from(i).unwrap_or(0));
+                poll.add(&s.as_fd(), token).map_err(full)?;
+                Some(s)
+            } else {
+                None
+            };
+            vrrp_sockets.push(sock);
+            arp_sockets.push(
+                ArpSocket::open(iface.facts.index).map_err(|e| InitError::Sys("ARP socket", e))?,
+            );
+        }
+        let netlink = if engine.is_empty() {
+            None
+        } else {
+            let n = NetlinkSocket::open().map_err(|e| InitError::Sys("netlink socket", e))?;
+            poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
+            Some(n)
+        };
         Ok(Box::new(Daemon {
+            cfg,
             core,
+            engine,
             signals,
             poll,
             spawner: Spawner::from_env(),
+            vrrp_sockets,
+            arp_sockets,
+            netlink,
+            netlink_counter: 0,
+            buf: [0; RX_BUF],
             pid_file: None,
             finished: false,
         }))
     }
 
-    /// Starts the core (the startup script is requested here).
+    /// Starts the core (the startup script is requested here) and the VRRP
+    /// instances.
     fn start(&mut self) {
-        self.core.start(clock::now());
+        let now = clock::now();
+        self.core.start(now);
+        self.engine.start(now);
+        self.run_actions(now);
     }
 
     /// Runs one turn (see the module doc). Returns `true` once the core has
@@ -126,10 +212,16 @@ impl Daemon {
         self.core.stats_mut().loop_turns += 1;
         // 2. drain ready fds
         let mut signal_ready = false;
+        let mut netlink_ready = false;
+        let mut vrrp_ready = 0u64;
         let mut unknown = 0;
         for token in self.poll.ready() {
             match token {
                 TOKEN_SIGNAL => signal_ready = true,
+                TOKEN_NETLINK => netlink_ready = true,
+                Token(t) if t >= TOKEN_VRRP_BASE && t < TOKEN_VRRP_BASE + 64 => {
+                    vrrp_ready |= 1 << (t - TOKEN_VRRP_BASE);
+                }
                 _ => unknown += 1,
             }
         }
@@ -138,8 +230,19 @@ impl Daemon {
         if signal_ready {
             self.drain_signals(now);
         }
+        for i in 0..self.vrrp_sockets.len().min(64) {
+            if vrrp_ready & (1 << i) != 0 {
+                self.drain_vrrp(now, i);
+            }
+        }
+        if netlink_ready {
+            self.drain_netlink();
+        }
         // 3. timeouts
         self.core.handle_timeout(now);
+        if picket::time::is_due(now, self.engine.poll_at()) {
+            self.engine.handle_timeout(now);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog: later issue.
@@ -147,7 +250,7 @@ impl Daemon {
             return true;
         }
         // 6. sleep
-        let timeout = poll_timeout_ms(now, self.core.poll_at());
+        let timeout = poll_timeout_ms(now, earliest(self.core.poll_at(), self.engine.poll_at()));
         match self.poll.poll(timeout) {
             Ok(_) => {}
             Err(PollError::Interrupted) => self.core.stats_mut().poll_eintr += 1,
@@ -182,11 +285,149 @@ impl Daemon {
                 }
             };
             log::debug!("signal {signo}");
+            if signal == Signal::Stop {
+                // Masters send priority 0 and drop their addresses first.
+                self.engine.shutdown(now);
+            }
             self.core.handle_signal(now, signal);
         }
     }
 
+    /// Reads every datagram waiting on the VRRP socket of interface `i`.
+    fn drain_vrrp(&mut self, now: picket::time::Instant, i: usize) {
+        loop {
+            let Some(Some(sock)) = self.vrrp_sockets.get(i) else {
+                return;
+            };
+            match sock.recv(&mut self.buf) {
+                Ok(n) => {
+                    let len = n.min(self.buf.len());
+                    self.engine.handle_datagram(now, i, &self.buf[..len], n);
+                }
+                Err(nb::Error::WouldBlock) => return,
+                Err(nb::Error::Other(e)) => {
+                    self.core.stats_mut().socket_errors += 1;
+                    log::debug!("VRRP socket: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reads the kernel's answers to address requests; an error is logged
+    /// with the address and interface.
+    fn drain_netlink(&mut self) {
+        loop {
+            let Some(sock) = &self.netlink else { return };
+            let n = match sock.recv(&mut self.buf) {
+                Ok(n) => n.min(self.buf.len()),
+                Err(nb::Error::WouldBlock) => return,
+                Err(nb::Error::Other(e)) => {
+                    self.core.stats_mut().socket_errors += 1;
+                    log::warn!("netlink socket: {e}");
+                    return;
+                }
+            };
+            for msg in nl::Messages::new(&self.buf[..n]) {
+                let Ok(msg) = msg else {
+                    self.core.stats_mut().netlink_malformed += 1;
+                    break;
+                };
+                match Control::parse(&msg) {
+                    Ok(Control::Error(e)) if !e.is_ack() => {
+                        log_address_failure(
+                            &self.cfg,
+                            &self.engine,
+                            e.request.sequence,
+                            e.errno().unwrap_or(0),
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(_) => self.core.stats_mut().netlink_malformed += 1,
+                }
+            }
+        }
+    }
+
+    /// Sends every address request of instance `slot`.
+    fn address_requests(&mut self, slot: u16, operation: Operation) {
+        let Some(sock) = &self.netlink else { return };
+        for k in 0..self.engine.address_count(slot) {
+            self.netlink_counter = self.netlink_counter.wrapping_add(1);
+            let seq = encode_seq(self.netlink_counter, slot, k, operation);
+            let mut msg = [0u8; picket::wire::rtnetlink::MAX_REQUEST_LEN];
+            match self
+                .engine
+                .address_request(&self.cfg, slot, k, operation, seq, &mut msg)
+            {
+                Some(Ok((len, _))) => {
+                    if let Err(e) = sock.send(&msg[..len]) {
+                        self.core.stats_mut().socket_errors += 1;
+                        log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+                    }
+                }
+                Some(Err(e)) => log::error!("address request of instance {slot}: {e:?}"),
+                None => {}
+            }
+        }
+    }
+
+    fn run_engine_actions(&mut self, now: picket::time::Instant) {
+        while let Some(action) = self.engine.poll_action(now) {
+            match action {
+                EngineAction::SendAdvert { slot, priority } => {
+                    let mut out = [0u8; 1500];
+                    match self.engine.build_advert(slot, priority, &mut out) {
+                        Ok((iface, dst, len)) => {
+                            if let Some(Some(sock)) = self.vrrp_sockets.get(iface)
+                                && let Err(e) = sock.send(&out[..len], dst)
+                            {
+                                self.core.stats_mut().socket_errors += 1;
+                                log::warn!("({}) cannot send advert: {e}", self.name(slot));
+                            }
+                        }
+                        Err(e) => log::error!("({}) cannot build advert: {e}", self.name(slot)),
+                    }
+                }
+                EngineAction::AddVips { slot } => self.address_requests(slot, Operation::Add),
+                EngineAction::RemoveVips { slot } => {
+                    self.address_requests(slot, Operation::Delete);
+                }
+                EngineAction::Garp { slot, count } => {
+                    let mut frame = [0u8; 64];
+                    for _ in 0..count {
+                        for k in 0..self.engine.garp_count(slot) {
+                            let Some((iface, len)) =
+                                self.engine.build_garp(&self.cfg, slot, k, &mut frame)
+                            else {
+                                continue;
+                            };
+                            if let Some(sock) = self.arp_sockets.get(iface)
+                                && let Err(e) = sock.send(&frame[..len])
+                            {
+                                self.core.stats_mut().socket_errors += 1;
+                                log::warn!("({}) cannot send gratuitous ARP: {e}", self.name(slot));
+                            }
+                        }
+                    }
+                }
+                EngineAction::Transition { slot, from: _, to } => {
+                    log::info!("({}) Entering {to} STATE", self.name(slot));
+                }
+            }
+        }
+    }
+
+    /// The configured name of instance `slot`.
+    fn name(&self, slot: u16) -> &str {
+        self.engine
+            .config_index(slot)
+            .and_then(|i| self.cfg.vrrp.instances.get(i))
+            .map_or("?", |v| v.name.as_str())
+    }
+
     fn run_actions(&mut self, now: picket::time::Instant) {
+        self.run_engine_actions(now);
         while let Some(action) = self.core.poll_action() {
             match action {
                 Action::Spawn {
@@ -238,6 +479,62 @@ impl Daemon {
             logger::truncated()
         );
         0
+    }
+}
+
+/// A netlink sequence number that says which address a request was for:
+/// 10 bits of counter, the operation, 12 bits of instance, 9 bits of address.
+fn encode_seq(counter: u32, slot: u16, k: usize, operation: Operation) -> u32 {
+    let op = u32::from(operation == Operation::Delete);
+    let k = u32::try_from(k).unwrap_or(0) & 0x1ff;
+    ((counter & 0x3ff) << 22) | (op << 21) | ((u32::from(slot) & 0xfff) << 9) | k
+}
+
+/// Logs the kernel's refusal of an address request, with the address and
+/// interface. Adding an address already there and deleting one already gone
+/// are not failures.
+fn log_address_failure(cfg: &Config, engine: &Engine, seq: u32, errno: i32) {
+    let operation = if seq & (1 << 21) != 0 {
+        Operation::Delete
+    } else {
+        Operation::Add
+    };
+    let slot = u16::try_from((seq >> 9) & 0xfff).unwrap_or(0);
+    let k = (seq & 0x1ff) as usize;
+    let quiet = matches!(
+        (operation, Errno::from_raw(errno)),
+        (Operation::Add, Errno::EEXIST) | (Operation::Delete, Errno::EADDRNOTAVAIL | Errno::ENODEV)
+    );
+    let Some(inst) = engine
+        .config_index(slot)
+        .and_then(|i| cfg.vrrp.instances.get(i))
+    else {
+        return;
+    };
+    let Some(v) = inst.vips.iter().chain(inst.evips.iter()).nth(k) else {
+        return;
+    };
+    let dev = if v.dev.is_empty() {
+        inst.interface.as_str()
+    } else {
+        v.dev.as_str()
+    };
+    let failure = Failure {
+        operation,
+        address: v.addr,
+        prefix_len: v.prefix_len,
+        interface: dev,
+        ifindex: engine
+            .interfaces()
+            .iter()
+            .find(|f| f.name.as_str() == dev)
+            .map_or(0, |f| f.facts.index),
+        errno,
+    };
+    if quiet {
+        log::debug!("({}) {failure}", inst.name);
+    } else {
+        log::error!("({}) {failure}", inst.name);
     }
 }
 
@@ -365,12 +662,22 @@ fn run_daemon(opts: &Options) -> u8 {
     if !loaded.diags.is_ok() {
         return exit::CONFIG;
     }
-    let mut daemon = match Daemon::init(&core_settings(&loaded.cfg)) {
+    // Features this build parses but does not run yet: refuse to start
+    // rather than run the configuration differently from keepalived.
+    let mut diags = loaded.diags;
+    picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
+    if !diags.is_ok() {
+        for line in render(&diags).lines() {
+            log::error!("{line}");
+        }
+        return exit::CONFIG;
+    }
+    let mut daemon = match Daemon::init(loaded.cfg, None) {
         Ok(d) => d,
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
-                InitError::Core(_) => exit::CONFIG,
+                InitError::Core(_) | InitError::Setup => exit::CONFIG,
                 InitError::Sys(..) => exit::FATAL,
             };
         }
@@ -390,7 +697,9 @@ fn run_daemon(opts: &Options) -> u8 {
 }
 
 fn config_test(opts: &Options, log_file: Option<&str>) -> u8 {
-    let loaded = load(opts);
+    let mut loaded = load(opts);
+    // What this build does not run yet is said, as warnings.
+    picket::vrrp::engine::check_config(&loaded.cfg, &mut loaded.diags, Severity::Warning);
     let text = render(&loaded.diags);
     match log_file {
         Some(path) => {
@@ -486,7 +795,7 @@ mod tests {
             startup_script: Some("/bin/true"),
             ..CoreSettings::default()
         };
-        let mut d = Daemon::init(&settings).unwrap();
+        let mut d = Daemon::init(Box::new(Config::new()), Some(&settings)).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
         // The counter counts.
@@ -544,7 +853,7 @@ mod tests {
             shutdown_script: Some("true --from-picket"),
             ..CoreSettings::default()
         };
-        let mut d = Daemon::init(&settings).unwrap();
+        let mut d = Daemon::init(Box::new(Config::new()), Some(&settings)).unwrap();
         // SIGCHLD may go to another test thread; the tick reaps soon anyway.
         d.core
             .set_housekeeping_period(clock::now(), Duration::from_millis(10));

@@ -88,6 +88,10 @@ stats! {
     unknown_signal,
     /// `waitpid(2)` failures other than ECHILD.
     waitpid_errors,
+    /// Socket sends or receives that failed (not WouldBlock).
+    socket_errors,
+    /// Netlink replies that did not parse.
+    netlink_malformed,
 }
 
 impl fmt::Display for Stats {

@@ -40,17 +40,29 @@ fn ifreq(name: &str) -> Result<libc::ifreq, Errno> {
 
 fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> Result<OwnedFd, Errno> {
     // SAFETY: plain system call with integer arguments.
-    let fd = unsafe { libc::socket(domain, ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, protocol) };
+    let fd = unsafe {
+        libc::socket(
+            domain,
+            ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            protocol,
+        )
+    };
     let fd = Errno::result(fd)?;
     // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T) -> Result<(), Errno> {
+fn setsockopt<T>(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> Result<(), Errno> {
     let len = libc::socklen_t::try_from(size_of::<T>()).map_err(|_| Errno::EINVAL)?;
     // SAFETY: `value` points to a live `T` of `len` bytes for the duration of
     // the call; the kernel only reads it.
-    let r = unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (value as *const T).cast(), len) };
+    let r =
+        unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (value as *const T).cast(), len) };
     Errno::result(r).map(drop)
 }
 
@@ -76,7 +88,9 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
 
     let mut req = ifreq(name)?;
     // SAFETY: SIOCGIFADDR writes `ifru_addr` of the live `req`.
-    let ipv4 = match Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req) }) {
+    let ipv4 = match Errno::result(unsafe {
+        libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req)
+    }) {
         Ok(_) => {
             // SAFETY: the kernel just wrote an AF_INET address into the union;
             // `sockaddr_in` fits in `sockaddr` and shares its prefix.
@@ -93,14 +107,23 @@ fn sockaddr_in(addr: Ipv4Addr) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
         sin_port: 0,
-        sin_addr: libc::in_addr { s_addr: u32::from(addr).to_be() },
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(addr).to_be(),
+        },
         sin_zero: [0; 8],
     }
 }
 
 fn recv(fd: &OwnedFd, buf: &mut [u8]) -> nb::Result<usize, Errno> {
     // SAFETY: `buf` is a live, writable buffer of `buf.len()` bytes.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC) };
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_TRUNC,
+        )
+    };
     match Errno::result(n) {
         Ok(n) => Ok(usize::try_from(n).unwrap_or(0)),
         Err(Errno::EAGAIN) => Err(nb::Error::WouldBlock),
@@ -133,7 +156,9 @@ impl VrrpSocket {
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, &zero)?;
         let ifindex = libc::c_int::try_from(index).map_err(|_| Errno::EINVAL)?;
         let mreq = libc::ip_mreqn {
-            imr_multiaddr: libc::in_addr { s_addr: u32::from(group).to_be() },
+            imr_multiaddr: libc::in_addr {
+                s_addr: u32::from(group).to_be(),
+            },
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: ifindex,
         };
@@ -284,6 +309,9 @@ mod tests {
         assert_eq!(lo.index, 1);
         assert_eq!(lo.mac, [0; 6]);
         assert_eq!(interface("no-such-if0").unwrap_err(), Errno::ENODEV);
-        assert_eq!(interface("a-name-longer-than-fifteen").unwrap_err(), Errno::ENAMETOOLONG);
+        assert_eq!(
+            interface("a-name-longer-than-fifteen").unwrap_err(),
+            Errno::ENAMETOOLONG
+        );
     }
 }

@@ -24,10 +24,8 @@ use super::fsm::{
     WantedState,
 };
 use crate::config::vrrp::{Broadcast, VrrpInstance};
-use crate::config::{Config, Diagnostics, Loc};
-use crate::limits::{
-    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, VIPS_PER_INSTANCE, VRRP_INSTANCES,
-};
+use crate::config::{Config, Diagnostics, Loc, Severity};
+use crate::limits::{EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, VIPS_PER_INSTANCE, VRRP_INSTANCES};
 use crate::time::{Duration, Instant, earliest, is_due};
 use crate::wire::rtnetlink::{AddressRequest, Operation};
 use crate::wire::vrrp::{
@@ -217,7 +215,10 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
         report(inst.loc, "unicast_peer (unicast VRRP comes with issue 4)");
     }
     if inst.ipv6 {
-        report(inst.loc, "IPv6 instances (VRRPv3 over IPv6 comes with issue 4)");
+        report(
+            inst.loc,
+            "IPv6 instances (VRRPv3 over IPv6 comes with issue 4)",
+        );
     }
     if let Some(t) = inst.track_interfaces.first() {
         report(t.loc, "track_interface (tracking comes with issue 4)");
@@ -226,7 +227,10 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
         report(t.loc, "track_script (tracking comes with issue 4)");
     }
     if in_sync_group {
-        report(inst.loc, "vrrp_sync_group membership (sync groups come with issue 4)");
+        report(
+            inst.loc,
+            "vrrp_sync_group membership (sync groups come with issue 4)",
+        );
     }
     let notify = [
         &inst.notify_master,
@@ -243,31 +247,45 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
         report(inst.loc, "use_vmac (VMACs come with issue 4)");
     }
     if inst.accept == Some(false) {
-        report(inst.loc, "no_accept (needs firewall rules picket does not install yet)");
+        report(
+            inst.loc,
+            "no_accept (needs firewall rules picket does not install yet)",
+        );
     }
 }
 
-/// Reports, as errors in `diags`, every instance of `cfg` that uses a
-/// feature this build does not run (see [`check_runnable`]).
-pub fn check_config(cfg: &Config, diags: &mut Diagnostics) {
+/// Reports to `diags`, with `severity`, every instance of `cfg` that uses
+/// a feature this build does not run (see [`check_runnable`]): errors when
+/// the daemon starts, warnings for `picket -t`.
+pub fn check_config(cfg: &Config, diags: &mut Diagnostics, severity: Severity) {
     for inst in &cfg.vrrp.instances {
-        let in_group = cfg
-            .vrrp
-            .sync_groups
-            .iter()
-            .any(|g| g.members.iter().any(|(m, _)| m.as_str() == inst.name.as_str()));
+        let in_group = cfg.vrrp.sync_groups.iter().any(|g| {
+            g.members
+                .iter()
+                .any(|(m, _)| m.as_str() == inst.name.as_str())
+        });
         check_runnable(inst, in_group, |loc, what| {
-            diags.error_hint(
-                loc,
-                format_args!("vrrp_instance {}: {what} is not run by this picket yet", inst.name),
-                format_args!("remove it, or run keepalived for this instance until picket supports it"),
+            diags.push(
+                severity,
+                Some(loc),
+                format_args!(
+                    "vrrp_instance {}: {what} is not run by this picket yet",
+                    inst.name
+                ),
+                format_args!(
+                    "remove it, or run keepalived for this instance until picket supports it"
+                ),
             );
         });
     }
 }
 
 fn version_of(inst: &VrrpInstance) -> Version {
-    if inst.version == Some(3) { Version::V3 } else { Version::V2 }
+    if inst.version == Some(3) {
+        Version::V3
+    } else {
+        Version::V2
+    }
 }
 
 fn u16_sat(v: u32) -> u16 {
@@ -293,9 +311,13 @@ pub fn params_of(inst: &VrrpInstance, primary: Ipv4Addr) -> InstanceParams {
         master_delay: inst.garp_master_delay.unwrap_or(d.master_delay),
         master_repeat: inst.garp_master_repeat.map_or(d.master_repeat, u16_sat),
         master_refresh: inst.garp_master_refresh.unwrap_or(d.master_refresh),
-        master_refresh_repeat: inst.garp_master_refresh_repeat.map_or(d.master_refresh_repeat, u16_sat),
+        master_refresh_repeat: inst
+            .garp_master_refresh_repeat
+            .map_or(d.master_refresh_repeat, u16_sat),
         lower_prio_delay: inst.garp_lower_prio_delay.unwrap_or(d.lower_prio_delay),
-        lower_prio_repeat: inst.garp_lower_prio_repeat.map_or(d.lower_prio_repeat, u16_sat),
+        lower_prio_repeat: inst
+            .garp_lower_prio_repeat
+            .map_or(d.lower_prio_repeat, u16_sat),
     };
     p.initial = match inst.state {
         Some(crate::config::vrrp::State::Master) => WantedState::Master,
@@ -348,7 +370,12 @@ impl Engine {
         n.push_str(name).map_err(|_| SetupError::NoInterface)?;
         let i = u8::try_from(self.interfaces.len()).map_err(|_| SetupError::TooManyInterfaces)?;
         self.interfaces
-            .push(Interface { name: n, facts, vrrp, group })
+            .push(Interface {
+                name: n,
+                facts,
+                vrrp,
+                group,
+            })
             .map_err(|_| SetupError::TooManyInterfaces)?;
         Ok(i)
     }
@@ -368,7 +395,9 @@ impl Engine {
                 _ => Ipv4Addr::new(224, 0, 0, 18),
             },
         };
-        let iface = self.interface_index(name, true, group, lookup).map_err(|e| (name, e))?;
+        let iface = self
+            .interface_index(name, true, group, lookup)
+            .map_err(|e| (name, e))?;
         let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
         let src = match inst.src_ip {
             Some(IpAddr::V4(a)) => Some(a),
@@ -379,8 +408,14 @@ impl Engine {
         let mut vips = Vec::new();
         let mut addr_iface = Vec::new();
         for v in inst.vips.iter().chain(inst.evips.iter()) {
-            let dev = if v.dev.is_empty() { name } else { v.dev.as_str() };
-            let i = self.interface_index(dev, false, group, lookup).map_err(|e| (dev, e))?;
+            let dev = if v.dev.is_empty() {
+                name
+            } else {
+                v.dev.as_str()
+            };
+            let i = self
+                .interface_index(dev, false, group, lookup)
+                .map_err(|e| (dev, e))?;
             let _ = addr_iface.push(i);
         }
         for v in &inst.vips {
@@ -419,7 +454,9 @@ impl Engine {
             garp_next: None,
             rx: RxStats::default(),
         };
-        self.slots.push(slot).map_err(|_| (name, SetupError::TooManyInterfaces))
+        self.slots
+            .push(slot)
+            .map_err(|_| (name, SetupError::TooManyInterfaces))
     }
 
     /// The interfaces used, in the order of their indices.
@@ -439,7 +476,9 @@ impl Engine {
 
     /// The configuration index of instance `slot`.
     pub fn config_index(&self, slot: u16) -> Option<usize> {
-        self.slots.get(usize::from(slot)).map(|s| usize::from(s.cfg))
+        self.slots
+            .get(usize::from(slot))
+            .map(|s| usize::from(s.cfg))
     }
 
     /// The state of instance `slot`.
@@ -481,7 +520,9 @@ impl Engine {
 
     /// The earliest deadline of any instance.
     pub fn poll_at(&self) -> Option<Instant> {
-        self.slots.iter().fold(None, |acc, s| earliest(earliest(acc, s.fsm.poll_at()), s.garp_next))
+        self.slots.iter().fold(None, |acc, s| {
+            earliest(earliest(acc, s.fsm.poll_at()), s.garp_next)
+        })
     }
 
     /// Fires every due deadline.
@@ -492,7 +533,11 @@ impl Engine {
             }
             if is_due(now, s.garp_next) && s.garp_pending > 0 {
                 s.garp_pending -= 1;
-                s.garp_next = if s.garp_pending > 0 { Some(now + s.garp_interval) } else { None };
+                s.garp_next = if s.garp_pending > 0 {
+                    Some(now + s.garp_interval)
+                } else {
+                    None
+                };
                 let slot = u16::try_from(i).unwrap_or(u16::MAX);
                 // The queue holds one entry per instance at most: a full
                 // queue cannot happen, and a lost round is only a lost GARP.
@@ -505,7 +550,13 @@ impl Engine {
     /// datagram, as a raw socket gives it; `received` is the length the
     /// kernel reported, which may exceed `datagram`) and hands a valid
     /// advert to its instance. Every drop is counted.
-    pub fn handle_datagram(&mut self, now: Instant, iface: usize, datagram: &[u8], received: usize) {
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        iface: usize,
+        datagram: &[u8],
+        received: usize,
+    ) {
         if received > datagram.len() {
             self.rx.oversized += 1;
             return;
@@ -565,10 +616,19 @@ impl Engine {
             slot.rx.bad_version += 1;
             return;
         }
-        if let wire::Version::V2 { auth_type, adver_int, auth_data } = repr.version {
+        if let wire::Version::V2 {
+            auth_type,
+            adver_int,
+            auth_data,
+        } = repr.version
+        {
             // RFC 3768 §7.1: the authentication type must match ours, and
             // a simple password must equal ours.
-            let expected = if slot.password.is_some() { AuthType::SimplePassword } else { AuthType::None };
+            let expected = if slot.password.is_some() {
+                AuthType::SimplePassword
+            } else {
+                AuthType::None
+            };
             if auth_type != expected {
                 slot.rx.bad_auth_type += 1;
                 return;
@@ -588,7 +648,11 @@ impl Engine {
         // keepalived ≥ 2.3.3: a different address list is logged and counted,
         // and the advert still counts for the election.
         let same = repr.addresses.len() == slot.vips.len()
-            && repr.addresses.iter().zip(slot.vips.iter()).all(|(a, b)| a == smoltcp::wire::IpAddress::Ipv4(*b));
+            && repr
+                .addresses
+                .iter()
+                .zip(slot.vips.iter())
+                .all(|(a, b)| a == smoltcp::wire::IpAddress::Ipv4(*b));
         if !same {
             slot.rx.address_mismatch += 1;
         }
@@ -610,8 +674,12 @@ impl Engine {
         let n = self.slots.len();
         for k in 0..n {
             let i = (self.next_slot + k) % n;
-            let Some(s) = self.slots.get_mut(i) else { continue };
-            let Some(action) = s.fsm.poll_action() else { continue };
+            let Some(s) = self.slots.get_mut(i) else {
+                continue;
+            };
+            let Some(action) = s.fsm.poll_action() else {
+                continue;
+            };
             self.next_slot = i;
             let slot = u16::try_from(i).unwrap_or(u16::MAX);
             return Some(match action {
@@ -642,17 +710,29 @@ impl Engine {
     /// Builds the advert of `slot` with `priority` as a whole IPv4 datagram
     /// in `buf`; returns the interface to send it on, the destination and
     /// the length.
-    pub fn build_advert(&mut self, slot: u16, priority: u8, buf: &mut [u8]) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
+    pub fn build_advert(
+        &mut self,
+        slot: u16,
+        priority: u8,
+        buf: &mut [u8],
+    ) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
         self.ident = self.ident.wrapping_add(1).max(1);
         let ident = self.ident;
         let s = self.slots.get(usize::from(slot)).ok_or(wire::Error::Vrid)?;
         let version = match s.version {
             Version::V2 => wire::Version::V2 {
-                auth_type: if s.password.is_some() { AuthType::SimplePassword } else { AuthType::None },
+                auth_type: if s.password.is_some() {
+                    AuthType::SimplePassword
+                } else {
+                    AuthType::None
+                },
                 adver_int: u8::try_from(s.adver_int_cs / 100).unwrap_or(u8::MAX),
                 auth_data: s.password.unwrap_or([0; wire::AUTH_DATA_LEN]),
             },
-            Version::V3 => wire::Version::V3 { reserved: 0, max_adver_int: s.adver_int_cs },
+            Version::V3 => wire::Version::V3 {
+                reserved: 0,
+                max_adver_int: s.adver_int_cs,
+            },
         };
         let repr = Repr {
             vrid: s.fsm.params().vrid,
@@ -667,17 +747,27 @@ impl Engine {
 
     /// Number of addresses (VIPs then eVIPs) instance `slot` adds.
     pub fn address_count(&self, slot: u16) -> usize {
-        self.slots.get(usize::from(slot)).map_or(0, |s| s.addr_iface.len())
+        self.slots
+            .get(usize::from(slot))
+            .map_or(0, |s| s.addr_iface.len())
     }
 
     /// Number of IPv4 VIPs of `slot` that gratuitous ARPs announce.
     pub fn garp_count(&self, slot: u16) -> usize {
-        self.slots.get(usize::from(slot)).map_or(0, |s| s.vips.len())
+        self.slots
+            .get(usize::from(slot))
+            .map_or(0, |s| s.vips.len())
     }
 
     /// Builds the gratuitous ARP for VIP `k` of `slot` into `buf`; returns
     /// the interface to send it on and the frame length.
-    pub fn build_garp(&self, cfg: &Config, slot: u16, k: usize, buf: &mut [u8]) -> Option<(usize, usize)> {
+    pub fn build_garp(
+        &self,
+        cfg: &Config,
+        slot: u16,
+        k: usize,
+        buf: &mut [u8],
+    ) -> Option<(usize, usize)> {
         let s = self.slots.get(usize::from(slot))?;
         let vip = *s.vips.get(k)?;
         // The VIP's own interface: find its index among the VIPs by address.
@@ -714,7 +804,11 @@ impl Engine {
             _ => None,
         };
         req.peer = v.peer;
-        req.label = if v.label.is_empty() { None } else { Some(v.label.as_str()) };
+        req.label = if v.label.is_empty() {
+            None
+        } else {
+            Some(v.label.as_str())
+        };
         // keepalived's `-nodad` keeps duplicate address detection.
         req.keep_dad = v.nodad;
         req.preferred_lifetime = v.preferred_lft;
@@ -724,7 +818,11 @@ impl Engine {
 
 /// `addr` with the host bits of a `/len` set (`brd +`) or cleared (`brd -`).
 fn host_bits(addr: Ipv4Addr, len: u8, set: bool) -> Ipv4Addr {
-    let mask = if len >= 32 { u32::MAX } else { !(u32::MAX >> len) };
+    let mask = if len >= 32 {
+        u32::MAX
+    } else {
+        !(u32::MAX >> len)
+    };
     let a = u32::from(addr);
     Ipv4Addr::from(if set { a | !mask } else { a & mask })
 }

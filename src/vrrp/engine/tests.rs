@@ -21,10 +21,16 @@ fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
     let (cfg, out) = parse_text(text);
     assert!(!out.contains("error"), "{out}");
     let mut lookup = |name: &str| {
-        (name == "eth0").then_some(IfFacts { index: 2, mac: [2, 0, 0, 0, 0, own.octets()[3]], ipv4: Some(own) })
+        (name == "eth0").then_some(IfFacts {
+            index: 2,
+            mac: [2, 0, 0, 0, 0, own.octets()[3]],
+            ipv4: Some(own),
+        })
     };
     let mut errors = StdVec::new();
-    let e = Engine::new(&cfg, &mut lookup, &mut |i, n: &str, e| errors.push((i, std::string::String::from(n), e)));
+    let e = Engine::new(&cfg, &mut lookup, &mut |i, n: &str, e| {
+        errors.push((i, std::string::String::from(n), e))
+    });
     assert!(errors.is_empty(), "{errors:?}");
     (cfg, e)
 }
@@ -54,7 +60,10 @@ fn maps_the_configuration() {
     let (_, e) = engine(&conf(150, 3, " nopreempt\n preempt_delay 2"), A);
     assert_eq!(e.len(), 1);
     let p = e.instance(0).unwrap().params();
-    assert_eq!((p.vrid, p.priority, p.version, p.advert_int), (51, 150, Version::V3, 100));
+    assert_eq!(
+        (p.vrid, p.priority, p.version, p.advert_int),
+        (51, 150, Version::V3, 100)
+    );
     assert!(!p.preempt);
     assert_eq!(p.preempt_delay, Duration::from_secs(2));
     assert_eq!(p.primary, IpAddr::V4(A));
@@ -69,12 +78,22 @@ fn a_missing_interface_or_address_is_reported() {
     let (cfg, _) = parse_text(&conf(100, 2, ""));
     let mut none = |_: &str| None;
     let mut errors = StdVec::new();
-    let e = Engine::new(&cfg, &mut none, &mut |i, n: &str, err| errors.push((i, std::string::String::from(n), err)));
+    let e = Engine::new(&cfg, &mut none, &mut |i, n: &str, err| {
+        errors.push((i, std::string::String::from(n), err))
+    });
     assert!(e.is_empty());
     assert_eq!(errors, [(0, "eth0".into(), SetupError::NoInterface)]);
-    let mut no_addr = |_: &str| Some(IfFacts { index: 2, mac: [0; 6], ipv4: None });
+    let mut no_addr = |_: &str| {
+        Some(IfFacts {
+            index: 2,
+            mac: [0; 6],
+            ipv4: None,
+        })
+    };
     errors.clear();
-    let e = Engine::new(&cfg, &mut no_addr, &mut |i, n: &str, err| errors.push((i, std::string::String::from(n), err)));
+    let e = Engine::new(&cfg, &mut no_addr, &mut |i, n: &str, err| {
+        errors.push((i, std::string::String::from(n), err))
+    });
     assert!(e.is_empty());
     assert_eq!(errors[0].2, SetupError::NoAddress);
 }
@@ -85,13 +104,24 @@ fn becomes_master_and_builds_valid_adverts() {
         let (cfg, mut e) = engine(&conf(100, version, ""), A);
         e.start(t(0));
         let (actions, _) = drain(&mut e, t(0));
-        assert_eq!(actions, [EngineAction::Transition { slot: 0, from: State::Initialize, to: State::Backup }]);
+        assert_eq!(
+            actions,
+            [EngineAction::Transition {
+                slot: 0,
+                from: State::Initialize,
+                to: State::Backup
+            }]
+        );
         let mdi = e.instance(0).unwrap().master_down_interval();
         let at = Instant::from_micros(mdi.total_micros() as i64);
         assert_eq!(e.poll_at(), Some(at));
         e.handle_timeout(at);
         let (actions, sent) = drain(&mut e, at);
-        assert!(actions.contains(&EngineAction::Transition { slot: 0, from: State::Backup, to: State::Master }));
+        assert!(actions.contains(&EngineAction::Transition {
+            slot: 0,
+            from: State::Backup,
+            to: State::Master
+        }));
         assert!(actions.contains(&EngineAction::AddVips { slot: 0 }));
         assert!(actions.contains(&EngineAction::Garp { slot: 0, count: 5 }));
         assert_eq!(sent.len(), 1);
@@ -126,7 +156,11 @@ fn two_engines_elect_the_higher_priority_and_fail_over() {
     // Run 10 s of fake time, delivering adverts between the two.
     while now < t(10_000) {
         for turn in 0..2 {
-            let (x, y) = if turn == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+            let (x, y) = if turn == 0 {
+                (&mut a, &mut b)
+            } else {
+                (&mut b, &mut a)
+            };
             if is_due(now, x.poll_at()) {
                 x.handle_timeout(now);
             }
@@ -151,13 +185,24 @@ fn two_engines_elect_the_higher_priority_and_fail_over() {
     let at = now + skew;
     b.handle_timeout(at);
     let (actions, _) = drain(&mut b, at);
-    assert!(actions.contains(&EngineAction::Transition { slot: 0, from: State::Backup, to: State::Master }));
+    assert!(actions.contains(&EngineAction::Transition {
+        slot: 0,
+        from: State::Backup,
+        to: State::Master
+    }));
 }
 
 /// A valid advert from B for VRID 51, priority 200, v2 with the password
 /// `secret`; `f` may spoil it after it is built.
 fn advert_from_b(f: impl FnOnce(&mut [u8])) -> StdVec<u8> {
-    let (_, mut b) = engine(&conf(200, 2, " authentication {\n  auth_type PASS\n  auth_pass secret\n }"), B);
+    let (_, mut b) = engine(
+        &conf(
+            200,
+            2,
+            " authentication {\n  auth_type PASS\n  auth_pass secret\n }",
+        ),
+        B,
+    );
     let mut buf = [0u8; 1500];
     let (_, _, len) = b.build_advert(0, 200, &mut buf).unwrap();
     let mut d = buf[..len].to_vec();
@@ -190,7 +235,10 @@ fn bad_packets_are_counted_and_change_nothing() {
             ip.fill_checksum();
         } else if what != "bad checksum" {
             // Keep the VRRP checksum right so only the spoilt field is wrong.
-            let env = Envelope::Ipv4 { src: B, dst: Ipv4Addr::new(224, 0, 0, 18) };
+            let env = Envelope::Ipv4 {
+                src: B,
+                dst: Ipv4Addr::new(224, 0, 0, 18),
+            };
             let mut p = Packet::new_unchecked(&mut d[20..], Family::Ipv4);
             p.fill_checksum(&env, ChecksumForm::Message);
         }
@@ -231,29 +279,44 @@ fn bad_packets_are_counted_and_change_nothing() {
 fn address_requests_carry_the_configured_address() {
     let (cfg, e) = engine(&conf(100, 2, ""), A);
     let mut buf = [0u8; 256];
-    let (len, iface) = e.address_request(&cfg, 0, 0, Operation::Add, 7, &mut buf).unwrap().unwrap();
+    let (len, iface) = e
+        .address_request(&cfg, 0, 0, Operation::Add, 7, &mut buf)
+        .unwrap()
+        .unwrap();
     assert_eq!(iface, 0);
     let msg = crate::wire::netlink::Packet::new_checked(&buf[..len]).unwrap();
     assert_eq!(msg.sequence(), 7);
     let a = AddressRepr::parse(&msg).unwrap();
-    assert_eq!(a.local_address(), Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100))));
+    assert_eq!(
+        a.local_address(),
+        Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100)))
+    );
     assert_eq!(a.prefix_len, 24);
     assert_eq!(a.ifindex, 2);
     assert_eq!(a.broadcast, Some(Ipv4Addr::new(10, 0, 0, 255)));
     assert_eq!(a.label, Some("eth0:vip"));
-    assert!(e.address_request(&cfg, 0, 2, Operation::Add, 8, &mut buf).is_none());
+    assert!(
+        e.address_request(&cfg, 0, 2, Operation::Add, 8, &mut buf)
+            .is_none()
+    );
 }
 
 #[test]
 fn garp_interval_paces_the_rounds() {
-    let text = std::format!("global_defs {{\n vrrp_garp_interval 0.1\n vrrp_garp_master_repeat 3\n}}\n{}", conf(100, 2, ""));
+    let text = std::format!(
+        "global_defs {{\n vrrp_garp_interval 0.1\n vrrp_garp_master_repeat 3\n}}\n{}",
+        conf(100, 2, "")
+    );
     let (_, mut e) = engine(&text, A);
     e.start(t(0));
     drain(&mut e, t(0));
     let at = e.poll_at().unwrap();
     e.handle_timeout(at);
     let (actions, _) = drain(&mut e, at);
-    assert!(actions.contains(&EngineAction::Garp { slot: 0, count: 1 }), "{actions:?}");
+    assert!(
+        actions.contains(&EngineAction::Garp { slot: 0, count: 1 }),
+        "{actions:?}"
+    );
     let mut rounds = 1;
     let mut now = at;
     for _ in 0..10 {
@@ -265,7 +328,10 @@ fn garp_interval_paces_the_rounds() {
         now = next;
         e.handle_timeout(now);
         let (actions, _) = drain(&mut e, now);
-        rounds += actions.iter().filter(|a| matches!(a, EngineAction::Garp { .. })).count();
+        rounds += actions
+            .iter()
+            .filter(|a| matches!(a, EngineAction::Garp { .. }))
+            .count();
     }
     assert_eq!(rounds, 3);
 }
@@ -276,7 +342,7 @@ fn features_not_run_yet_are_named() {
     let (cfg, _) = parse_text(text);
     let mut diags = Diagnostics::new();
     let _ = diags.files.push("t.conf");
-    check_config(&cfg, &mut diags);
+    check_config(&cfg, &mut diags, Severity::Error);
     let mut out = std::string::String::new();
     diags.render(&mut out).unwrap();
     assert!(out.contains("unicast_peer"), "{out}");
@@ -285,6 +351,6 @@ fn features_not_run_yet_are_named() {
     assert_eq!(diags.error_count(), 3, "{out}");
     let (cfg, _) = parse_text(&conf(100, 2, ""));
     let mut diags = Diagnostics::new();
-    check_config(&cfg, &mut diags);
+    check_config(&cfg, &mut diags, Severity::Error);
     assert!(diags.is_ok());
 }
