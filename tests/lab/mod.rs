@@ -505,7 +505,7 @@ fn kill_all_in(ns: &str) {
 
 /// Deletes namespaces of labs whose test process died without its `Drop`
 /// (SIGKILL, abort): names `lab-<pid>-…` with `<pid>` gone and nothing
-/// running inside.
+/// running inside, and their temp directories.
 fn remove_stale_labs() {
     let Ok(list) = run("ip", &["netns", "list"]) else {
         return;
@@ -521,6 +521,20 @@ fn remove_stale_labs() {
         let empty = run("ip", &["netns", "pids", ns]).is_ok_and(|p| p.trim().is_empty());
         if pid_gone(pid) && empty {
             let _ = run("ip", &["netns", "del", ns]);
+        }
+    }
+    let Ok(dirs) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for dir in dirs.flatten() {
+        let name = dir.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("lab-"))
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(pid_gone) {
+            let _ = std::fs::remove_dir_all(dir.path());
         }
     }
 }
