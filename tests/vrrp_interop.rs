@@ -1,11 +1,9 @@
-//! The VRRP lab proven on a known-good pair: two Debian keepalived 2.2.7
-//! routers (priority 150 on `r1`, 100 on `r2`, advert_int 1, VIP
-//! 10.99.0.100/24 on eth0) in network namespaces on one bridge, watched by
-//! tcpdump on the bridge and judged by tshark.
-//!
-//! Each test names the daemon of each side (`Daemon::Keepalived` /
-//! `Daemon::Picket`), so the same scenarios run with picket on one side by
-//! changing one word once picket speaks VRRP (issue 3's acceptance).
+//! VRRP between picket and Debian's keepalived 2.2.7: two routers
+//! (priority 150 on `r1`, 100 on `r2`, advert_int 1, VIP 10.99.0.100/24 on
+//! eth0) in network namespaces on one bridge, watched by tcpdump on the
+//! bridge and judged by tshark. Every scenario runs keepalived↔keepalived
+//! (the harness's baseline), picket high ↔ keepalived low, and keepalived
+//! high ↔ picket low.
 //!
 //! Bounds are protocol properties measured on the capture, never wall-clock
 //! timings of the test: a killed master is replaced within
@@ -14,7 +12,7 @@
 //!
 //! Needs root, iproute2, tcpdump, tshark, ping and keepalived; otherwise
 //! `SKIPPED: why` (a failure under `CI=true`). Run with
-//! `cargo test --test vrrp_keepalived_baseline -- --nocapture --test-threads=1`.
+//! `cargo test --test vrrp_interop -- --nocapture`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -331,48 +329,44 @@ fn takeover(version: u8, end: End, high_daemon: Daemon, low_daemon: Daemon) {
     drop(low);
 }
 
-#[test]
-fn election_v2_high_starts_first() {
-    election(2, First::High, Daemon::Keepalived, Daemon::Keepalived);
+/// One test per scenario and pair of daemons: `kk` is keepalived on both
+/// sides (the harness's baseline), `pk` picket high and keepalived low,
+/// `kp` keepalived high and picket low.
+macro_rules! scenarios {
+    ($($name:ident => $f:ident($($arg:expr),*);)*) => {
+        $(#[test] fn $name() { $f($($arg),*); })*
+    };
 }
 
-#[test]
-fn election_v2_low_starts_first() {
-    election(2, First::Low, Daemon::Keepalived, Daemon::Keepalived);
+use Daemon::{Keepalived as K, Picket as P};
+
+scenarios! {
+    election_v2_high_first_kk => election(2, First::High, K, K);
+    election_v2_low_first_kk => election(2, First::Low, K, K);
+    election_v3_high_first_kk => election(3, First::High, K, K);
+    election_v3_low_first_kk => election(3, First::Low, K, K);
+    election_v2_high_first_pk => election(2, First::High, P, K);
+    election_v2_low_first_pk => election(2, First::Low, P, K);
+    election_v3_high_first_pk => election(3, First::High, P, K);
+    election_v3_low_first_pk => election(3, First::Low, P, K);
+    election_v2_high_first_kp => election(2, First::High, K, P);
+    election_v2_low_first_kp => election(2, First::Low, K, P);
+    election_v3_high_first_kp => election(3, First::High, K, P);
+    election_v3_low_first_kp => election(3, First::Low, K, P);
+    killed_master_v2_kk => takeover(2, End::Kill, K, K);
+    killed_master_v3_kk => takeover(3, End::Kill, K, K);
+    stopped_master_v2_kk => takeover(2, End::Stop, K, K);
+    stopped_master_v3_kk => takeover(3, End::Stop, K, K);
+    killed_master_v2_pk => takeover(2, End::Kill, P, K);
+    killed_master_v3_pk => takeover(3, End::Kill, P, K);
+    stopped_master_v2_pk => takeover(2, End::Stop, P, K);
+    stopped_master_v3_pk => takeover(3, End::Stop, P, K);
+    killed_master_v2_kp => takeover(2, End::Kill, K, P);
+    killed_master_v3_kp => takeover(3, End::Kill, K, P);
+    stopped_master_v2_kp => takeover(2, End::Stop, K, P);
+    stopped_master_v3_kp => takeover(3, End::Stop, K, P);
 }
 
-#[test]
-fn election_v3_high_starts_first() {
-    election(3, First::High, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-#[test]
-fn election_v3_low_starts_first() {
-    election(3, First::Low, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-#[test]
-fn killed_master_v2_backup_takes_over_after_master_down_interval() {
-    takeover(2, End::Kill, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-#[test]
-fn killed_master_v3_backup_takes_over_after_master_down_interval() {
-    takeover(3, End::Kill, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-#[test]
-fn stopped_master_v2_backup_takes_over_after_skew_time() {
-    takeover(2, End::Stop, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-#[test]
-fn stopped_master_v3_backup_takes_over_after_skew_time() {
-    takeover(3, End::Stop, Daemon::Keepalived, Daemon::Keepalived);
-}
-
-/// The harness runs picket too: it starts in a router namespace on the
-/// pair's configuration, stays up, and stops cleanly on SIGTERM.
 #[test]
 fn picket_runs_as_a_lab_router() {
     if !ready(&[Daemon::Picket]) {
