@@ -211,32 +211,23 @@ impl Daemon {
         let now = clock::now();
         self.core.stats_mut().loop_turns += 1;
         // 2. drain ready fds
-        let mut signal_ready = false;
-        let mut netlink_ready = false;
-        let mut vrrp_ready = 0u64;
-        let mut unknown = 0;
-        for token in self.poll.ready() {
-            match token {
-                TOKEN_SIGNAL => signal_ready = true,
-                TOKEN_NETLINK => netlink_ready = true,
-                Token(t) if t >= TOKEN_VRRP_BASE && t < TOKEN_VRRP_BASE + 64 => {
-                    vrrp_ready |= 1 << (t - TOKEN_VRRP_BASE);
-                }
-                _ => unknown += 1,
-            }
+        // The ready tokens are copied out first: draining needs `&mut self`.
+        let mut ready = [Token(u32::MAX); picket::limits::FDS];
+        let mut n = 0;
+        for (slot, token) in ready.iter_mut().zip(self.poll.ready()) {
+            *slot = token;
+            n += 1;
         }
         self.poll.clear_ready();
-        self.core.stats_mut().unknown_token += unknown;
-        if signal_ready {
-            self.drain_signals(now);
-        }
-        for i in 0..self.vrrp_sockets.len().min(64) {
-            if vrrp_ready & (1 << i) != 0 {
-                self.drain_vrrp(now, i);
+        for &token in &ready[..n] {
+            match token {
+                TOKEN_SIGNAL => self.drain_signals(now),
+                TOKEN_NETLINK => self.drain_netlink(),
+                Token(t) if t >= TOKEN_VRRP_BASE => {
+                    self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
+                }
+                _ => self.core.stats_mut().unknown_token += 1,
             }
-        }
-        if netlink_ready {
-            self.drain_netlink();
         }
         // 3. timeouts
         self.core.handle_timeout(now);

@@ -169,7 +169,7 @@ fn two_engines_elect_the_higher_priority_and_fail_over() {
                 y.handle_datagram(now, 0, &d, d.len());
             }
         }
-        now = now + Duration::from_millis(10);
+        now += Duration::from_millis(10);
     }
     assert_eq!(a.state(0), Some(State::Master));
     assert_eq!(b.state(0), Some(State::Backup));
@@ -218,7 +218,8 @@ fn bad_packets_are_counted_and_change_nothing() {
     drain(&mut e, t(0));
     let before = e.poll_at();
     type Spoil = fn(&mut [u8]);
-    let cases: [(&str, Spoil, fn(&RxStats) -> u64); 7] = [
+    type Counter = fn(&RxStats) -> u64;
+    let cases: [(&str, Spoil, Counter); 7] = [
         ("wrong password", |d| d[20 + 8 + 8] ^= 1, |s| s.bad_password),
         ("wrong VRID", |d| d[21] = 52, |_| 0),
         ("TTL 64", |d| d[8] = 64, |s| s.bad_ttl),
