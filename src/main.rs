@@ -281,6 +281,9 @@ impl Daemon {
                 self.engine.shutdown(now);
             }
             self.core.handle_signal(now, signal);
+            if matches!(signal, Signal::DumpData | Signal::DumpStats) {
+                self.log_vrrp_state();
+            }
         }
     }
 
@@ -407,6 +410,27 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// Logs each instance's state and receive counters (SIGUSR1, SIGUSR2).
+    fn log_vrrp_state(&self) {
+        for slot in 0..u16::try_from(self.engine.len()).unwrap_or(u16::MAX) {
+            let (Some(inst), Some(rx)) = (self.engine.instance(slot), self.engine.rx_stats(slot))
+            else {
+                continue;
+            };
+            log::info!(
+                "({}) state {} priority {} master {:?}; rx: {rx}",
+                self.name(slot),
+                inst.state(),
+                inst.priority(),
+                inst.master(),
+            );
+        }
+        log::info!(
+            "VRRP rx not matched to an instance: {}",
+            self.engine.global_rx_stats()
+        );
     }
 
     /// The configured name of instance `slot`.

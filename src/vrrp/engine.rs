@@ -103,6 +103,47 @@ pub struct RxStats {
     pub address_mismatch: u64,
 }
 
+impl RxStats {
+    /// Every counter as `(name, value)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("accepted", self.accepted),
+            ("bad_ip", self.bad_ip),
+            ("oversized", self.oversized),
+            ("unknown_vrid", self.unknown_vrid),
+            ("bad_ttl", self.bad_ttl),
+            ("own_advert", self.own_advert),
+            ("truncated", self.truncated),
+            ("too_long", self.too_long),
+            ("bad_version", self.bad_version),
+            ("bad_type", self.bad_type),
+            ("bad_interval", self.bad_interval),
+            ("bad_checksum", self.bad_checksum),
+            ("bad_auth_type", self.bad_auth_type),
+            ("bad_password", self.bad_password),
+            ("malformed", self.malformed),
+            ("address_mismatch", self.address_mismatch),
+        ]
+        .into_iter()
+    }
+}
+
+impl core::fmt::Display for RxStats {
+    /// The non-zero counters as `name=value`, space separated.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut first = true;
+        for (name, value) in self.iter().filter(|&(_, v)| v != 0) {
+            f.write_str(if first { "" } else { " " })?;
+            first = false;
+            write!(f, "{name}={value}")?;
+        }
+        if first {
+            f.write_str("(none)")?;
+        }
+        Ok(())
+    }
+}
+
 /// What the engine asks the binary to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineAction {
