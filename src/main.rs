@@ -860,6 +860,112 @@ mod tests {
         assert_eq!(allocs, 0, "allocations in the loop");
     }
 
+    /// Runs `ip ARGS` (in this thread's network namespace); panics on failure.
+    fn ip(args: &str) {
+        let st = std::process::Command::new("ip")
+            .args(args.split_whitespace())
+            .status()
+            .expect("run ip");
+        assert!(st.success(), "ip {args}");
+    }
+
+    /// The loop with VRRP running allocates nothing after start-up either:
+    /// two instances of one VRID on the two ends of a veth pair (in a
+    /// network namespace of this test thread) elect a master, which adds its
+    /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
+    /// the backup receives and checks every advert.
+    #[test]
+    fn vrrp_turns_allocate_nothing() {
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        ip("link add va type veth peer name vb");
+        ip("addr add 10.98.0.1/24 dev va");
+        ip("addr add 10.98.0.2/24 dev vb");
+        ip("link set va up");
+        ip("link set vb up");
+        // Both ends are local addresses of this namespace: let each side
+        // accept packets from the other's (local) source address.
+        for conf in ["all", "va", "vb"] {
+            for (key, value) in [("accept_local", "1"), ("rp_filter", "0")] {
+                std::fs::write(format!("/proc/sys/net/ipv4/conf/{conf}/{key}"), value).unwrap();
+            }
+        }
+        let text = "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
+                    vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n";
+        let files = [("/t.conf", text)];
+        let mut fs = picket::config::memfs::MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(Diagnostics::new());
+        let mut scratch = Box::new(LoadScratch::new());
+        let opts = LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        picket::config::load(
+            &mut fs,
+            "/t.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok(), "{}", render(&diags));
+        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
+
+        counting_alloc::start();
+        d.start();
+        let mut turns = 0u64;
+        let give_up = clock::now() + Duration::from_secs(30);
+        while (turns < 10_000
+            || d.engine
+                .instance(1)
+                .map_or(0, |i| i.stats().adverts_received)
+                < 20)
+            && clock::now() < give_up
+        {
+            if d.turn() {
+                break;
+            }
+            turns += 1;
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+
+        let master = *d.engine.instance(0).unwrap().stats();
+        let backup_rx = *d.engine.rx_stats(1).unwrap();
+        println!(
+            "zero-alloc VRRP test: {turns} turns, master sent {} adverts and {} GARP bursts, \
+             backup accepted {} ({backup_rx}); {allocs} allocations ({bytes} bytes)",
+            master.adverts_sent, master.garp_bursts, backup_rx.accepted
+        );
+        assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
+        assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
+        assert!(master.adverts_sent >= 20);
+        assert!(backup_rx.accepted >= 20);
+        assert!(master.garp_bursts >= 1);
+        assert_eq!(d.core.stats().socket_errors, 0);
+        let addrs = std::process::Command::new("ip")
+            .args(["-o", "addr", "show", "dev", "va"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&addrs.stdout).contains("10.98.0.100/24"),
+            "VIP added"
+        );
+        assert_eq!(allocs, 0, "allocations in the loop with VRRP");
+    }
+
     /// SIGTERM runs the shutdown script (found through PATH) and stops.
     #[test]
     fn sigterm_runs_the_shutdown_script_and_stops() {
