@@ -299,6 +299,15 @@ impl AsFd for NetlinkSocket {
     }
 }
 
+/// Moves the calling thread into a new, empty network namespace (tests:
+/// the zero-allocation test runs the VRRP loop on veths of its own). Needs
+/// CAP_SYS_ADMIN.
+#[cfg(test)]
+pub fn enter_new_netns() -> Result<(), Errno> {
+    // SAFETY: plain system call; it changes only this thread's namespace.
+    Errno::result(unsafe { libc::unshare(libc::CLONE_NEWNET) }).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,13 +323,4 @@ mod tests {
             Errno::ENAMETOOLONG
         );
     }
-}
-
-/// Moves the calling thread into a new, empty network namespace (tests:
-/// the zero-allocation test runs the VRRP loop on veths of its own). Needs
-/// CAP_SYS_ADMIN.
-#[cfg(test)]
-pub fn enter_new_netns() -> Result<(), Errno> {
-    // SAFETY: plain system call; it changes only this thread's namespace.
-    Errno::result(unsafe { libc::unshare(libc::CLONE_NEWNET) }).map(drop)
 }
