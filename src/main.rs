@@ -18,10 +18,11 @@
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
 //!    core at the same `now` and may queue more actions, which run too.
 //! 5. (Kick the watchdog: a later issue.)
-//! 6. **Sleep in `poll(2)`** until an fd is ready or the core's earliest
-//!    deadline (`core.poll_at()`), rounded up to the next millisecond
-//!    ([`picket::time::poll_timeout_ms`]), so the loop never wakes early.
-//!    EINTR is counted and the turn ends.
+//! 6. **Sleep in `ppoll(2)`** until an fd is ready or the earliest deadline
+//!    of the core and the VRRP engine, to the microsecond
+//!    ([`picket::time::poll_timeout`]; the deadline is never earlier than
+//!    due, so the loop never wakes early). A millisecond `poll(2)` would
+//!    add up to 1 ms to every takeover. EINTR is counted and the turn ends.
 //!
 //! One [`Daemon`] owns everything; the loop lends it by `&mut`. There is no
 //! `static mut`, `RefCell`, `Rc` or `Arc`.
@@ -43,7 +44,7 @@ use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{Core, CoreError, CoreSettings, Signal};
-use picket::time::{earliest, poll_timeout_ms};
+use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
 use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
@@ -126,6 +127,8 @@ impl Daemon {
     /// handled signals in the calling thread, which must be the one that
     /// runs the loop.
     fn init(cfg: Box<Config>, settings: Option<&CoreSettings<'_>>) -> Result<Box<Self>, InitError> {
+        // VRRP deadlines are met to within a few microseconds, not 50.
+        clock::set_timer_slack(1_000);
         let core = match settings {
             Some(s) => Core::new(s),
             None => Core::new(&core_settings(&cfg)),
@@ -241,7 +244,7 @@ impl Daemon {
             return true;
         }
         // 6. sleep
-        let timeout = poll_timeout_ms(now, earliest(self.core.poll_at(), self.engine.poll_at()));
+        let timeout = poll_timeout(now, earliest(self.core.poll_at(), self.engine.poll_at()));
         match self.poll.poll(timeout) {
             Ok(_) => {}
             Err(PollError::Interrupted) => self.core.stats_mut().poll_eintr += 1,

@@ -15,16 +15,15 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-/// Milliseconds to sleep from `now` until `deadline`, rounded **up** so the
-/// loop never wakes before a deadline (mio's rule). `None` means "no deadline":
-/// sleep until an fd is ready. A deadline already passed gives 0.
-pub fn poll_timeout_ms(now: Instant, deadline: Option<Instant>) -> Option<u64> {
+/// Time to sleep from `now` until `deadline` in microseconds (the resolution of
+/// [`Instant`]), so the loop never wakes before a
+/// deadline. `None` means "no deadline"; a deadline already passed gives 0.
+pub fn poll_timeout(now: Instant, deadline: Option<Instant>) -> Option<Duration> {
     let d = deadline?;
     if d <= now {
-        return Some(0);
+        return Some(Duration::ZERO);
     }
-    let micros = (d - now).total_micros();
-    Some(micros.div_ceil(1000))
+    Some(d - now)
 }
 
 /// Whether `deadline` is due at `now`.
@@ -37,25 +36,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rounds_up_to_the_next_millisecond() {
+    fn timeout_is_exact_to_the_microsecond() {
         let now = Instant::from_micros(1_000);
         assert_eq!(
-            poll_timeout_ms(now, Some(Instant::from_micros(1_001))),
-            Some(1)
+            poll_timeout(now, Some(Instant::from_micros(1_001))),
+            Some(Duration::from_micros(1))
         );
         assert_eq!(
-            poll_timeout_ms(now, Some(Instant::from_micros(2_000))),
-            Some(1)
+            poll_timeout(now, Some(Instant::from_micros(10))),
+            Some(Duration::ZERO)
         );
-        assert_eq!(
-            poll_timeout_ms(now, Some(Instant::from_micros(2_001))),
-            Some(2)
-        );
-        assert_eq!(
-            poll_timeout_ms(now, Some(Instant::from_micros(500))),
-            Some(0)
-        );
-        assert_eq!(poll_timeout_ms(now, None), None);
+        assert_eq!(poll_timeout(now, None), None);
     }
 
     #[test]

@@ -66,20 +66,30 @@ impl PollSet {
         Ok(())
     }
 
-    /// Sleeps until an fd is ready or `timeout_ms` passes (`None`: no
-    /// timeout). Returns the number of ready fds; see [`PollSet::ready`].
-    pub fn poll(&mut self, timeout_ms: Option<u64>) -> Result<usize, PollError> {
+    /// Sleeps until an fd is ready or `timeout` passes (`None`: no
+    /// timeout), with `ppoll(2)` so the timeout has microsecond precision
+    /// (a millisecond `poll` would wake up to 1 ms after a VRRP deadline).
+    /// Returns the number of ready fds; see [`PollSet::ready`].
+    pub fn poll(&mut self, timeout: Option<picket::time::Duration>) -> Result<usize, PollError> {
         for p in &mut self.fds[..self.len] {
             p.revents = 0;
         }
-        let timeout = match timeout_ms {
-            None => -1,
-            Some(ms) => i32::try_from(ms).unwrap_or(i32::MAX),
-        };
+        let ts = timeout.map(|d| {
+            let us = d.total_micros();
+            libc::timespec {
+                tv_sec: libc::time_t::try_from(us / 1_000_000).unwrap_or(libc::time_t::MAX),
+                tv_nsec: ((us % 1_000_000) * 1_000) as libc::c_long,
+            }
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
         let nfds = libc::nfds_t::try_from(self.len).unwrap_or(0);
         // SAFETY: `fds` is a live array of `pollfd` with at least `nfds`
-        // initialised entries; the kernel writes only their `revents`.
-        let n = unsafe { libc::poll(self.fds.as_mut_ptr(), nfds, timeout) };
+        // initialised entries (the kernel writes only their `revents`);
+        // `ts_ptr` is null or points to `ts`, alive for the call; a null
+        // signal mask leaves the mask unchanged.
+        let n = unsafe { libc::ppoll(self.fds.as_mut_ptr(), nfds, ts_ptr, std::ptr::null()) };
         match Errno::result(n) {
             Ok(n) => Ok(usize::try_from(n).unwrap_or(0)),
             Err(Errno::EINTR) => Err(PollError::Interrupted),
