@@ -132,6 +132,18 @@ impl Router {
         wait_until(timeout, || self.log_text().contains(needle))
     }
 
+    /// The log after the first occurrence of `marker` (empty if absent).
+    pub fn log_after(&self, marker: &str) -> String {
+        let log = self.log_text();
+        log.split_once(marker)
+            .map_or_else(String::new, |(_, rest)| rest.to_owned())
+    }
+
+    /// Waits until the log, after the first `marker`, contains `needle`.
+    pub fn wait_log_after(&self, marker: &str, needle: &str, timeout: Duration) -> bool {
+        wait_until(timeout, || self.log_after(marker).contains(needle))
+    }
+
     /// SIGTERM, and waits for the daemon (and its child) to exit; its exit
     /// status. Panics if it is still running after 15 s.
     pub fn stop(&mut self) -> ExitStatus {
