@@ -755,6 +755,61 @@ fn method_value(p: &mut Parser<'_>, st: &Statement) -> Option<Forwarding> {
     method_args(p, st, 0)
 }
 
+/// The timing settings a checker takes from its real server, which takes
+/// them from its virtual server: borrowed fields of either level.
+pub(super) struct Timing<'a> {
+    /// `connect_timeout`.
+    pub connect_timeout: &'a mut Option<Duration>,
+    /// `retry`.
+    pub retry: &'a mut Option<u32>,
+    /// `delay_before_retry`.
+    pub delay_before_retry: &'a mut Option<Duration>,
+    /// `warmup`.
+    pub warmup: &'a mut Option<Duration>,
+    /// `delay_loop`.
+    pub delay_loop: &'a mut Option<Duration>,
+}
+
+/// Parses one of the timing keywords shared by virtual servers, real
+/// servers and checkers into `t` (`retry` at least `retry_min`). Returns
+/// `false` if `st` is not one of them.
+pub(super) fn parse_timing(
+    p: &mut Parser<'_>,
+    st: &Statement,
+    t: Timing<'_>,
+    retry_min: u32,
+) -> bool {
+    match st.keyword() {
+        "connect_timeout" => {
+            if let Some(v) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
+                *t.connect_timeout = Some(v);
+            }
+        }
+        "retry" => {
+            if let Some(v) = u32_value(p, st, retry_min) {
+                *t.retry = Some(v);
+            }
+        }
+        "delay_before_retry" => {
+            if let Some(v) = p.timer_value(st, ZERO, TIMER_MAX) {
+                *t.delay_before_retry = Some(v);
+            }
+        }
+        "warmup" => {
+            if let Some(v) = p.timer_value(st, ZERO, TIMER_MAX) {
+                *t.warmup = Some(v);
+            }
+        }
+        "delay_loop" => {
+            if let Some(v) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
+                *t.delay_loop = Some(v);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
 /// Parses the keywords shared by `virtual_server` and `real_server` that
 /// pass down to checkers. Returns `false` if `st` is not one of them.
 fn parse_default(
@@ -764,32 +819,18 @@ fn parse_default(
     pool: &mut StringPool,
     vs_level: bool,
 ) -> bool {
+    let timing = Timing {
+        connect_timeout: &mut d.connect_timeout,
+        retry: &mut d.retry,
+        delay_before_retry: &mut d.delay_before_retry,
+        warmup: &mut d.warmup,
+        delay_loop: &mut d.delay_loop,
+    };
+    // keepalived: a virtual or real server's `retry` is at least 1.
+    if parse_timing(p, st, timing, 1) {
+        return true;
+    }
     match st.keyword() {
-        "connect_timeout" => {
-            if let Some(t) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
-                d.connect_timeout = Some(t);
-            }
-        }
-        "retry" => {
-            if let Some(v) = u32_value(p, st, 1) {
-                d.retry = Some(v);
-            }
-        }
-        "delay_before_retry" => {
-            if let Some(t) = p.timer_value(st, ZERO, TIMER_MAX) {
-                d.delay_before_retry = Some(t);
-            }
-        }
-        "warmup" => {
-            if let Some(t) = p.timer_value(st, ZERO, TIMER_MAX) {
-                d.warmup = Some(t);
-            }
-        }
-        "delay_loop" => {
-            if let Some(t) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
-                d.delay_loop = Some(t);
-            }
-        }
         "alpha" => {
             let v = if vs_level {
                 p.arity(st, 0, 0).then_some(true)

@@ -8,7 +8,8 @@ use core::net::IpAddr;
 use heapless::String;
 
 use super::{
-    LvsConfig, TIMER_MAX, TIMER_MIN, ZERO, ignored_why, port_arg, u32_value, unsupported_hint,
+    LvsConfig, TIMER_MAX, TIMER_MIN, Timing, ignored_why, parse_timing, port_arg, u32_value,
+    unsupported_hint,
 };
 use crate::config::dump::{Dumper, Word};
 use crate::config::parser::Parser;
@@ -465,6 +466,17 @@ fn parse_common(p: &mut Parser<'_>, st: &Statement, c: &mut Checker) -> bool {
     if connection && !c.kind.connects() {
         return false;
     }
+    let timing = Timing {
+        connect_timeout: &mut c.connect_timeout,
+        retry: &mut c.retry,
+        delay_before_retry: &mut c.delay_before_retry,
+        warmup: &mut c.warmup,
+        delay_loop: &mut c.delay_loop,
+    };
+    // A checker may have `retry 0` (keepalived).
+    if parse_timing(p, st, timing, 0) {
+        return true;
+    }
     match kw {
         "connect_ip" => {
             if p.arity(st, 1, 1)
@@ -501,34 +513,9 @@ fn parse_common(p: &mut Parser<'_>, st: &Statement, c: &mut Checker) -> bool {
                 c.bind_if = s;
             }
         }
-        "connect_timeout" => {
-            if let Some(t) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
-                c.connect_timeout = Some(t);
-            }
-        }
         "fwmark" => {
             if let Some(v) = u32_value(p, st, 0) {
                 c.fwmark = v;
-            }
-        }
-        "retry" => {
-            if let Some(v) = u32_value(p, st, 0) {
-                c.retry = Some(v);
-            }
-        }
-        "delay_before_retry" => {
-            if let Some(t) = p.timer_value(st, ZERO, TIMER_MAX) {
-                c.delay_before_retry = Some(t);
-            }
-        }
-        "warmup" => {
-            if let Some(t) = p.timer_value(st, ZERO, TIMER_MAX) {
-                c.warmup = Some(t);
-            }
-        }
-        "delay_loop" => {
-            if let Some(t) = p.timer_value(st, TIMER_MIN, TIMER_MAX) {
-                c.delay_loop = Some(t);
             }
         }
         "alpha" => {
