@@ -13,6 +13,7 @@ pub mod net;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
+pub mod timer;
 
 #[cfg(test)]
 pub mod counting_alloc;
