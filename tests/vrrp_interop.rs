@@ -315,10 +315,15 @@ fn takeover(version: u8, end: End, high_daemon: Daemon, low_daemon: Daemon) {
         gap + SLACK_US >= bound && gap <= bound + SLACK_US,
         "advert gap {gap} µs outside {what} {bound} µs ± {SLACK_US} µs"
     );
-    assert!(
-        garp <= bound + SLACK_US,
-        "gratuitous ARP {garp} µs after the last advert, {what} is {bound} µs"
-    );
+    // The bound on the gratuitous ARP is picket's promise; keepalived's
+    // own ARP timing is printed, not judged (2.2.7 sometimes sends it 20 ms
+    // after its first advert).
+    if low_daemon == Daemon::Picket {
+        assert!(
+            garp <= bound + SLACK_US,
+            "gratuitous ARP {garp} µs after the last advert, {what} is {bound} µs"
+        );
+    }
     if end == End::Stop {
         assert!(
             gap < mdi / 2,
