@@ -731,6 +731,9 @@ fn run_daemon(opts: &Options) -> u8 {
             };
         }
     };
+    if let Err(e) = clock::lock_memory() {
+        log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
+    }
     let pid_path = opts.pid_file.as_deref().unwrap_or(cli::DEFAULT_PID_FILE);
     match PidFile::create(pid_path) {
         Ok(p) => daemon.pid_file = Some(p),

@@ -17,7 +17,7 @@
 //!   `SIGKILL` after [`children::KILL_GRACE`]), reap, queue when full;
 //! - **housekeeping**: a periodic tick ([`HOUSEKEEPING_PERIOD`] by default)
 //!   that asks for a reap while children live (a lost `SIGCHLD` costs at most
-//!   one period);
+//!   one period); it wakes the loop only while children live;
 //! - the **life cycle** ([`Phase`]): `startup_script` once at start;
 //!   on stop, running children are terminated, then `shutdown_script` runs
 //!   (keepalived runs it last), then [`Action::Shutdown`].
@@ -203,6 +203,10 @@ impl Out<'_> {
 struct Housekeeping {
     period: Duration,
     deadline: Option<Instant>,
+    /// Wake the loop for every tick, children or not (set by
+    /// [`Core::set_housekeeping_period`]); by default the tick wakes the loop
+    /// only while children live, so an idle daemon sleeps between adverts.
+    always: bool,
 }
 
 impl Housekeeping {
@@ -272,6 +276,7 @@ impl Core {
             housekeeping: Housekeeping {
                 period: HOUSEKEEPING_PERIOD,
                 deadline: None,
+                always: false,
             },
             actions: ActionQueue::new(),
             stats: Stats::new(),
@@ -301,6 +306,7 @@ impl Core {
     /// it fire every turn) and re-arms it from `now`.
     pub fn set_housekeeping_period(&mut self, now: Instant, period: Duration) {
         self.housekeeping.period = period;
+        self.housekeeping.always = true;
         if self.housekeeping.deadline.is_some() {
             self.housekeeping.deadline = Some(now + period);
         }
@@ -343,7 +349,14 @@ impl Core {
         if self.phase == Phase::Finished {
             return None;
         }
-        let t = earliest(self.housekeeping.deadline, self.children.poll_at());
+        // The tick only matters while children live (it catches a lost
+        // SIGCHLD): otherwise it does not wake the loop.
+        let tick = if self.housekeeping.always || self.children.has_processes() {
+            self.housekeeping.deadline
+        } else {
+            None
+        };
+        let t = earliest(tick, self.children.poll_at());
         earliest(t, self.stop_deadline)
     }
 

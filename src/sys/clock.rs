@@ -49,3 +49,14 @@ pub fn set_timer_slack(nanos: u64) {
     // memory of ours.
     let _ = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, nanos as libc::c_ulong, 0, 0, 0) };
 }
+
+/// Locks every page of the process in memory, now and later
+/// (`mlockall(MCL_CURRENT | MCL_FUTURE)`, keepalived's `vrrp_no_swap`, on by
+/// default here): code that runs only at a takeover is then already in RAM
+/// instead of page-faulting in from flash at the worst moment. Fails
+/// without CAP_IPC_LOCK or under a small RLIMIT_MEMLOCK; the caller logs it.
+pub fn lock_memory() -> Result<(), nix::errno::Errno> {
+    // SAFETY: plain system call with integer flags; it touches no memory of ours.
+    let r = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+    nix::errno::Errno::result(r).map(drop)
+}

@@ -253,25 +253,19 @@ pub struct Engine {
 /// it is written. An instance is runnable when this reports nothing.
 pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl FnMut(Loc, &str)) {
     if !inst.unicast_peers.is_empty() {
-        report(inst.loc, "unicast_peer (unicast VRRP comes with issue 4)");
+        report(inst.loc, "unicast VRRP (unicast_peer)");
     }
     if inst.ipv6 {
-        report(
-            inst.loc,
-            "IPv6 instances (VRRPv3 over IPv6 comes with issue 4)",
-        );
+        report(inst.loc, "VRRP over IPv6");
     }
     if let Some(t) = inst.track_interfaces.first() {
-        report(t.loc, "track_interface (tracking comes with issue 4)");
+        report(t.loc, "track_interface");
     }
     if let Some(t) = inst.track_scripts.first() {
-        report(t.loc, "track_script (tracking comes with issue 4)");
+        report(t.loc, "track_script");
     }
     if in_sync_group {
-        report(
-            inst.loc,
-            "vrrp_sync_group membership (sync groups come with issue 4)",
-        );
+        report(inst.loc, "vrrp_sync_group membership");
     }
     let notify = [
         &inst.notify_master,
@@ -282,16 +276,13 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
         &inst.notify_master_rx_lower_pri,
     ];
     if notify.iter().any(|n| n.is_some()) {
-        report(inst.loc, "notify scripts (they come with issue 4)");
+        report(inst.loc, "notify scripts");
     }
     if inst.use_vmac.is_some() {
-        report(inst.loc, "use_vmac (VMACs come with issue 4)");
+        report(inst.loc, "use_vmac");
     }
     if inst.accept == Some(false) {
-        report(
-            inst.loc,
-            "no_accept (needs firewall rules picket does not install yet)",
-        );
+        report(inst.loc, "no_accept (it needs firewall rules)");
     }
 }
 

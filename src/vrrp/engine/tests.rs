@@ -346,7 +346,7 @@ fn features_not_run_yet_are_named() {
     check_config(&cfg, &mut diags, Severity::Error);
     let mut out = std::string::String::new();
     diags.render(&mut out).unwrap();
-    assert!(out.contains("unicast_peer"), "{out}");
+    assert!(out.contains("unicast VRRP (unicast_peer)"), "{out}");
     assert!(out.contains("t.conf:12:"), "track_script located: {out}");
     assert!(out.contains("notify scripts"), "{out}");
     assert_eq!(diags.error_count(), 3, "{out}");
