@@ -103,6 +103,36 @@ impl std::fmt::Display for InitError {
     }
 }
 
+/// Logs each unicast instance whose source address is not on its interface.
+/// keepalived binds with `IP_FREEBIND` and runs on; so does picket: adverts
+/// go out from that address anyway, and peers' adverts to it arrive once it
+/// is there.
+fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
+    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
+        let (Some((true, src)), Some(inst)) = (
+            engine.source(slot),
+            engine
+                .config_index(slot)
+                .and_then(|i| cfg.vrrp.instances.get(i)),
+        ) else {
+            continue;
+        };
+        let ifname = inst.interface.as_str();
+        match net::has_ipv4(ifname, src) {
+            Ok(true) => {}
+            Ok(false) => log::warn!(
+                "({}) unicast_src_ip {src} is not (yet) on {ifname}: running anyway, \
+                 sending adverts from it; peers' adverts reach this instance once the address is added",
+                inst.name
+            ),
+            Err(e) => log::warn!(
+                "({}) cannot check that unicast_src_ip {src} is on {ifname}: {e}",
+                inst.name
+            ),
+        }
+    }
+}
+
 /// Everything the running daemon owns.
 pub struct Daemon {
     cfg: Box<Config>,
@@ -158,6 +188,7 @@ impl Daemon {
         if setup_failed {
             return Err(InitError::Setup);
         }
+        warn_missing_unicast_sources(&cfg, &engine);
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
@@ -400,16 +431,24 @@ impl Daemon {
             match action {
                 EngineAction::SendAdvert { slot, priority } => {
                     let mut out = [0u8; 1500];
-                    match self.engine.build_advert(slot, priority, &mut out) {
-                        Ok((iface, dst, len)) => {
-                            if let Some(Some(sock)) = self.vrrp_sockets.get(iface)
-                                && let Err(e) = sock.send(&out[..len], dst)
-                            {
-                                self.core.stats_mut().socket_errors += 1;
-                                log::warn!("({}) cannot send advert: {e}", self.name(slot));
+                    // One copy to the group, or one to each unicast peer.
+                    for k in 0..self.engine.advert_destinations(slot) {
+                        match self.engine.build_advert(slot, priority, k, &mut out) {
+                            Ok((iface, dst, len)) => {
+                                if let Some(Some(sock)) = self.vrrp_sockets.get(iface)
+                                    && let Err(e) = sock.send(&out[..len], dst)
+                                {
+                                    self.core.stats_mut().socket_errors += 1;
+                                    log::warn!(
+                                        "({}) cannot send advert to {dst}: {e}",
+                                        self.name(slot)
+                                    );
+                                }
+                            }
+                            Err(e) => {
+                                log::error!("({}) cannot build advert: {e}", self.name(slot));
                             }
                         }
-                        Err(e) => log::error!("({}) cannot build advert: {e}", self.name(slot)),
                     }
                 }
                 EngineAction::AddVips { slot } => self.address_requests(slot, Operation::Add),

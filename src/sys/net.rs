@@ -103,6 +103,20 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     Ok(IfInfo { index, mac, ipv4 })
 }
 
+/// Whether interface `name` carries the IPv4 address `addr` (start-up only:
+/// `getifaddrs` allocates). `Err` when the list cannot be read.
+pub fn has_ipv4(name: &str, addr: Ipv4Addr) -> Result<bool, Errno> {
+    let found = nix::ifaddrs::getifaddrs()?.any(|ifa| {
+        ifa.interface_name == name
+            && ifa
+                .address
+                .as_ref()
+                .and_then(|a| a.as_sockaddr_in())
+                .is_some_and(|sin| sin.ip() == addr)
+    });
+    Ok(found)
+}
+
 fn sockaddr_in(addr: Ipv4Addr) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
@@ -131,18 +145,28 @@ fn recv(fd: &OwnedFd, buf: &mut [u8]) -> nb::Result<usize, Errno> {
     }
 }
 
-/// A raw IPv4 socket for VRRP (IP protocol 112) on one interface: joined to
-/// the multicast group there, bound to the device, multicast loop off. It
-/// sends whole IPv4 datagrams (`IP_HDRINCL`: picket writes TTL 255 and TOS
-/// 0xC0 itself, as keepalived) and receives whole datagrams (so the TTL can
-/// be checked).
+/// A raw IPv4 socket for VRRP (IP protocol 112) on one interface: bound to
+/// the device, multicast loop off, joined to the multicast group there when
+/// a multicast instance runs on it. It sends whole IPv4 datagrams
+/// (`IP_HDRINCL`: picket writes TTL and TOS 0xC0 itself, as keepalived) to
+/// the group or to each unicast peer, and receives whole datagrams (so the
+/// TTL can be checked).
+///
+/// Unicast: the socket is not bound to an address. keepalived binds its
+/// receive socket to `unicast_src_ip` with `IP_FREEBIND`; an unbound raw
+/// socket on the device receives every VRRP datagram delivered locally there
+/// whether or not the address is up yet, and the engine drops those not
+/// sent to the instance's address (`bad_destination`). `IP_HDRINCL` lets
+/// picket send from `unicast_src_ip` before the address is on the interface.
 pub struct VrrpSocket {
     fd: OwnedFd,
 }
 
 impl VrrpSocket {
-    /// Opens the socket on interface `name` (index `index`), joined to `group`.
-    pub fn open(name: &str, index: u32, group: Ipv4Addr) -> Result<Self, Errno> {
+    /// Opens the socket on interface `name` (index `index`), joined to
+    /// `group` if given (a multicast instance runs there), else with no
+    /// multicast membership (unicast only).
+    pub fn open(name: &str, index: u32, group: Option<Ipv4Addr>) -> Result<Self, Errno> {
         let fd = socket(libc::AF_INET, libc::SOCK_RAW, 112)?;
         let one: libc::c_int = 1;
         let zero: libc::c_int = 0;
@@ -154,6 +178,9 @@ impl VrrpSocket {
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &dev)?;
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_MULTICAST_LOOP, &zero)?;
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, &zero)?;
+        let Some(group) = group else {
+            return Ok(VrrpSocket { fd });
+        };
         let ifindex = libc::c_int::try_from(index).map_err(|_| Errno::EINVAL)?;
         let mreq = libc::ip_mreqn {
             imr_multiaddr: libc::in_addr {
@@ -311,6 +338,12 @@ pub fn enter_new_netns() -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_has_its_address() {
+        assert_eq!(has_ipv4("lo", Ipv4Addr::LOCALHOST), Ok(true));
+        assert_eq!(has_ipv4("lo", Ipv4Addr::new(192, 0, 2, 1)), Ok(false));
+    }
 
     #[test]
     fn loopback_facts() {

@@ -8,11 +8,34 @@
 //! [`Engine::handle_datagram`], calls [`Engine::handle_timeout`] when
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
-//! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast, on the
-//! instance's interface. [`check_runnable`] names every configured feature
-//! the daemon does not run yet (unicast peers, IPv6, tracking, sync groups,
-//! notify scripts, VMACs, `no_accept`) so the daemon can refuse to start
-//! rather than run a configuration differently from keepalived.
+//! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast or unicast,
+//! on the instance's interface. [`check_runnable`] names every configured
+//! feature the daemon does not run yet (IPv6, tracking, sync groups, notify
+//! scripts, VMACs, `no_accept`) so the daemon can refuse to start rather than
+//! run a configuration differently from keepalived.
+//!
+//! # Unicast
+//!
+//! An instance with `unicast_peer` entries runs in unicast mode (keepalived's
+//! `vrrp_send_adv()`): every advert is sent once to each peer, the IPv4
+//! destination (and so the v3 pseudo-header checksum) rewritten per peer, with
+//! TTL `unicast_ttl` (255 unless set). The source is `unicast_src_ip`, else
+//! the interface's primary address. On receipt:
+//! - the destination must be the instance's source address (a unicast
+//!   instance ignores multicast adverts and a multicast one unicast adverts,
+//!   as keepalived: the mode must match), else `bad_destination`;
+//! - an advert from a configured peer has its TTL checked against that
+//!   peer's `min_ttl`..`max_ttl` (0..255 unless given: no check, as
+//!   keepalived), not against 255;
+//! - an advert from an address that is not a configured peer is dropped and
+//!   counted (`not_a_peer`) when `check_unicast_src` is on (also turned on by
+//!   any `min_ttl`/`max_ttl`, or `vrrp_check_unicast_src` in `global_defs`).
+//!   With the check off it is accepted, as keepalived does, so configurations
+//!   behave the same under both daemons; it is still counted
+//!   (`stranger_accepted`) so the status dump shows it.
+//!
+//! A configuration whose `unicast_peer` block lists no peer is refused by
+//! [`check_config`]: keepalived would silently fall back to multicast.
 
 use core::net::{IpAddr, Ipv4Addr};
 
@@ -25,7 +48,9 @@ use super::fsm::{
 };
 use crate::config::vrrp::{Broadcast, VrrpInstance};
 use crate::config::{Config, Diagnostics, Loc, Severity};
-use crate::limits::{EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, VIPS_PER_INSTANCE, VRRP_INSTANCES};
+use crate::limits::{
+    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, UNICAST_PEERS, VIPS_PER_INSTANCE, VRRP_INSTANCES,
+};
 use crate::time::{Duration, Instant, earliest, is_due};
 use crate::wire::rtnetlink::{AddressRequest, Operation};
 use crate::wire::vrrp::{
@@ -54,8 +79,9 @@ pub struct Interface {
     /// Whether an instance runs on it (so it needs a VRRP socket), as
     /// opposed to only carrying VIPs.
     pub vrrp: bool,
-    /// The multicast group joined there.
-    pub group: Ipv4Addr,
+    /// The multicast group joined there; `None` when only unicast
+    /// instances run on it (no membership).
+    pub group: Option<Ipv4Addr>,
 }
 
 /// Room for interfaces: each instance adds at most its own and one per VIP,
@@ -101,6 +127,14 @@ pub struct RxStats {
     /// Accepted although its address list differs from ours (keepalived ≥
     /// 2.3.3 logs and accepts; counted here).
     pub address_mismatch: u64,
+    /// The destination does not match the mode: a multicast instance got a
+    /// unicast advert, or a unicast instance one not sent to its address.
+    pub bad_destination: u64,
+    /// Unicast with `check_unicast_src`: the source is not a configured peer.
+    pub not_a_peer: u64,
+    /// Unicast without `check_unicast_src`: accepted from an address that is
+    /// not a configured peer (keepalived accepts these too).
+    pub stranger_accepted: u64,
 }
 
 impl RxStats {
@@ -123,6 +157,9 @@ impl RxStats {
             ("bad_password", self.bad_password),
             ("malformed", self.malformed),
             ("address_mismatch", self.address_mismatch),
+            ("bad_destination", self.bad_destination),
+            ("not_a_peer", self.not_a_peer),
+            ("stranger_accepted", self.stranger_accepted),
         ]
         .into_iter()
     }
@@ -148,7 +185,9 @@ impl core::fmt::Display for RxStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineAction {
     /// Send an advert of instance `slot` with `priority`: build it with
-    /// [`Engine::build_advert`].
+    /// [`Engine::build_advert`] for each destination
+    /// `0..Engine::advert_destinations(slot)` (the group, or each unicast
+    /// peer).
     SendAdvert {
         /// The instance.
         slot: u16,
@@ -212,6 +251,14 @@ impl core::fmt::Display for SetupError {
     }
 }
 
+/// A configured IPv4 unicast peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Peer {
+    addr: Ipv4Addr,
+    min_ttl: u8,
+    max_ttl: u8,
+}
+
 /// One running instance.
 struct Slot {
     /// Index in `cfg.vrrp.instances`.
@@ -221,6 +268,12 @@ struct Slot {
     fsm: Instance,
     src: Ipv4Addr,
     group: Ipv4Addr,
+    /// Unicast peers; empty = multicast to `group`.
+    peers: Vec<Peer, UNICAST_PEERS>,
+    /// TTL of unicast adverts.
+    unicast_ttl: u8,
+    /// Drop adverts whose source is not in `peers`.
+    check_src: bool,
     version: Version,
     adver_int_cs: u16,
     /// v2 `auth_type PASS` data.
@@ -252,9 +305,6 @@ pub struct Engine {
 /// Names every feature `inst` uses that this build does not run, with where
 /// it is written. An instance is runnable when this reports nothing.
 pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl FnMut(Loc, &str)) {
-    if !inst.unicast_peers.is_empty() {
-        report(inst.loc, "unicast VRRP (unicast_peer)");
-    }
     if inst.ipv6 {
         report(inst.loc, "VRRP over IPv6");
     }
@@ -309,6 +359,36 @@ pub fn check_config(cfg: &Config, diags: &mut Diagnostics, severity: Severity) {
                 ),
             );
         });
+        if let Some(loc) = no_unicast_peer(inst) {
+            diags.push(
+                severity,
+                Some(loc),
+                format_args!(
+                    "vrrp_instance {}: unicast is configured but no unicast_peer is listed; \
+                     picket does not fall back to multicast",
+                    inst.name
+                ),
+                format_args!(
+                    "list the peers in 'unicast_peer {{ }}', or remove the unicast keywords to run multicast"
+                ),
+            );
+        }
+    }
+}
+
+/// Where `inst` asks for unicast (an empty `unicast_peer` block, or
+/// `unicast_fault_no_peer`) without naming a peer. keepalived falls back to
+/// multicast there (or to FAULT with `unicast_fault_no_peer`); picket refuses
+/// to start. (`unicast_src_ip` alone is keepalived's `mcast_src_ip`: it does
+/// not ask for unicast.)
+pub fn no_unicast_peer(inst: &VrrpInstance) -> Option<Loc> {
+    if !inst.unicast_peers.is_empty() {
+        return None;
+    }
+    match inst.locs.unicast_peer {
+        Some(loc) => Some(loc),
+        None if inst.unicast_fault_no_peer => Some(inst.loc),
+        None => None,
     }
 }
 
@@ -388,12 +468,13 @@ impl Engine {
         &mut self,
         name: &str,
         vrrp: bool,
-        group: Ipv4Addr,
+        group: Option<Ipv4Addr>,
         lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
     ) -> Result<u8, SetupError> {
         if let Some(i) = self.interfaces.iter().position(|f| f.name.as_str() == name) {
             if let Some(f) = self.interfaces.get_mut(i) {
                 f.vrrp |= vrrp;
+                f.group = f.group.or(group);
             }
             return u8::try_from(i).map_err(|_| SetupError::TooManyInterfaces);
         }
@@ -427,8 +508,21 @@ impl Engine {
                 _ => Ipv4Addr::new(224, 0, 0, 18),
             },
         };
+        let mut peers = Vec::new();
+        for p in &inst.unicast_peers {
+            // Another family is a configuration error; IPv6 is refused by
+            // `check_runnable`.
+            if let IpAddr::V4(addr) = p.addr {
+                let _ = peers.push(Peer {
+                    addr,
+                    min_ttl: p.min_ttl,
+                    max_ttl: p.max_ttl,
+                });
+            }
+        }
+        let joined = peers.is_empty().then_some(group);
         let iface = self
-            .interface_index(name, true, group, lookup)
+            .interface_index(name, true, joined, lookup)
             .map_err(|e| (name, e))?;
         let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
         let src = match inst.src_ip {
@@ -446,7 +540,7 @@ impl Engine {
                 v.dev.as_str()
             };
             let i = self
-                .interface_index(dev, false, group, lookup)
+                .interface_index(dev, false, None, lookup)
                 .map_err(|e| (dev, e))?;
             let _ = addr_iface.push(i);
         }
@@ -475,6 +569,9 @@ impl Engine {
             fsm,
             src,
             group,
+            peers,
+            unicast_ttl: inst.unicast_ttl.unwrap_or(wire::TTL),
+            check_src: inst.check_unicast_src.unwrap_or(false),
             version,
             adver_int_cs,
             password,
@@ -617,11 +714,45 @@ impl Engine {
             slot.rx.own_advert += 1;
             return;
         }
-        // RFC 5798 §7.1: the TTL must be 255 (it proves the sender is on link).
-        if ip.ttl != wire::TTL {
-            slot.rx.bad_ttl += 1;
+        let Envelope::Ipv4 { dst, .. } = ip.envelope else {
+            slot.rx.bad_ip += 1;
             return;
+        };
+        if slot.peers.is_empty() {
+            // keepalived: the destination must match the mode.
+            if dst != slot.group {
+                slot.rx.bad_destination += 1;
+                return;
+            }
+            // RFC 5798 §7.1: the TTL must be 255 (it proves the sender is on
+            // link).
+            if ip.ttl != wire::TTL {
+                slot.rx.bad_ttl += 1;
+                return;
+            }
+        } else {
+            if dst != slot.src {
+                slot.rx.bad_destination += 1;
+                return;
+            }
+            // keepalived: unicast adverts may cross routers; each peer's
+            // `min_ttl`/`max_ttl` replace the RFC's 255.
+            match slot.peers.iter().find(|p| p.addr == src) {
+                Some(p) if !(p.min_ttl..=p.max_ttl).contains(&ip.ttl) => {
+                    slot.rx.bad_ttl += 1;
+                    return;
+                }
+                Some(_) => {}
+                None if slot.check_src => {
+                    slot.rx.not_a_peer += 1;
+                    return;
+                }
+                // Counted when accepted, below: a bad advert from a
+                // stranger counts under its own reason.
+                None => {}
+            }
         }
+        let stranger = !slot.peers.is_empty() && !slot.peers.iter().any(|p| p.addr == src);
         let repr = match Packet::new_checked(ip.payload, Family::Ipv4)
             .and_then(|p| Repr::parse(&p, &ip.envelope))
         {
@@ -689,6 +820,9 @@ impl Engine {
             slot.rx.address_mismatch += 1;
         }
         slot.rx.accepted += 1;
+        if stranger {
+            slot.rx.stranger_accepted += 1;
+        }
         let info = AdvertInfo {
             src: IpAddr::V4(src),
             priority: repr.priority,
@@ -739,13 +873,32 @@ impl Engine {
         None
     }
 
-    /// Builds the advert of `slot` with `priority` as a whole IPv4 datagram
-    /// in `buf`; returns the interface to send it on, the destination and
-    /// the length.
+    /// How many copies of each advert of `slot` go out: one to the
+    /// multicast group, or one per unicast peer.
+    pub fn advert_destinations(&self, slot: u16) -> usize {
+        self.slots
+            .get(usize::from(slot))
+            .map_or(0, |s| s.peers.len().max(1))
+    }
+
+    /// Whether `slot` runs in unicast mode, and its source address: the
+    /// binary checks the address is on the interface at start.
+    pub fn source(&self, slot: u16) -> Option<(bool, Ipv4Addr)> {
+        self.slots
+            .get(usize::from(slot))
+            .map(|s| (!s.peers.is_empty(), s.src))
+    }
+
+    /// Builds the advert of `slot` with `priority` for destination `k`
+    /// (`0..`[`Engine::advert_destinations`]) as a whole IPv4 datagram in
+    /// `buf`; returns the interface to send it on, the destination and the
+    /// length. Unicast adverts carry `unicast_ttl` and, in v3, the checksum
+    /// of their own destination.
     pub fn build_advert(
         &mut self,
         slot: u16,
         priority: u8,
+        k: usize,
         buf: &mut [u8],
     ) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
         self.ident = self.ident.wrapping_add(1).max(1);
@@ -773,8 +926,14 @@ impl Engine {
             addresses: Addresses::ipv4(&s.vips),
             checksum: s.checksum,
         };
-        let len = wire::emit_ipv4(&repr, s.src, s.group, ident, buf)?;
-        Ok((usize::from(s.iface), s.group, len))
+        let (dst, ttl) = if s.peers.is_empty() {
+            (s.group, wire::TTL)
+        } else {
+            let p = s.peers.get(k).ok_or(wire::Error::Vrid)?;
+            (p.addr, s.unicast_ttl)
+        };
+        let len = wire::emit_ipv4_ttl(&repr, s.src, dst, ident, ttl, buf)?;
+        Ok((usize::from(s.iface), dst, len))
     }
 
     /// Number of addresses (VIPs then eVIPs) instance `slot` adds.

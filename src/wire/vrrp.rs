@@ -954,6 +954,19 @@ pub fn emit_ipv4(
     ident: u16,
     buffer: &mut [u8],
 ) -> Result<usize, Error> {
+    emit_ipv4_ttl(repr, src, dst, ident, TTL, buffer)
+}
+
+/// [`emit_ipv4`] with another TTL: keepalived's `unicast_ttl` for adverts
+/// sent to unicast peers.
+pub fn emit_ipv4_ttl(
+    repr: &Repr<'_>,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    ident: u16,
+    ttl: u8,
+    buffer: &mut [u8],
+) -> Result<usize, Error> {
     if repr.family() != Family::Ipv4 {
         return Err(Error::AddressFamily);
     }
@@ -970,7 +983,7 @@ pub fn emit_ipv4(
         dst_addr: dst,
         next_header: PROTOCOL,
         payload_len: repr.buffer_len(),
-        hop_limit: TTL,
+        hop_limit: ttl,
     };
     let mut ip = Ipv4Packet::new_unchecked(header);
     ip_repr.emit(&mut ip, &ChecksumCapabilities::ignored());

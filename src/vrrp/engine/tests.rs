@@ -46,7 +46,7 @@ fn drain(e: &mut Engine, now: Instant) -> (StdVec<EngineAction>, StdVec<StdVec<u
     while let Some(a) = e.poll_action(now) {
         if let EngineAction::SendAdvert { slot, priority } = a {
             let mut buf = [0u8; 1500];
-            let (iface, dst, len) = e.build_advert(slot, priority, &mut buf).unwrap();
+            let (iface, dst, len) = e.build_advert(slot, priority, 0, &mut buf).unwrap();
             assert_eq!((iface, dst), (0, Ipv4Addr::new(224, 0, 0, 18)));
             sent.push(buf[..len].to_vec());
         }
@@ -204,7 +204,7 @@ fn advert_from_b(f: impl FnOnce(&mut [u8])) -> StdVec<u8> {
         B,
     );
     let mut buf = [0u8; 1500];
-    let (_, _, len) = b.build_advert(0, 200, &mut buf).unwrap();
+    let (_, _, len) = b.build_advert(0, 200, 0, &mut buf).unwrap();
     let mut d = buf[..len].to_vec();
     f(&mut d);
     d
@@ -257,7 +257,7 @@ fn bad_packets_are_counted_and_change_nothing() {
     // A VRRPv3 advert for this v2 instance.
     let (_, mut v3) = engine(&conf(200, 3, ""), B);
     let mut buf = [0u8; 1500];
-    let (_, _, len) = v3.build_advert(0, 200, &mut buf).unwrap();
+    let (_, _, len) = v3.build_advert(0, 200, 0, &mut buf).unwrap();
     e.handle_datagram(t(100), 0, &buf[..len], len);
     assert_eq!(e.rx_stats(0).unwrap().bad_version, 1);
     // Truncated at every length: counted, never a panic, no state change.
@@ -346,12 +346,159 @@ fn features_not_run_yet_are_named() {
     check_config(&cfg, &mut diags, Severity::Error);
     let mut out = std::string::String::new();
     diags.render(&mut out).unwrap();
-    assert!(out.contains("unicast VRRP (unicast_peer)"), "{out}");
+    assert!(!out.contains("unicast"), "unicast runs: {out}");
     assert!(out.contains("t.conf:12:"), "track_script located: {out}");
     assert!(out.contains("notify scripts"), "{out}");
-    assert_eq!(diags.error_count(), 3, "{out}");
+    assert_eq!(diags.error_count(), 2, "{out}");
     let (cfg, _) = parse_text(&conf(100, 2, ""));
     let mut diags = Diagnostics::new();
     check_config(&cfg, &mut diags, Severity::Error);
     assert!(diags.is_ok());
+}
+
+const C: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
+
+/// The unicast lines of an instance at `src` listing `peers`.
+fn unicast(src: Ipv4Addr, peers: &str, extra: &str) -> std::string::String {
+    std::format!(" unicast_src_ip {src}\n unicast_peer {{\n{peers}\n }}\n{extra}")
+}
+
+/// A valid v3 advert from `from` (priority 200) to `to`, TTL `ttl`.
+fn unicast_advert(from: Ipv4Addr, to: Ipv4Addr, ttl: u8) -> StdVec<u8> {
+    let peers = std::format!("  {to}");
+    let (_, mut e) = engine(&conf(200, 3, &unicast(from, &peers, "")), from);
+    let mut buf = [0u8; 1500];
+    let (_, dst, len) = e.build_advert(0, 200, 0, &mut buf).unwrap();
+    assert_eq!(dst, to);
+    let mut d = buf[..len].to_vec();
+    let mut ip = smoltcp::wire::Ipv4Packet::new_unchecked(&mut d[..]);
+    ip.set_hop_limit(ttl);
+    ip.fill_checksum();
+    d
+}
+
+#[test]
+fn unicast_sends_one_advert_per_peer_with_its_own_checksum() {
+    let text = conf(
+        200,
+        3,
+        &unicast(A, "  10.0.0.2\n  10.0.0.3", " unicast_ttl 64"),
+    );
+    let (_, mut e) = engine(&text, A);
+    assert_eq!(e.interfaces()[0].group, None, "no multicast membership");
+    assert_eq!(e.advert_destinations(0), 2);
+    assert_eq!(e.source(0), Some((true, A)));
+    let mut checksums = StdVec::new();
+    for (k, peer) in [B, C].into_iter().enumerate() {
+        let mut buf = [0u8; 1500];
+        let (iface, dst, len) = e.build_advert(0, 200, k, &mut buf).unwrap();
+        assert_eq!((iface, dst), (0, peer));
+        let ip = wire::parse_ipv4(&buf[..len]).unwrap();
+        assert_eq!(ip.ttl, 64, "unicast_ttl");
+        assert_eq!(ip.envelope, Envelope::Ipv4 { src: A, dst: peer });
+        // The v3 checksum covers the pseudo-header of this destination.
+        let p = Packet::new_checked(ip.payload, Family::Ipv4).unwrap();
+        let repr = Repr::parse(&p, &ip.envelope).unwrap();
+        assert_eq!(repr.priority, 200);
+        let other = Envelope::Ipv4 {
+            src: A,
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+        };
+        assert_eq!(Repr::parse(&p, &other), Err(wire::Error::Checksum));
+        checksums.push([ip.payload[6], ip.payload[7]]);
+    }
+    assert_ne!(checksums[0], checksums[1]);
+    // unicast_ttl defaults to 255.
+    let (_, mut e) = engine(&conf(200, 2, &unicast(A, "  10.0.0.2", "")), A);
+    let mut buf = [0u8; 1500];
+    let (_, _, len) = e.build_advert(0, 200, 0, &mut buf).unwrap();
+    assert_eq!(wire::parse_ipv4(&buf[..len]).unwrap().ttl, 255);
+    // Multicast instances still send one advert to the group.
+    let (_, e) = engine(&conf(100, 3, ""), A);
+    assert_eq!(e.advert_destinations(0), 1);
+    assert_eq!(e.interfaces()[0].group, Some(Ipv4Addr::new(224, 0, 0, 18)));
+}
+
+#[test]
+fn unicast_drops_and_counts_strangers_with_check_unicast_src() {
+    let text = conf(100, 3, &unicast(A, "  10.0.0.2", " check_unicast_src"));
+    let (_, mut e) = engine(&text, A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    let before = e.poll_at();
+    // C is not a peer: dropped, counted, the timer untouched.
+    let stranger = unicast_advert(C, A, 255);
+    e.handle_datagram(t(100), 0, &stranger, stranger.len());
+    let rx = *e.rx_stats(0).unwrap();
+    assert_eq!((rx.not_a_peer, rx.accepted), (1, 0));
+    assert_eq!(e.poll_at(), before);
+    // A multicast advert from the peer: the mode does not match.
+    let (_, mut m) = engine(&conf(200, 3, ""), B);
+    let mut buf = [0u8; 1500];
+    let (_, _, len) = m.build_advert(0, 200, 0, &mut buf).unwrap();
+    e.handle_datagram(t(100), 0, &buf[..len], len);
+    assert_eq!(e.rx_stats(0).unwrap().bad_destination, 1);
+    // Sent by the peer to another address of ours.
+    let elsewhere = unicast_advert(B, Ipv4Addr::new(10, 0, 0, 9), 255);
+    e.handle_datagram(t(100), 0, &elsewhere, elsewhere.len());
+    assert_eq!(e.rx_stats(0).unwrap().bad_destination, 2);
+    assert_eq!(e.poll_at(), before);
+    // The peer, at any TTL (no min_ttl/max_ttl: no check, as keepalived).
+    let peer = unicast_advert(B, A, 64);
+    e.handle_datagram(t(100), 0, &peer, peer.len());
+    let rx = *e.rx_stats(0).unwrap();
+    assert_eq!((rx.accepted, rx.bad_ttl, rx.stranger_accepted), (1, 0, 0));
+    assert_ne!(e.poll_at(), before);
+    assert_eq!(
+        e.instance(0).unwrap().master(),
+        Some((IpAddr::V4(B), 200)),
+        "the peer is the master"
+    );
+}
+
+#[test]
+fn unicast_checks_the_peers_ttl_limits() {
+    // min_ttl alone turns check_unicast_src on.
+    let text = conf(100, 3, &unicast(A, "  10.0.0.2 min_ttl 250", ""));
+    let (_, mut e) = engine(&text, A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    for (ttl, accepted, bad_ttl) in [(249, 0, 1), (250, 1, 1), (255, 2, 1)] {
+        let d = unicast_advert(B, A, ttl);
+        e.handle_datagram(t(100), 0, &d, d.len());
+        let rx = e.rx_stats(0).unwrap();
+        assert_eq!((rx.accepted, rx.bad_ttl), (accepted, bad_ttl), "TTL {ttl}");
+    }
+    let d = unicast_advert(C, A, 255);
+    e.handle_datagram(t(100), 0, &d, d.len());
+    assert_eq!(e.rx_stats(0).unwrap().not_a_peer, 1);
+}
+
+#[test]
+fn unicast_accepts_strangers_without_the_check_as_keepalived() {
+    let (_, mut e) = engine(&conf(100, 3, &unicast(A, "  10.0.0.2", "")), A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    let d = unicast_advert(C, A, 255);
+    e.handle_datagram(t(100), 0, &d, d.len());
+    let rx = e.rx_stats(0).unwrap();
+    assert_eq!(
+        (rx.accepted, rx.stranger_accepted, rx.not_a_peer),
+        (1, 1, 0)
+    );
+    assert!(std::format!("{rx}").contains("stranger_accepted=1"));
+}
+
+#[test]
+fn unicast_without_peers_is_refused() {
+    for extra in [" unicast_peer {\n }", " unicast_fault_no_peer"] {
+        let (cfg, _) = parse_text(&conf(100, 3, extra));
+        let mut diags = Diagnostics::new();
+        let _ = diags.files.push("t.conf");
+        check_config(&cfg, &mut diags, Severity::Error);
+        let mut out = std::string::String::new();
+        diags.render(&mut out).unwrap();
+        assert_eq!(diags.error_count(), 1, "{extra}: {out}");
+        assert!(out.contains("does not fall back to multicast"), "{out}");
+    }
 }
