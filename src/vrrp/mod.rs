@@ -34,6 +34,9 @@
 
 pub mod engine;
 pub mod fsm;
+pub mod notify;
+pub mod sync;
+pub mod track;
 
 pub use fsm::{
     AdvertInfo, GarpParams, Instance, InstanceParams, InstanceStats, ParamsError, State, Version,
