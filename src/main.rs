@@ -44,9 +44,12 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
-use picket::core::{Core, CoreError, CoreSettings, Signal};
+use picket::core::{ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, Signal};
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
+use picket::vrrp::track::{
+    InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
+};
 use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
 
@@ -91,6 +94,8 @@ enum InitError {
     Setup,
     /// A system call failed.
     Sys(&'static str, Errno),
+    /// A `vrrp_script` or an instance's trackers cannot be set up.
+    Tracking(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -99,6 +104,7 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
+            InitError::Tracking(why) => f.write_str(why),
         }
     }
 }
@@ -146,6 +152,13 @@ pub struct Daemon {
     vrrp_sockets: Vec<Option<VrrpSocket>>,
     /// One per engine interface.
     arp_sockets: Vec<ArpSocket>,
+    /// Every tracked `vrrp_script`: runs and results.
+    scripts: ScriptTable,
+    /// Tracked interfaces (the instances' own for now: counted up, there is
+    /// no link monitor yet).
+    links: LinkTable,
+    /// Each engine instance's trackers, by slot.
+    tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
     netlink: Option<NetlinkSocket>,
     /// Low bits of the next netlink sequence number.
@@ -189,6 +202,7 @@ impl Daemon {
             return Err(InitError::Setup);
         }
         warn_missing_unicast_sources(&cfg, &engine);
+        let (scripts, links, tracking) = tracking_of(&cfg, &engine)?;
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
@@ -229,6 +243,9 @@ impl Daemon {
             spawner: Spawner::from_env(),
             vrrp_sockets,
             arp_sockets,
+            scripts,
+            links,
+            tracking,
             netlink,
             netlink_counter: 0,
             buf: [0; RX_BUF],
@@ -242,7 +259,13 @@ impl Daemon {
     fn start(&mut self) {
         let now = clock::now();
         self.core.start(now);
+        // A weight-0 script holds its instances in FAULT until its first
+        // result (keepalived): the effective values apply before the start.
+        for slot in 0..self.tracking.len() {
+            self.apply_tracking(now, slot);
+        }
         self.engine.start(now);
+        self.scripts.start(now);
         self.run_actions(now);
     }
 
@@ -277,6 +300,12 @@ impl Daemon {
         if picket::time::is_due(now, self.engine.poll_at()) {
             self.engine.handle_timeout(now);
         }
+        // Stopping: no more script runs (the core refuses them anyway).
+        if self.core.phase() == picket::core::Phase::Running
+            && picket::time::is_due(now, self.scripts.poll_at())
+        {
+            self.scripts.handle_timeout(now);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog: later issue.
@@ -286,7 +315,10 @@ impl Daemon {
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
-        let deadline = earliest(self.core.poll_at(), self.engine.poll_at());
+        let deadline = earliest(
+            earliest(self.core.poll_at(), self.engine.poll_at()),
+            self.scripts.poll_at(),
+        );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
             _ => {
@@ -514,9 +546,121 @@ impl Daemon {
             .map_or("?", |v| v.name.as_str())
     }
 
+    /// Recomputes the effective priority and fault of instance `slot` from
+    /// its trackers and hands them to its state machine (a master advertises
+    /// a new priority at once).
+    fn apply_tracking(&mut self, now: picket::time::Instant, slot: usize) {
+        let (Some(t), Some(inst)) = (
+            self.tracking.get(slot),
+            self.engine
+                .instance(u16::try_from(slot).unwrap_or(u16::MAX)),
+        ) else {
+            return;
+        };
+        let base = inst.params().priority;
+        let e = t.effective(base, &self.scripts, &self.links);
+        let slot = u16::try_from(slot).unwrap_or(u16::MAX);
+        self.engine.set_priority(now, slot, e.priority);
+        self.engine.set_fault(now, slot, e.fault);
+    }
+
+    /// Carries out the script tables' actions: runs asked for go to the
+    /// core's child table; a changed result updates the instances that
+    /// track the script. Returns whether there was any.
+    fn run_track_actions(&mut self, now: picket::time::Instant) -> bool {
+        let mut any = false;
+        while let Some(a) = self.scripts.poll_action() {
+            any = true;
+            match a {
+                TrackAction::Run { script, timeout } => {
+                    let requested = self.scripts.argv(script).and_then(|argv| {
+                        self.core
+                            .request_child(now, ChildRole::VrrpScript(script.0), argv, timeout)
+                    });
+                    if requested.is_none() {
+                        self.scripts.handle_exit(now, script, RunOutcome::NotRun);
+                    }
+                }
+                TrackAction::Changed { script, from, to } => {
+                    let name = self
+                        .cfg
+                        .vrrp
+                        .scripts
+                        .get(usize::from(script.0))
+                        .map_or("?", |s| s.name.as_str());
+                    log::info!(
+                        "VRRP_Script({name}) {} ({from:?} -> {to:?})",
+                        if to == picket::vrrp::track::ScriptState::Ok {
+                            "succeeded"
+                        } else {
+                            "failed"
+                        }
+                    );
+                    for slot in 0..self.tracking.len() {
+                        if self
+                            .tracking
+                            .get(slot)
+                            .is_some_and(|t| t.tracks(Target::Script(script)))
+                        {
+                            self.apply_tracking(now, slot);
+                        }
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// Hands the starts and ends of children run for the VRRP side to their
+    /// owners. Returns whether there was any.
+    fn run_child_events(&mut self, now: picket::time::Instant) -> bool {
+        let mut any = false;
+        while let Some(e) = self.core.poll_child_event() {
+            any = true;
+            match e {
+                ChildEvent::Started {
+                    role: ChildRole::VrrpScript(n),
+                    ..
+                } => self.scripts.handle_started(now, ScriptId(n)),
+                ChildEvent::Ended(rec) => {
+                    let ChildRole::VrrpScript(n) = rec.role else {
+                        continue;
+                    };
+                    let outcome = match rec.outcome {
+                        ChildOutcome::Ended(_) if rec.timed_out => RunOutcome::TimedOut,
+                        ChildOutcome::Ended(status) => RunOutcome::Exited(status),
+                        ChildOutcome::SpawnFailed(_) | ChildOutcome::Abandoned => {
+                            RunOutcome::NotRun
+                        }
+                    };
+                    self.scripts.handle_exit(now, ScriptId(n), outcome);
+                }
+                ChildEvent::Started { .. } => {}
+            }
+        }
+        any
+    }
+
+    /// Runs every action of every machine until none is left: a script's
+    /// exit may change a priority (an advert to send), a transition may ask
+    /// for a script (a spawn). Bounded, in case of a loop.
     fn run_actions(&mut self, now: picket::time::Instant) {
-        self.run_engine_actions(now);
+        for _ in 0..16 {
+            self.run_engine_actions(now);
+            let tracked = self.run_track_actions(now);
+            let core = self.run_core_actions(now);
+            let events = self.run_child_events(now);
+            if !tracked && !core && !events {
+                return;
+            }
+        }
+    }
+
+    /// Carries out the core's actions. Returns whether there was any.
+    fn run_core_actions(&mut self, now: picket::time::Instant) -> bool {
+        let mut any = false;
         while let Some(action) = self.core.poll_action() {
+            any = true;
             match action {
                 Action::Spawn {
                     child,
@@ -549,6 +693,7 @@ impl Daemon {
                 Action::Shutdown => self.finished = true,
             }
         }
+        any
     }
 
     /// Runs the loop until the core has stopped; removes the pid file.
@@ -568,6 +713,39 @@ impl Daemon {
         );
         0
     }
+}
+
+/// The tracked scripts, links and each engine instance's trackers (start-up:
+/// allocates the per-instance list).
+fn tracking_of(
+    cfg: &Config,
+    engine: &Engine,
+) -> Result<(ScriptTable, LinkTable, Vec<InstanceTracking>), InitError> {
+    let scripts = ScriptTable::from_config(&cfg.vrrp.scripts, &cfg.strings).map_err(|e| {
+        let name = cfg
+            .vrrp
+            .scripts
+            .get(usize::from(e.script.0))
+            .map_or("?", |s| s.name.as_str());
+        InitError::Tracking(format!("vrrp_script {name}: {}", e.error))
+    })?;
+    let mut links = LinkTable::new();
+    let mut tracking = Vec::with_capacity(engine.len());
+    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
+        let Some(inst) = engine
+            .config_index(slot)
+            .and_then(|i| cfg.vrrp.instances.get(i))
+        else {
+            continue;
+        };
+        let t = InstanceTracking::from_config(inst, None, &cfg.vrrp.scripts, &mut links)
+            .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
+        tracking.push(t);
+        // No link monitor yet: the instance's own interface (found at
+        // start-up) counts as up.
+        links.handle_link(inst.interface.as_str(), true);
+    }
+    Ok((scripts, links, tracking))
 }
 
 /// A netlink sequence number that says which address a request was for:
@@ -765,7 +943,7 @@ fn run_daemon(opts: &Options) -> u8 {
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
-                InitError::Core(_) | InitError::Setup => exit::CONFIG,
+                InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
                 InitError::Sys(..) => exit::FATAL,
             };
         }
@@ -949,7 +1127,9 @@ mod tests {
     /// two instances of one VRID on the two ends of a veth pair (in a
     /// network namespace of this test thread) elect a master, which adds its
     /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
-    /// the backup receives and checks every advert.
+    /// the backup receives and checks every advert; the master's tracking
+    /// script (`/bin/true` every 10 ms) runs through the child table and adds
+    /// its weight.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
@@ -975,8 +1155,10 @@ mod tests {
                 std::fs::write(format!("/proc/sys/net/ipv4/conf/{conf}/{key}"), value).unwrap();
             }
         }
-        let text = "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
-                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
+        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n}\n\
+                    vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
+                    version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
+                    virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n";
         let files = [("/t.conf", text)];
@@ -1031,6 +1213,23 @@ mod tests {
         assert!(backup_rx.accepted >= 20);
         assert!(master.garp_bursts >= 1);
         assert_eq!(d.core.stats().socket_errors, 0);
+        // The tracking script ran (through the child table) and counted.
+        let chk = *d
+            .scripts
+            .get(picket::vrrp::track::ScriptId(0))
+            .unwrap()
+            .stats();
+        println!(
+            "tracking script: {} runs, {} successes, {} children reaped",
+            chk.runs,
+            chk.successes,
+            d.core.stats().children_exited
+        );
+        assert!(chk.successes >= 1, "{chk:?}");
+        assert_eq!(
+            d.engine.instance(0).map(picket::vrrp::Instance::priority),
+            Some(160)
+        );
         let addrs = std::process::Command::new("ip")
             .args(["-o", "addr", "show", "dev", "va"])
             .output()

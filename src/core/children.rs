@@ -15,7 +15,7 @@
 
 use heapless::{Deque, Vec};
 
-use super::{ArgvBuf, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out};
+use super::{ArgvBuf, ChildEvent, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out};
 use crate::action::{Action, ChildId, KillSignal};
 use crate::limits::CHILDREN;
 use crate::time::{Duration, Instant, earliest};
@@ -30,6 +30,9 @@ pub const ABANDON_AFTER: Duration = Duration::from_secs(5);
 pub const SPAWN_REPORT_WITHIN: Duration = Duration::from_secs(5);
 /// Requests that may wait for a free slot.
 pub const QUEUED: usize = CHILDREN;
+/// Starts and ends of requested runs not yet taken (two per run, for every
+/// slot and every queued request).
+pub const CHILD_EVENTS: usize = 2 * (CHILDREN + QUEUED);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -78,6 +81,8 @@ pub struct ChildTable {
     queue: Deque<Queued, QUEUED>,
     next_id: u32,
     last: Option<ChildRecord>,
+    events: Deque<ChildEvent, CHILD_EVENTS>,
+    events_dropped: u32,
 }
 
 impl Default for ChildTable {
@@ -94,6 +99,8 @@ impl ChildTable {
             queue: Deque::new(),
             next_id: 1,
             last: None,
+            events: Deque::new(),
+            events_dropped: 0,
         }
     }
 
@@ -130,6 +137,23 @@ impl ChildTable {
     /// The last child that ended, how and when.
     pub fn last_exit(&self) -> Option<&ChildRecord> {
         self.last.as_ref()
+    }
+
+    /// The next start or end of a requested run ([`ChildRole::is_requested`]).
+    pub fn pop_event(&mut self) -> Option<ChildEvent> {
+        self.events.pop_front()
+    }
+
+    /// Events dropped because they were not taken.
+    pub fn events_dropped(&self) -> u32 {
+        self.events_dropped
+    }
+
+    fn event(&mut self, e: ChildEvent) {
+        if self.events.push_back(e).is_err() {
+            self.events_dropped += 1;
+            log::error!("child event queue full, event dropped");
+        }
     }
 
     /// The earliest deadline of any slot.
@@ -224,6 +248,9 @@ impl ChildTable {
             at: now,
         };
         self.last = Some(rec);
+        if rec.role.is_requested() {
+            self.event(ChildEvent::Ended(rec));
+        }
         rec
     }
 
@@ -248,8 +275,16 @@ impl ChildTable {
         out.stats.children_started += 1;
         s.state = State::Running(pid);
         s.deadline = now + s.timeout;
-        log::info!("{}: started, pid {pid}", s.role);
-        Some(s.role)
+        let role = s.role;
+        if role.is_routine() {
+            log::debug!("{role}: started, pid {pid}");
+        } else {
+            log::info!("{role}: started, pid {pid}");
+        }
+        if role.is_requested() {
+            self.event(ChildEvent::Started { child: id, role });
+        }
+        Some(role)
     }
 
     /// The binary could not start child `id` (`errno`). Frees its slot.
@@ -294,7 +329,9 @@ impl ChildTable {
             out.stats.exec_failed += 1;
         }
         let rec = self.finish(i, now, pid, ChildOutcome::Ended(status));
-        if status == ChildStatus::Exited(0) {
+        if rec.role.is_routine() {
+            log::debug!("{}: pid {pid} {status}", rec.role);
+        } else if status == ChildStatus::Exited(0) {
             log::info!("{}: pid {pid} {status}", rec.role);
         } else {
             log::warn!("{}: pid {pid} {status}", rec.role);

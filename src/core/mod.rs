@@ -30,7 +30,7 @@ pub mod children;
 use core::fmt;
 
 pub use argv::{ARGV_BYTES, ArgvBuf, ArgvError, split_command};
-pub use children::ChildTable;
+pub use children::{CHILD_EVENTS, ChildTable};
 
 use crate::action::{Action, ActionQueue, ChildId};
 use crate::stats::Stats;
@@ -76,14 +76,47 @@ impl fmt::Display for ChildStatus {
     }
 }
 
-/// What a child is for. Later machines (tracking scripts, notify scripts,
-/// MISC_CHECK) add variants.
+/// What a child is for. The core's own scripts, and runs it makes on behalf
+/// of another machine ([`Core::request_child`]), whose starts and ends come
+/// back as [`ChildEvent`]s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChildRole {
     /// `global_defs { startup_script }`.
     StartupScript,
     /// `global_defs { shutdown_script }`.
     ShutdownScript,
+    /// A run of `vrrp_script` number `n` (index in `vrrp.scripts`).
+    VrrpScript(u16),
+    /// A notify script of a VRRP transition.
+    Notify,
+}
+
+impl ChildRole {
+    /// Whether the core runs it on behalf of another machine (its start and
+    /// end are reported as [`ChildEvent`]s).
+    pub fn is_requested(self) -> bool {
+        matches!(self, ChildRole::VrrpScript(_) | ChildRole::Notify)
+    }
+
+    /// Whether its routine starts and ends are logged at debug level only
+    /// (a tracking script runs every `interval`).
+    pub fn is_routine(self) -> bool {
+        matches!(self, ChildRole::VrrpScript(_))
+    }
+}
+
+/// The start or end of a child run asked for with [`Core::request_child`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildEvent {
+    /// It started (its timeout counts from now).
+    Started {
+        /// Which run.
+        child: ChildId,
+        /// What it is for.
+        role: ChildRole,
+    },
+    /// It ended (or never ran).
+    Ended(ChildRecord),
 }
 
 impl fmt::Display for ChildRole {
@@ -91,6 +124,8 @@ impl fmt::Display for ChildRole {
         f.write_str(match self {
             ChildRole::StartupScript => "startup_script",
             ChildRole::ShutdownScript => "shutdown_script",
+            ChildRole::VrrpScript(_) => "vrrp_script",
+            ChildRole::Notify => "notify",
         })
     }
 }
@@ -363,6 +398,35 @@ impl Core {
     /// The next action for the binary, oldest first.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+
+    /// Asks for `argv` to run as `role` (one of [`ChildRole::is_requested`])
+    /// for at most `timeout`, through the one child table (its limits, its
+    /// queue, its kills). Its start and end come back from
+    /// [`Core::poll_child_event`]. `None`: not run (the table and its queue
+    /// are full, the core is not running, or `role` is the core's own);
+    /// no event follows.
+    pub fn request_child(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+    ) -> Option<ChildId> {
+        if self.phase != Phase::Running || !role.is_requested() {
+            return None;
+        }
+        let mut out = Out {
+            actions: &mut self.actions,
+            stats: &mut self.stats,
+        };
+        self.children.request(now, role, argv, timeout, &mut out)
+    }
+
+    /// The next start or end of a run asked for with
+    /// [`Core::request_child`], oldest first.
+    pub fn poll_child_event(&mut self) -> Option<ChildEvent> {
+        self.children.pop_event()
     }
 
     /// Runs every machine whose deadline is due at `now`.

@@ -272,3 +272,77 @@ fn bad_script_lines_are_refused() {
         Some(CoreError::ShutdownScript(ArgvError::Empty))
     );
 }
+
+#[test]
+fn requested_children_report_start_and_end_as_events() {
+    let mut core = Core::new(&settings(None, None)).unwrap();
+    let mut argv = ArgvBuf::new();
+    split_command("/bin/check arg", &mut argv).unwrap();
+    // Not running yet: refused.
+    assert_eq!(
+        core.request_child(
+            t(0),
+            ChildRole::VrrpScript(3),
+            &argv,
+            Duration::from_secs(1)
+        ),
+        None
+    );
+    core.start(t(0));
+    // The core's own roles cannot be requested.
+    assert_eq!(
+        core.request_child(
+            t(0),
+            ChildRole::StartupScript,
+            &argv,
+            Duration::from_secs(1)
+        ),
+        None
+    );
+    let id = core
+        .request_child(
+            t(0),
+            ChildRole::VrrpScript(3),
+            &argv,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+    let s = spawned(&drain(&mut core));
+    assert_eq!(s, [(id, std::string::String::from("/bin/check arg"))]);
+    core.handle_child_started(t(1), id, 200);
+    assert_eq!(
+        core.poll_child_event(),
+        Some(ChildEvent::Started {
+            child: id,
+            role: ChildRole::VrrpScript(3)
+        })
+    );
+    // Past its timeout: SIGTERM; the exit then comes back marked timed out.
+    core.handle_timeout(t(1001));
+    assert!(drain(&mut core).contains(&Action::Kill {
+        pid: 200,
+        signal: KillSignal::Term
+    }));
+    core.handle_child_exit(t(1002), 200, ChildStatus::Signaled(15));
+    let Some(ChildEvent::Ended(rec)) = core.poll_child_event() else {
+        panic!("no end event");
+    };
+    assert_eq!(rec.child, id);
+    assert_eq!(rec.role, ChildRole::VrrpScript(3));
+    assert!(rec.timed_out);
+    assert_eq!(core.poll_child_event(), None);
+    // A failed spawn is an end too.
+    let id = core
+        .request_child(t(2000), ChildRole::Notify, &argv, Duration::from_secs(1))
+        .unwrap();
+    core.handle_spawn_failed(t(2000), id, 2);
+    assert!(matches!(
+        core.poll_child_event(),
+        Some(ChildEvent::Ended(ChildRecord {
+            outcome: ChildOutcome::SpawnFailed(2),
+            ..
+        }))
+    ));
+    // The core's own scripts produce no events.
+    assert_eq!(core.poll_child_event(), None);
+}

@@ -9,9 +9,11 @@
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
 //! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast or unicast,
-//! on the instance's interface. [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6, tracking, sync groups, notify
-//! scripts, VMACs, `no_accept`) so the daemon can refuse to start rather than
+//! on the instance's interface, with `track_script` (the binary runs the
+//! scripts and sets priority and fault with [`Engine::set_priority`] and
+//! [`Engine::set_fault`]). [`check_runnable`] names every configured
+//! feature the daemon does not run yet (IPv6, `track_interface`, sync
+//! groups, notify scripts, VMACs, `no_accept`) so the daemon can refuse to start rather than
 //! run a configuration differently from keepalived.
 //!
 //! # Unicast
@@ -310,9 +312,6 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
     }
     if let Some(t) = inst.track_interfaces.first() {
         report(t.loc, "track_interface");
-    }
-    if let Some(t) = inst.track_scripts.first() {
-        report(t.loc, "track_script");
     }
     if in_sync_group {
         report(inst.loc, "vrrp_sync_group membership");
@@ -618,6 +617,21 @@ impl Engine {
     /// The state machine of instance `slot` (timers, stats).
     pub fn instance(&self, slot: u16) -> Option<&Instance> {
         self.slots.get(usize::from(slot)).map(|s| &s.fsm)
+    }
+
+    /// Sets the effective priority of instance `slot` (from its trackers);
+    /// a master advertises it at once.
+    pub fn set_priority(&mut self, now: Instant, slot: u16, priority: u8) {
+        if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+            s.fsm.set_priority(now, priority);
+        }
+    }
+
+    /// Sets whether a tracked object of instance `slot` puts it in FAULT.
+    pub fn set_fault(&mut self, now: Instant, slot: u16, fault: bool) {
+        if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+            s.fsm.set_fault(now, fault);
+        }
     }
 
     /// Drop counters of instance `slot`.

@@ -339,7 +339,7 @@ fn garp_interval_paces_the_rounds() {
 
 #[test]
 fn features_not_run_yet_are_named() {
-    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
     let (cfg, _) = parse_text(text);
     let mut diags = Diagnostics::new();
     let _ = diags.files.push("t.conf");
@@ -347,7 +347,8 @@ fn features_not_run_yet_are_named() {
     let mut out = std::string::String::new();
     diags.render(&mut out).unwrap();
     assert!(!out.contains("unicast"), "unicast runs: {out}");
-    assert!(out.contains("t.conf:12:"), "track_script located: {out}");
+    assert!(!out.contains("track_script"), "track_script runs: {out}");
+    assert!(out.contains("t.conf:15:"), "track_interface located: {out}");
     assert!(out.contains("notify scripts"), "{out}");
     assert_eq!(diags.error_count(), 2, "{out}");
     let (cfg, _) = parse_text(&conf(100, 2, ""));

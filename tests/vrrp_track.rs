@@ -1,0 +1,187 @@
+//! `vrrp_script` / `track_script` run by picket, against Debian's
+//! keepalived, in network namespaces on one bridge watched by tcpdump:
+//!
+//! - a weighted script (`weight -60`): picket (150) is master over a
+//!   keepalived backup (100); the checked file goes away → picket advertises
+//!   priority 90 (seen on the capture) and keepalived takes over; the file
+//!   comes back → picket advertises 150 again and preempts back;
+//! - an unweighted script (weight 0) failing puts picket in FAULT: it logs
+//!   `Entering FAULT STATE`, sends priority 0, drops the VIP, and keepalived
+//!   takes over.
+//!
+//! Needs root, iproute2, tcpdump and keepalived; otherwise `SKIPPED: why`
+//! (a failure under `CI=true`). Run with
+//! `cargo test --test vrrp_track -- --nocapture`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod lab;
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+use lab::{Advert, Capture, Daemon, Lab, VIP, has_address, wait_until};
+
+const VRID: u8 = 52;
+
+/// keepalived.conf of one router: VRRPv3 every 100 ms, VIP on eth0, with
+/// `script` (and the instance's `track_line`) when given.
+fn conf(priority: u8, script: Option<(&Path, &str)>) -> String {
+    let (script_block, track) = match script {
+        Some((flag, track_line)) => (
+            format!(
+                "vrrp_script chk {{
+    script \"test -f {}\"
+    interval 0.2
+    fall 1
+    rise 1
+}}
+
+",
+                flag.display()
+            ),
+            format!("    track_script {{\n        {track_line}\n    }}\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "global_defs {{
+    router_id lab-t{priority}
+}}
+
+{script_block}vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {VRID}
+    priority {priority}
+    advert_int 0.1
+    version 3
+{track}    virtual_ipaddress {{
+        {VIP}/24 dev eth0
+    }}
+}}
+"
+    )
+}
+
+fn now_us() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from(t.as_micros()).unwrap()
+}
+
+fn sole_master(ns: &str, other: &str) -> bool {
+    wait_until(Duration::from_secs(5), || {
+        has_address(ns, "eth0", VIP) && !has_address(other, "eth0", VIP)
+    })
+}
+
+/// picket's adverts since `since_us`.
+fn picket_adverts(cap: &Capture, addr: Ipv4Addr, since_us: u64) -> Vec<Advert> {
+    cap.adverts()
+        .into_iter()
+        .filter(|a| a.vrid == VRID && a.src == addr && a.ts_us >= since_us)
+        .collect()
+}
+
+#[test]
+fn weighted_script_lowers_priority_and_keepalived_takes_over() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("tw");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let flag = lab.path("ok", "flag");
+    std::fs::write(&flag, "").unwrap();
+    let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, Some((&flag, "chk weight -60"))));
+    assert!(
+        sole_master(&p.ns, &k.ns),
+        "picket never became master:\n{}",
+        picket.log_text()
+    );
+
+    let removed_us = now_us();
+    std::fs::remove_file(&flag).unwrap();
+    assert!(
+        sole_master(&k.ns, &p.ns),
+        "keepalived did not take over:\n{}",
+        picket.log_text()
+    );
+    let ads = picket_adverts(&cap, p.addr, removed_us);
+    let lowered = ads
+        .iter()
+        .find(|a| a.priority != 150)
+        .unwrap_or_else(|| panic!("no lowered advert of picket: {ads:?}"));
+    assert_eq!(lowered.priority, 90, "{lowered:?}");
+    assert!(
+        picket.wait_log("(VI_1) Entering BACKUP STATE", Duration::from_secs(2)),
+        "{}",
+        picket.log_text()
+    );
+
+    let restored_us = now_us();
+    std::fs::write(&flag, "").unwrap();
+    assert!(
+        sole_master(&p.ns, &k.ns),
+        "picket did not preempt back:\n{}",
+        picket.log_text()
+    );
+    let ads = picket_adverts(&cap, p.addr, restored_us);
+    let back = ads
+        .iter()
+        .find(|a| a.priority == 150)
+        .unwrap_or_else(|| panic!("no advert at 150 after the file came back: {ads:?}"));
+    println!(
+        "track_script weight -60: picket advertised 90 {:.3} s after the file went, \
+         150 again {:.3} s after it came back",
+        (lowered.ts_us - removed_us) as f64 / 1e6,
+        (back.ts_us - restored_us) as f64 / 1e6,
+    );
+    drop((picket, keepalived));
+}
+
+#[test]
+fn unweighted_script_failing_puts_picket_in_fault() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("tf");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let flag = lab.path("ok", "flag");
+    std::fs::write(&flag, "").unwrap();
+    let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, Some((&flag, "chk"))));
+    assert!(
+        sole_master(&p.ns, &k.ns),
+        "picket never became master:\n{}",
+        picket.log_text()
+    );
+
+    let removed_us = now_us();
+    std::fs::remove_file(&flag).unwrap();
+    assert!(
+        picket.wait_log("(VI_1) Entering FAULT STATE", Duration::from_secs(3)),
+        "{}",
+        picket.log_text()
+    );
+    assert!(
+        sole_master(&k.ns, &p.ns),
+        "keepalived did not take over from the faulty picket:\n{}",
+        picket.log_text()
+    );
+    let ads = picket_adverts(&cap, p.addr, removed_us);
+    let zero = ads
+        .iter()
+        .find(|a| a.priority == 0)
+        .unwrap_or_else(|| panic!("no priority-0 advert of picket: {ads:?}"));
+    println!(
+        "track_script weight 0: picket sent priority 0 {:.3} s after the file went",
+        (zero.ts_us - removed_us) as f64 / 1e6
+    );
+    drop((picket, keepalived));
+}
