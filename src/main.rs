@@ -44,9 +44,12 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
-use picket::core::{ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, Signal};
+use picket::core::{
+    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, Signal,
+};
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
+use picket::vrrp::notify::{NotifyScripts, Subject};
 use picket::vrrp::track::{
     InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
 };
@@ -366,8 +369,10 @@ impl Daemon {
             };
             log::debug!("signal {signo}");
             if signal == Signal::Stop {
-                // Masters send priority 0 and drop their addresses first.
+                // Masters send priority 0 and drop their addresses first;
+                // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
+                self.run_engine_actions(now);
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
@@ -507,13 +512,44 @@ impl Daemon {
                 }
                 EngineAction::Transition { slot, from: _, to } => {
                     if let Err((slot, to)) = transitions.push((slot, to)) {
-                        log::info!("({}) Entering {to} STATE", self.name(slot));
+                        self.transition(now, slot, to);
                     }
                 }
             }
         }
         for (slot, to) in transitions {
-            log::info!("({}) Entering {to} STATE", self.name(slot));
+            self.transition(now, slot, to);
+        }
+    }
+
+    /// Logs that instance `slot` entered `to` and asks the core to run its
+    /// notify scripts for it (the state's own, then the generic `notify`
+    /// with `INSTANCE name STATE priority`), in transition order. They run
+    /// beside the loop, never waited for.
+    fn transition(&mut self, now: picket::time::Instant, slot: u16, to: picket::vrrp::State) {
+        log::info!("({}) Entering {to} STATE", self.name(slot));
+        let Some(inst) = self
+            .engine
+            .config_index(slot)
+            .and_then(|i| self.cfg.vrrp.instances.get(i))
+        else {
+            return;
+        };
+        let priority = self.engine.instance(slot).map_or(0, |i| i.priority());
+        let scripts = NotifyScripts::from_instance(inst, &self.cfg.strings);
+        match scripts.for_transition(Subject::Instance, inst.name.as_str(), to, priority) {
+            Ok(argvs) => {
+                for argv in &argvs {
+                    if self
+                        .core
+                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
+                        .is_none()
+                    {
+                        log::warn!("({}) notify script not run: {argv}", inst.name);
+                    }
+                }
+            }
+            Err(e) => log::error!("({}) notify script for {to}: {e}", inst.name),
         }
     }
 
@@ -1129,7 +1165,7 @@ mod tests {
     /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
     /// the backup receives and checks every advert; the master's tracking
     /// script (`/bin/true` every 10 ms) runs through the child table and adds
-    /// its weight.
+    /// its weight; the transitions run notify scripts.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
@@ -1158,6 +1194,7 @@ mod tests {
         let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
+                    notify \"/bin/true generic\"\n notify_master /bin/true\n \
                     virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n";

@@ -7,7 +7,11 @@
 //!   comes back → picket advertises 150 again and preempts back;
 //! - an unweighted script (weight 0) failing puts picket in FAULT: it logs
 //!   `Entering FAULT STATE`, sends priority 0, drops the VIP, and keepalived
-//!   takes over.
+//!   takes over;
+//! - notify scripts: `notify_backup`, `notify_master`, `notify_stop` and the
+//!   generic `notify` append lines to a file; through BACKUP → MASTER →
+//!   BACKUP (script failing) → MASTER → stop the file shows each transition
+//!   in order, the generic one with `INSTANCE VI_1 MASTER 150`.
 //!
 //! Needs root, iproute2, tcpdump and keepalived; otherwise `SKIPPED: why`
 //! (a failure under `CI=true`). Run with
@@ -28,6 +32,11 @@ const VRID: u8 = 52;
 /// keepalived.conf of one router: VRRPv3 every 100 ms, VIP on eth0, with
 /// `script` (and the instance's `track_line`) when given.
 fn conf(priority: u8, script: Option<(&Path, &str)>) -> String {
+    conf_with(priority, script, "")
+}
+
+/// [`conf`] with `extra` lines in the instance block.
+fn conf_with(priority: u8, script: Option<(&Path, &str)>, extra: &str) -> String {
     let (script_block, track) = match script {
         Some((flag, track_line)) => (
             format!(
@@ -57,7 +66,7 @@ fn conf(priority: u8, script: Option<(&Path, &str)>) -> String {
     priority {priority}
     advert_int 0.1
     version 3
-{track}    virtual_ipaddress {{
+{extra}{track}    virtual_ipaddress {{
         {VIP}/24 dev eth0
     }}
 }}
@@ -184,4 +193,77 @@ fn unweighted_script_failing_puts_picket_in_fault() {
         (zero.ts_us - removed_us) as f64 / 1e6
     );
     drop((picket, keepalived));
+}
+
+#[test]
+fn notify_scripts_run_on_each_transition_in_order() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new("tn");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let flag = lab.path("ok", "flag");
+    std::fs::write(&flag, "").unwrap();
+    let out = lab.path("notified", "txt");
+    let script = lab.path("notify", "sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$*\" >> {}\n", out.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = script.display();
+    let extra = format!(
+        "    notify_master \"{s} master\"\n    notify_backup \"{s} backup\"\n    \
+         notify_fault \"{s} fault\"\n    notify_stop \"{s} stop\"\n    notify \"{s} generic\"\n"
+    );
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let mut picket = Daemon::Picket.start(
+        &lab,
+        &p.ns,
+        &conf_with(150, Some((&flag, "chk weight -60")), &extra),
+    );
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    std::fs::remove_file(&flag).unwrap();
+    assert!(sole_master(&k.ns, &p.ns), "{}", picket.log_text());
+    std::fs::write(&flag, "").unwrap();
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    let status = picket.stop();
+    assert!(status.success(), "{status:?}\n{}", picket.log_text());
+    let lines = |prefix: &str| -> Vec<String> {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Both scripts of one transition run side by side: the order holds
+    // within each kind of line.
+    assert!(
+        wait_until(Duration::from_secs(3), || lines("").len() >= 10),
+        "{:?}\n{}",
+        lines(""),
+        picket.log_text()
+    );
+    assert_eq!(
+        lines("generic"),
+        [
+            "generic INSTANCE VI_1 BACKUP 150",
+            "generic INSTANCE VI_1 MASTER 150",
+            "generic INSTANCE VI_1 BACKUP 90",
+            "generic INSTANCE VI_1 MASTER 150",
+            "generic INSTANCE VI_1 STOP 150",
+        ],
+        "{}",
+        picket.log_text()
+    );
+    let own: Vec<String> = lines("")
+        .into_iter()
+        .filter(|l| !l.starts_with("generic"))
+        .collect();
+    assert_eq!(own, ["backup", "master", "backup", "master", "stop"]);
+    println!("notify: {} lines, in transition order", lines("").len());
+    drop(keepalived);
 }

@@ -395,13 +395,29 @@ impl ChildTable {
     }
 
     /// Stopping: drops queued requests and sends `SIGTERM` now to every
-    /// running child (`SIGKILL` follows after [`KILL_GRACE`]).
+    /// running child (`SIGKILL` follows after [`KILL_GRACE`]). Notify
+    /// scripts (queued or running) are left to run: they end within their
+    /// own timeout.
     pub fn terminate_all(&mut self, now: Instant, out: &mut Out<'_>) {
-        while let Some(q) = self.queue.pop_front() {
-            log::info!("{}: stopping, queued run cancelled", q.role);
+        for _ in 0..self.queue.len() {
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
+            if q.role == ChildRole::Notify {
+                // Room: it was just taken out.
+                let _ = self.queue.push_back(q);
+            } else {
+                log::info!("{}: stopping, queued run cancelled", q.role);
+            }
         }
         for i in 0..self.slots.len() {
-            self.terminate(i, now, out);
+            if self
+                .slots
+                .get(i)
+                .is_some_and(|s| s.role != ChildRole::Notify)
+            {
+                self.terminate(i, now, out);
+            }
         }
     }
 

@@ -19,7 +19,8 @@
 //!   that asks for a reap while children live (a lost `SIGCHLD` costs at most
 //!   one period); it wakes the loop only while children live;
 //! - the **life cycle** ([`Phase`]): `startup_script` once at start;
-//!   on stop, running children are terminated, then `shutdown_script` runs
+//!   on stop, running children are terminated (notify scripts are left to
+//!   end, within [`NOTIFY_TIMEOUT`]), then `shutdown_script` runs
 //!   (keepalived runs it last), then [`Action::Shutdown`].
 //!
 //! Every input the core ignores bumps a counter in [`Stats`].
@@ -40,6 +41,9 @@ use crate::time::{Duration, Instant, earliest, is_due};
 pub const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(1);
 /// keepalived's default `startup_script_timeout` / `shutdown_script_timeout`.
 pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a notify script may run before it is killed (a hung script must
+/// not hold a child slot for ever).
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Slack added to the longest possible child life when bounding the stop.
 const STOP_SLACK: Duration = Duration::from_secs(1);
 
@@ -501,8 +505,11 @@ impl Core {
         };
         let role = self.children.started(now, id, pid, &mut out);
         // A child started after the stop began (other than the shutdown
-        // script) is stopped at once.
-        if self.phase == Phase::Stopping && role.is_some_and(|r| r != ChildRole::ShutdownScript) {
+        // script and notify scripts, `notify_stop` among them) is stopped at
+        // once.
+        if self.phase == Phase::Stopping
+            && role.is_some_and(|r| !matches!(r, ChildRole::ShutdownScript | ChildRole::Notify))
+        {
             self.children.terminate_id(id, now, &mut out);
         }
     }
@@ -547,7 +554,7 @@ impl Core {
         // Every child ends within timeout + grace + abandon; this is the
         // safety net above that.
         let longest = children::KILL_GRACE + children::ABANDON_AFTER + STOP_SLACK;
-        self.stop_deadline = Some(now + longest + longest + shutdown);
+        self.stop_deadline = Some(now + longest + longest + NOTIFY_TIMEOUT + shutdown);
         let mut out = Out {
             actions: &mut self.actions,
             stats: &mut self.stats,

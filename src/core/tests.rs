@@ -346,3 +346,36 @@ fn requested_children_report_start_and_end_as_events() {
     // The core's own scripts produce no events.
     assert_eq!(core.poll_child_event(), None);
 }
+
+#[test]
+fn stop_leaves_notify_scripts_to_end() {
+    let mut core = Core::new(&settings(None, None)).unwrap();
+    core.start(t(0));
+    let mut argv = ArgvBuf::new();
+    split_command("/n stop", &mut argv).unwrap();
+    let n = core
+        .request_child(t(0), ChildRole::Notify, &argv, NOTIFY_TIMEOUT)
+        .unwrap();
+    let c = core
+        .request_child(
+            t(0),
+            ChildRole::VrrpScript(0),
+            &argv,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    drain(&mut core);
+    core.handle_child_started(t(0), n, 300);
+    core.handle_child_started(t(0), c, 301);
+    core.handle_signal(t(1), Signal::Stop);
+    let a = drain(&mut core);
+    assert!(a.contains(&Action::Kill {
+        pid: 301,
+        signal: KillSignal::Term
+    }));
+    assert!(!a.iter().any(|x| matches!(x, Action::Kill { pid: 300, .. })));
+    core.handle_child_exit(t(2), 301, ChildStatus::Signaled(15));
+    assert!(!core.is_finished(), "waits for the notify script");
+    core.handle_child_exit(t(3), 300, ChildStatus::Exited(0));
+    assert!(core.is_finished());
+}

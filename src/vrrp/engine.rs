@@ -9,11 +9,11 @@
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
 //! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast or unicast,
-//! on the instance's interface, with `track_script` (the binary runs the
+//! on the instance's interface, with `track_script` and notify scripts (the binary runs the
 //! scripts and sets priority and fault with [`Engine::set_priority`] and
 //! [`Engine::set_fault`]). [`check_runnable`] names every configured
 //! feature the daemon does not run yet (IPv6, `track_interface`, sync
-//! groups, notify scripts, VMACs, `no_accept`) so the daemon can refuse to start rather than
+//! groups, `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can refuse to start rather than
 //! run a configuration differently from keepalived.
 //!
 //! # Unicast
@@ -316,16 +316,8 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
     if in_sync_group {
         report(inst.loc, "vrrp_sync_group membership");
     }
-    let notify = [
-        &inst.notify_master,
-        &inst.notify_backup,
-        &inst.notify_fault,
-        &inst.notify_stop,
-        &inst.notify,
-        &inst.notify_master_rx_lower_pri,
-    ];
-    if notify.iter().any(|n| n.is_some()) {
-        report(inst.loc, "notify scripts");
+    if inst.notify_master_rx_lower_pri.is_some() {
+        report(inst.loc, "notify_master_rx_lower_pri");
     }
     if inst.use_vmac.is_some() {
         report(inst.loc, "use_vmac");
