@@ -71,6 +71,8 @@ const TOKEN_SIGNAL: Token = Token(0);
 const TOKEN_NETLINK: Token = Token(1);
 /// The deadline timerfd's token.
 const TOKEN_TIMER: Token = Token(2);
+/// The link monitor's token (rtnetlink `RTMGRP_LINK`).
+const TOKEN_LINKS: Token = Token(3);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
 
@@ -157,9 +159,11 @@ pub struct Daemon {
     arp_sockets: Vec<ArpSocket>,
     /// Every tracked `vrrp_script`: runs and results.
     scripts: ScriptTable,
-    /// Tracked interfaces (the instances' own for now: counted up, there is
-    /// no link monitor yet).
+    /// Tracked interfaces (`track_interface`, and each instance's own unless
+    /// `dont_track_primary`), kept by the link monitor.
     links: LinkTable,
+    /// Link notifications (opened when a link is tracked).
+    link_monitor: Option<NetlinkSocket>,
     /// Each engine instance's trackers, by slot.
     tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
@@ -205,7 +209,7 @@ impl Daemon {
             return Err(InitError::Setup);
         }
         warn_missing_unicast_sources(&cfg, &engine);
-        let (scripts, links, tracking) = tracking_of(&cfg, &engine)?;
+        let (scripts, mut links, tracking) = tracking_of(&cfg, &engine)?;
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
@@ -229,6 +233,17 @@ impl Daemon {
                 ArpSocket::open(iface.facts.index).map_err(|e| InitError::Sys("ARP socket", e))?,
             );
         }
+        // Monitor first, then read the current states: a change in between
+        // is not lost.
+        let link_monitor = if links.name(picket::vrrp::track::LinkId(0)).is_some() {
+            let m = NetlinkSocket::open_groups(picket::wire::link::RTMGRP_LINK)
+                .map_err(|e| InitError::Sys("link monitor socket", e))?;
+            poll.add(&m.as_fd(), TOKEN_LINKS).map_err(full)?;
+            Some(m)
+        } else {
+            None
+        };
+        resync_links(&mut links);
         let netlink = if engine.is_empty() {
             None
         } else {
@@ -248,6 +263,7 @@ impl Daemon {
             arp_sockets,
             scripts,
             links,
+            link_monitor,
             tracking,
             netlink,
             netlink_counter: 0,
@@ -291,6 +307,7 @@ impl Daemon {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(),
+                TOKEN_LINKS => self.drain_links(now),
                 TOKEN_TIMER => self.timer.clear(),
                 Token(t) if t >= TOKEN_VRRP_BASE => {
                     self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
@@ -434,6 +451,79 @@ impl Daemon {
                     Err(_) => self.core.stats_mut().netlink_malformed += 1,
                 }
             }
+        }
+    }
+
+    /// Reads link notifications: a tracked interface that went up or down
+    /// updates the instances that track it. A lost notification (the
+    /// socket overran) re-reads every tracked link.
+    fn drain_links(&mut self, now: picket::time::Instant) {
+        loop {
+            let Some(sock) = &self.link_monitor else {
+                return;
+            };
+            let n = match sock.recv(&mut self.buf) {
+                Ok(n) => n.min(self.buf.len()),
+                Err(nb::Error::WouldBlock) => return,
+                Err(nb::Error::Other(e)) => {
+                    self.core.stats_mut().socket_errors += 1;
+                    log::warn!("link monitor: {e}; reading every tracked link again");
+                    resync_links(&mut self.links);
+                    self.apply_all_tracking(now);
+                    continue;
+                }
+            };
+            let mut changed: heapless::Vec<picket::vrrp::track::LinkId, 16> = heapless::Vec::new();
+            let mut overflow = false;
+            for msg in nl::Messages::new(&self.buf[..n]) {
+                let Ok(msg) = msg else {
+                    self.core.stats_mut().netlink_malformed += 1;
+                    break;
+                };
+                let Some(ev) = picket::wire::link::LinkEvent::parse(&msg) else {
+                    continue;
+                };
+                let Ok(ev) = ev else {
+                    self.core.stats_mut().netlink_malformed += 1;
+                    continue;
+                };
+                let Some(id) = self.links.find(ev.name) else {
+                    continue;
+                };
+                if self.links.is_up(id) != ev.up {
+                    log::info!(
+                        "Netlink reports {} {}",
+                        ev.name,
+                        if ev.up { "up" } else { "down" }
+                    );
+                    self.links.handle_link(ev.name, ev.up);
+                    if !changed.contains(&id) && changed.push(id).is_err() {
+                        overflow = true;
+                    }
+                }
+            }
+            if overflow {
+                self.apply_all_tracking(now);
+                continue;
+            }
+            for id in changed {
+                for slot in 0..self.tracking.len() {
+                    if self
+                        .tracking
+                        .get(slot)
+                        .is_some_and(|t| t.tracks(Target::Link(id)))
+                    {
+                        self.apply_tracking(now, slot);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Recomputes every instance's effective priority and fault.
+    fn apply_all_tracking(&mut self, now: picket::time::Instant) {
+        for slot in 0..self.tracking.len() {
+            self.apply_tracking(now, slot);
         }
     }
 
@@ -777,11 +867,23 @@ fn tracking_of(
         let t = InstanceTracking::from_config(inst, None, &cfg.vrrp.scripts, &mut links)
             .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
         tracking.push(t);
-        // No link monitor yet: the instance's own interface (found at
-        // start-up) counts as up.
-        links.handle_link(inst.interface.as_str(), true);
     }
     Ok((scripts, links, tracking))
+}
+
+/// Reads the state of every tracked link (start-up, and after a lost
+/// notification).
+fn resync_links(links: &mut LinkTable) {
+    let mut i = 0u16;
+    while let Some(name) = links.name(picket::vrrp::track::LinkId(i)) {
+        let mut n: heapless::String<{ picket::limits::IFNAME_BYTES }> = heapless::String::new();
+        let _ = n.push_str(name);
+        links.handle_link(&n, net::link_up(&n));
+        i = i.saturating_add(1);
+        if i == u16::MAX {
+            break;
+        }
+    }
 }
 
 /// A netlink sequence number that says which address a request was for:

@@ -8,6 +8,9 @@
 //! - an unweighted script (weight 0) failing puts picket in FAULT: it logs
 //!   `Entering FAULT STATE`, sends priority 0, drops the VIP, and keepalived
 //!   takes over;
+//! - `track_interface { eth1 weight -60 }` (one end of a veth pair in
+//!   picket's namespace): the link goes down → picket advertises 90 and keepalived
+//!   takes over; it comes back up → picket preempts back;
 //! - notify scripts: `notify_backup`, `notify_master`, `notify_stop` and the
 //!   generic `notify` append lines to a file; through BACKUP → MASTER →
 //!   BACKUP (script failing) → MASTER → stop the file shows each transition
@@ -25,7 +28,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::{Advert, Capture, Daemon, Lab, VIP, has_address, wait_until};
+use lab::{Advert, Capture, Daemon, Lab, VIP, has_address, run, wait_until};
 
 const VRID: u8 = 52;
 
@@ -266,4 +269,62 @@ fn notify_scripts_run_on_each_transition_in_order() {
     assert_eq!(own, ["backup", "master", "backup", "master", "stop"]);
     println!("notify: {} lines, in transition order", lines("").len());
     drop(keepalived);
+}
+
+#[test]
+fn tracked_interface_down_lowers_priority_and_up_restores_it() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("ti");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let link = |state: &str| {
+        run("ip", &["-n", &p.ns, "link", "set", "eth1", state]).unwrap();
+    };
+    // A veth pair (no dummy module needed): eth1 is up while both ends are.
+    run(
+        "ip",
+        &[
+            "-n", &p.ns, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+        ],
+    )
+    .unwrap();
+    run("ip", &["-n", &p.ns, "link", "set", "eth1p", "up"]).unwrap();
+    link("up");
+    let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let extra = "    track_interface {\n        eth1 weight -60\n    }\n";
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf_with(150, None, extra));
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+
+    let down_us = now_us();
+    link("down");
+    assert!(sole_master(&k.ns, &p.ns), "{}", picket.log_text());
+    let ads = picket_adverts(&cap, p.addr, down_us);
+    let lowered = ads
+        .iter()
+        .find(|a| a.priority != 150)
+        .unwrap_or_else(|| panic!("no lowered advert: {ads:?}"));
+    assert_eq!(lowered.priority, 90, "{lowered:?}");
+    assert!(
+        picket.wait_log("Netlink reports eth1 down", Duration::from_secs(1)),
+        "{}",
+        picket.log_text()
+    );
+
+    let up_us = now_us();
+    link("up");
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    let ads = picket_adverts(&cap, p.addr, up_us);
+    let back = ads
+        .iter()
+        .find(|a| a.priority == 150)
+        .unwrap_or_else(|| panic!("no advert at 150 after the link came up: {ads:?}"));
+    println!(
+        "track_interface weight -60: picket advertised 90 {:.3} s after link down, \
+         150 {:.3} s after link up",
+        (lowered.ts_us - down_us) as f64 / 1e6,
+        (back.ts_us - up_us) as f64 / 1e6,
+    );
+    drop((picket, keepalived));
 }

@@ -103,6 +103,28 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     Ok(IfInfo { index, mac, ipv4 })
 }
 
+/// Whether interface `name` is up (`IFF_UP` and `IFF_RUNNING`, as
+/// keepalived's `IF_ISUP`); `false` when there is no such interface. No
+/// allocation: usable in the loop (a resync after a lost notification).
+pub fn link_up(name: &str) -> bool {
+    let Ok(sock) = socket(libc::AF_INET, libc::SOCK_DGRAM, 0) else {
+        return false;
+    };
+    let Ok(mut req) = ifreq(name) else {
+        return false;
+    };
+    // SAFETY: SIOCGIFFLAGS reads the name and writes `ifru_flags` of the
+    // live `req`.
+    if Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })
+        .is_err()
+    {
+        return false;
+    }
+    // SAFETY: the kernel just wrote the flags member of the union.
+    let flags = unsafe { req.ifr_ifru.ifru_flags };
+    picket::wire::link::flags_up(u32::from(flags as u16))
+}
+
 /// Whether interface `name` carries the IPv4 address `addr` (start-up only:
 /// `getifaddrs` allocates). `Err` when the list cannot be read.
 pub fn has_ipv4(name: &str, addr: Ipv4Addr) -> Result<bool, Errno> {
@@ -273,10 +295,17 @@ pub struct NetlinkSocket {
 impl NetlinkSocket {
     /// Opens and binds the socket (kernel-assigned port id, no groups).
     pub fn open() -> Result<Self, Errno> {
+        Self::open_groups(0)
+    }
+
+    /// Opens and binds a socket that also receives the multicast `groups`
+    /// (e.g. `RTMGRP_LINK`: link notifications).
+    pub fn open_groups(groups: u32) -> Result<Self, Errno> {
         let fd = socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)?;
         // SAFETY: `sockaddr_nl` is a plain C struct; all-zero is valid.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        sa.nl_groups = groups;
         // SAFETY: `sa` is live for the call and the length given is its size.
         let r = unsafe {
             libc::bind(

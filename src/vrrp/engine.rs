@@ -9,12 +9,14 @@
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
 //! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast or unicast,
-//! on the instance's interface, with `track_script` and notify scripts (the binary runs the
-//! scripts and sets priority and fault with [`Engine::set_priority`] and
+//! on the instance's interface, with `track_script`, `track_interface` and
+//! notify scripts (the binary runs the scripts, watches the links, and sets
+//! priority and fault with [`Engine::set_priority`] and
 //! [`Engine::set_fault`]). [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6, `track_interface`, sync
-//! groups, `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can refuse to start rather than
-//! run a configuration differently from keepalived.
+//! feature the daemon does not run yet (IPv6, sync groups,
+//! `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
+//! refuse to start rather than run a configuration differently from
+//! keepalived.
 //!
 //! # Unicast
 //!
@@ -309,9 +311,6 @@ pub struct Engine {
 pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl FnMut(Loc, &str)) {
     if inst.ipv6 {
         report(inst.loc, "VRRP over IPv6");
-    }
-    if let Some(t) = inst.track_interfaces.first() {
-        report(t.loc, "track_interface");
     }
     if in_sync_group {
         report(inst.loc, "vrrp_sync_group membership");

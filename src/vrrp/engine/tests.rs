@@ -339,7 +339,7 @@ fn garp_interval_paces_the_rounds() {
 
 #[test]
 fn features_not_run_yet_are_named() {
-    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n use_vmac\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
     let (cfg, _) = parse_text(text);
     let mut diags = Diagnostics::new();
     let _ = diags.files.push("t.conf");
@@ -348,7 +348,14 @@ fn features_not_run_yet_are_named() {
     diags.render(&mut out).unwrap();
     assert!(!out.contains("unicast"), "unicast runs: {out}");
     assert!(!out.contains("track_script"), "track_script runs: {out}");
-    assert!(out.contains("t.conf:15:"), "track_interface located: {out}");
+    assert!(
+        !out.contains("track_interface"),
+        "track_interface runs: {out}"
+    );
+    assert!(
+        out.contains("t.conf:4:") && out.contains("use_vmac"),
+        "{out}"
+    );
     assert!(!out.contains("notify"), "notify scripts run: {out}");
     assert_eq!(diags.error_count(), 1, "{out}");
     let (cfg, _) = parse_text(&conf(100, 2, ""));
