@@ -371,15 +371,7 @@ impl ScriptTracker {
             ScriptState::Failed => self.stats.became_failed += 1,
             ScriptState::Init => {}
         }
-        log::info!(
-            "VRRP_Script {} {}",
-            self.id.0,
-            if to == ScriptState::Ok {
-                "succeeded"
-            } else {
-                "failed"
-            }
-        );
+        // The daemon logs the change with the script's name.
         out(TrackAction::Changed {
             script: self.id,
             from,
