@@ -553,7 +553,9 @@ impl Daemon {
     fn run_engine_actions(&mut self, now: picket::time::Instant) {
         // Transitions are logged after the packets of this turn are out: a
         // log write must not delay a new master's first advert.
-        let mut transitions: heapless::Vec<(u16, picket::vrrp::State), 16> = heapless::Vec::new();
+        // (group?, slot or group index, state)
+        let mut transitions: heapless::Vec<(bool, u16, picket::vrrp::State), 16> =
+            heapless::Vec::new();
         while let Some(action) = self.engine.poll_action(now) {
             match action {
                 EngineAction::SendAdvert { slot, priority } => {
@@ -601,14 +603,53 @@ impl Daemon {
                     }
                 }
                 EngineAction::Transition { slot, from: _, to } => {
-                    if let Err((slot, to)) = transitions.push((slot, to)) {
+                    if let Err((_, slot, to)) = transitions.push((false, slot, to)) {
                         self.transition(now, slot, to);
+                    }
+                }
+                EngineAction::GroupTransition { group, to } => {
+                    if let Err((_, group, to)) = transitions.push((true, group, to)) {
+                        self.group_transition(now, group, to);
                     }
                 }
             }
         }
-        for (slot, to) in transitions {
-            self.transition(now, slot, to);
+        for (group, index, to) in transitions {
+            if group {
+                self.group_transition(now, index, to);
+            } else {
+                self.transition(now, index, to);
+            }
+        }
+    }
+
+    /// Logs that sync group `group` entered `to` and asks the core to run
+    /// its notify scripts (the state's own, then the generic `notify` with
+    /// `GROUP name STATE 0`), after its members' scripts.
+    fn group_transition(
+        &mut self,
+        now: picket::time::Instant,
+        group: u16,
+        to: picket::vrrp::State,
+    ) {
+        let Some(g) = self.cfg.vrrp.sync_groups.get(usize::from(group)) else {
+            return;
+        };
+        log::info!("VRRP_Group({}) Syncing instances to {to} state", g.name);
+        let scripts = NotifyScripts::from_group(g, &self.cfg.strings);
+        match scripts.for_transition(Subject::Group, g.name.as_str(), to, 0) {
+            Ok(argvs) => {
+                for argv in &argvs {
+                    if self
+                        .core
+                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
+                        .is_none()
+                    {
+                        log::warn!("VRRP_Group({}) notify script not run: {argv}", g.name);
+                    }
+                }
+            }
+            Err(e) => log::error!("VRRP_Group({}) notify script for {to}: {e}", g.name),
         }
     }
 
@@ -864,7 +905,12 @@ fn tracking_of(
         else {
             continue;
         };
-        let t = InstanceTracking::from_config(inst, None, &cfg.vrrp.scripts, &mut links)
+        let group = cfg.vrrp.sync_groups.iter().find(|g| {
+            g.members
+                .iter()
+                .any(|(m, _)| m.as_str() == inst.name.as_str())
+        });
+        let t = InstanceTracking::from_config(inst, group, &cfg.vrrp.scripts, &mut links)
             .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
         tracking.push(t);
     }
@@ -1299,7 +1345,10 @@ mod tests {
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \
                     virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
-                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n";
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n\
+                    vrrp_instance C {\n interface va\n virtual_router_id 8\n priority 150\n \
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.102/24\n }\n}\n\
+                    vrrp_sync_group G {\n group {\n  A\n  C\n }\n notify \"/bin/true group\"\n sync_group_tracking_weight\n}\n";
         let files = [("/t.conf", text)];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
@@ -1348,6 +1397,12 @@ mod tests {
         );
         assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
         assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
+        // A and C went MASTER together as sync group G.
+        assert_eq!(d.engine.state(2), Some(picket::vrrp::State::Master));
+        assert_eq!(
+            d.engine.sync_group(0).map(|g| g.state()),
+            Some(picket::vrrp::State::Master)
+        );
         assert!(master.adverts_sent >= 20);
         assert!(backup_rx.accepted >= 20);
         assert!(master.garp_bursts >= 1);

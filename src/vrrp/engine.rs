@@ -13,7 +13,7 @@
 //! notify scripts (the binary runs the scripts, watches the links, and sets
 //! priority and fault with [`Engine::set_priority`] and
 //! [`Engine::set_fault`]). [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6, sync groups,
+//! feature the daemon does not run yet (IPv6,
 //! `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
 //! refuse to start rather than run a configuration differently from
 //! keepalived.
@@ -40,6 +40,17 @@
 //!
 //! A configuration whose `unicast_peer` block lists no peer is refused by
 //! [`check_config`]: keepalived would silently fall back to multicast.
+//!
+//! # Sync groups
+//!
+//! The members of each `vrrp_sync_group` run as sync members of their
+//! machine ([`Instance::set_sync_member`]); after every input the engine
+//! tells the group ([`SyncGroupState`]) what a member did or wishes, and
+//! applies its decision to every member with the machines' forced moves:
+//! MASTER only when every member wants MASTER, any FAULT makes all FAULT,
+//! a member leaving MASTER takes the others to BACKUP. A group's own state
+//! changes come out as [`EngineAction::GroupTransition`] (group notify
+//! scripts).
 
 use core::net::{IpAddr, Ipv4Addr};
 
@@ -50,10 +61,12 @@ use super::fsm::{
     AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
     WantedState,
 };
+use super::sync::SyncGroupState;
 use crate::config::vrrp::{Broadcast, VrrpInstance};
 use crate::config::{Config, Diagnostics, Loc, Severity};
 use crate::limits::{
-    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, UNICAST_PEERS, VIPS_PER_INSTANCE, VRRP_INSTANCES,
+    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, SYNC_GROUP_MEMBERS, SYNC_GROUPS, UNICAST_PEERS,
+    VIPS_PER_INSTANCE, VRRP_INSTANCES,
 };
 use crate::time::{Duration, Instant, earliest, is_due};
 use crate::wire::rtnetlink::{AddressRequest, Operation};
@@ -226,6 +239,26 @@ pub enum EngineAction {
         /// New state.
         to: State,
     },
+    /// Sync group `group` (index in `cfg.vrrp.sync_groups`) entered `to`:
+    /// run its notify scripts. Comes after its members' transitions.
+    GroupTransition {
+        /// The group's index in the configuration.
+        group: u16,
+        /// New state.
+        to: State,
+    },
+}
+
+/// Room for pending group transitions: a few per group between drains.
+const GROUP_EVENTS: usize = SYNC_GROUPS * 4;
+
+/// One sync group of running instances.
+struct Group {
+    /// Index in `cfg.vrrp.sync_groups`.
+    cfg: u16,
+    /// Engine slot of each member, by member number.
+    slots: Vec<u16, SYNC_GROUP_MEMBERS>,
+    state: SyncGroupState,
 }
 
 /// Why an instance cannot run; reported at start-up with its place in the
@@ -291,6 +324,8 @@ struct Slot {
     garp_pending: u16,
     garp_next: Option<Instant>,
     rx: RxStats,
+    /// Sync group (index in the engine's groups) and member number.
+    sync: Option<(u8, u8)>,
 }
 
 /// All instances.
@@ -304,16 +339,19 @@ pub struct Engine {
     /// Drops not attributable to one instance.
     rx: RxStats,
     ident: u16,
+    /// Sync groups of running instances.
+    groups: Vec<Group, SYNC_GROUPS>,
+    /// Group transitions not yet polled.
+    group_events: Deque<EngineAction, GROUP_EVENTS>,
+    /// Group transitions lost to a full queue.
+    group_events_lost: u32,
 }
 
 /// Names every feature `inst` uses that this build does not run, with where
 /// it is written. An instance is runnable when this reports nothing.
-pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl FnMut(Loc, &str)) {
+pub fn check_runnable(inst: &VrrpInstance, mut report: impl FnMut(Loc, &str)) {
     if inst.ipv6 {
         report(inst.loc, "VRRP over IPv6");
-    }
-    if in_sync_group {
-        report(inst.loc, "vrrp_sync_group membership");
     }
     if inst.notify_master_rx_lower_pri.is_some() {
         report(inst.loc, "notify_master_rx_lower_pri");
@@ -331,12 +369,7 @@ pub fn check_runnable(inst: &VrrpInstance, in_sync_group: bool, mut report: impl
 /// the daemon starts, warnings for `picket -t`.
 pub fn check_config(cfg: &Config, diags: &mut Diagnostics, severity: Severity) {
     for inst in &cfg.vrrp.instances {
-        let in_group = cfg.vrrp.sync_groups.iter().any(|g| {
-            g.members
-                .iter()
-                .any(|(m, _)| m.as_str() == inst.name.as_str())
-        });
-        check_runnable(inst, in_group, |loc, what| {
+        check_runnable(inst, |loc, what| {
             diags.push(
                 severity,
                 Some(loc),
@@ -445,13 +478,149 @@ impl Engine {
             garps: Deque::new(),
             rx: RxStats::default(),
             ident: 0,
+            groups: Vec::new(),
+            group_events: Deque::new(),
+            group_events_lost: 0,
         };
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
             if let Err((name, e)) = engine.add(cfg, i, inst, lookup) {
                 error(i, name, e);
             }
         }
+        engine.add_groups(cfg);
         engine
+    }
+
+    /// Builds the sync groups from the instances that run; members that
+    /// could not be set up are left out.
+    fn add_groups(&mut self, cfg: &Config) {
+        for (gi, g) in cfg.vrrp.sync_groups.iter().enumerate() {
+            let mut slots: Vec<u16, SYNC_GROUP_MEMBERS> = Vec::new();
+            for (name, _) in &g.members {
+                let found = self.slots.iter().position(|s| {
+                    cfg.vrrp
+                        .instances
+                        .get(usize::from(s.cfg))
+                        .is_some_and(|i| i.name.as_str() == name.as_str())
+                });
+                if let Some(k) = found.and_then(|k| u16::try_from(k).ok()) {
+                    // Capacity: the group holds at most this many names.
+                    let _ = slots.push(k);
+                }
+            }
+            let (Ok(cfg_index), Ok(group_index)) =
+                (u16::try_from(gi), u8::try_from(self.groups.len()))
+            else {
+                continue;
+            };
+            if slots.is_empty() {
+                continue;
+            }
+            for (m, &k) in slots.iter().enumerate() {
+                if let Some(s) = self.slots.get_mut(usize::from(k)) {
+                    s.sync = Some((group_index, u8::try_from(m).unwrap_or(u8::MAX)));
+                    s.fsm.set_sync_member(true);
+                }
+            }
+            let state = SyncGroupState::new(slots.len());
+            // Capacity: at most SYNC_GROUPS blocks are parsed.
+            let _ = self.groups.push(Group {
+                cfg: cfg_index,
+                slots,
+                state,
+            });
+        }
+    }
+
+    /// The group state of sync group `group` (index in
+    /// `cfg.vrrp.sync_groups`), if it runs.
+    pub fn sync_group(&self, group: usize) -> Option<&SyncGroupState> {
+        self.groups
+            .iter()
+            .find(|g| usize::from(g.cfg) == group)
+            .map(|g| &g.state)
+    }
+
+    /// Group transitions lost to a full queue (not expected).
+    pub fn group_events_lost(&self) -> u32 {
+        self.group_events_lost
+    }
+
+    /// The state and fault flag of slot `i` before an input, for
+    /// [`Engine::sync_after`].
+    fn before(&self, i: usize) -> (State, bool) {
+        self.slots.get(i).map_or((State::Initialize, false), |s| {
+            (s.fsm.state(), s.fsm.is_faulty())
+        })
+    }
+
+    /// After an input to slot `i`: if it is a sync member, tells its group
+    /// what the machine did or wishes and applies the group's decision to
+    /// every member.
+    fn sync_after(&mut self, now: Instant, i: usize, before: (State, bool)) {
+        let Some(s) = self.slots.get_mut(i) else {
+            return;
+        };
+        let Some((g, m)) = s.sync else {
+            return;
+        };
+        let (g, m) = (usize::from(g), usize::from(m));
+        let after = s.fsm.state();
+        let faulty = s.fsm.is_faulty();
+        let wish = s.fsm.take_master_wish();
+        let withdrawn = after == State::Backup && !s.fsm.wants_master();
+        let want = if after != before.0 {
+            Some(after)
+        } else if faulty != before.1 {
+            Some(if faulty { State::Fault } else { State::Backup })
+        } else if wish {
+            Some(State::Master)
+        } else {
+            None
+        };
+        let Some(group) = self.groups.get_mut(g) else {
+            return;
+        };
+        if withdrawn {
+            group.state.withdraw_master(m);
+        }
+        let Some(want) = want else {
+            return;
+        };
+        let d = group.state.handle_want(m, want);
+        let mut moves: Vec<(u16, State), SYNC_GROUP_MEMBERS> = Vec::new();
+        for (k, &slot) in group.slots.iter().enumerate() {
+            if let Some(st) = group.state.member_state(k) {
+                // Capacity: one per member.
+                let _ = moves.push((slot, st));
+            }
+        }
+        if let Some(to) = d.group {
+            let ev = EngineAction::GroupTransition {
+                group: group.cfg,
+                to,
+            };
+            if self.group_events.push_back(ev).is_err() {
+                self.group_events_lost += 1;
+            }
+        }
+        // Every member to where the group sees it (the asker first).
+        moves.sort_unstable_by_key(|&(slot, _)| usize::from(slot) != i);
+        for (slot, to) in moves {
+            let Some(s) = self.slots.get_mut(usize::from(slot)) else {
+                continue;
+            };
+            if s.fsm.state() == to {
+                continue;
+            }
+            match to {
+                State::Master => s.fsm.force_master(now),
+                State::Backup => s.fsm.force_backup(now),
+                State::Fault => s.fsm.force_fault(now),
+                // Stopping is per member (shutdown).
+                State::Initialize => {}
+            }
+        }
     }
 
     fn interface_index(
@@ -572,6 +741,7 @@ impl Engine {
             garp_pending: 0,
             garp_next: None,
             rx: RxStats::default(),
+            sync: None,
         };
         self.slots
             .push(slot)
@@ -620,9 +790,12 @@ impl Engine {
 
     /// Sets whether a tracked object of instance `slot` puts it in FAULT.
     pub fn set_fault(&mut self, now: Instant, slot: u16, fault: bool) {
-        if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+        let i = usize::from(slot);
+        let before = self.before(i);
+        if let Some(s) = self.slots.get_mut(i) {
             s.fsm.set_fault(now, fault);
         }
+        self.sync_after(now, i, before);
     }
 
     /// Drop counters of instance `slot`.
@@ -637,18 +810,26 @@ impl Engine {
 
     /// Starts every instance.
     pub fn start(&mut self, now: Instant) {
-        for s in &mut self.slots {
-            s.fsm.start(now);
+        for i in 0..self.slots.len() {
+            let before = self.before(i);
+            if let Some(s) = self.slots.get_mut(i) {
+                s.fsm.start(now);
+            }
+            self.sync_after(now, i, before);
         }
     }
 
     /// Stops every instance: a master sends priority 0 and drops its
     /// addresses (the actions are queued).
     pub fn shutdown(&mut self, now: Instant) {
-        for s in &mut self.slots {
-            s.fsm.shutdown(now);
-            s.garp_pending = 0;
-            s.garp_next = None;
+        for i in 0..self.slots.len() {
+            let before = self.before(i);
+            if let Some(s) = self.slots.get_mut(i) {
+                s.fsm.shutdown(now);
+                s.garp_pending = 0;
+                s.garp_next = None;
+            }
+            self.sync_after(now, i, before);
         }
     }
 
@@ -661,10 +842,18 @@ impl Engine {
 
     /// Fires every due deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for (i, s) in self.slots.iter_mut().enumerate() {
+        for i in 0..self.slots.len() {
+            let before = self.before(i);
+            let Some(s) = self.slots.get_mut(i) else {
+                continue;
+            };
             if is_due(now, s.fsm.poll_at()) {
                 s.fsm.handle_timeout(now);
+                self.sync_after(now, i, before);
             }
+            let Some(s) = self.slots.get_mut(i) else {
+                continue;
+            };
             if is_due(now, s.garp_next) && s.garp_pending > 0 {
                 s.garp_pending -= 1;
                 s.garp_next = if s.garp_pending > 0 {
@@ -703,10 +892,11 @@ impl Engine {
             self.rx.truncated += 1;
             return;
         };
-        let Some(slot) = self
+        let Some((index, slot)) = self
             .slots
             .iter_mut()
-            .find(|s| usize::from(s.iface) == iface && s.fsm.params().vrid == vrid)
+            .enumerate()
+            .find(|(_, s)| usize::from(s.iface) == iface && s.fsm.params().vrid == vrid)
         else {
             self.rx.unknown_vrid += 1;
             return;
@@ -833,7 +1023,9 @@ impl Engine {
             priority: repr.priority,
             adver_int: repr.adver_int_centis(),
         };
+        let before = (slot.fsm.state(), slot.fsm.is_faulty());
         slot.fsm.handle_advert(now, &info);
+        self.sync_after(now, index, before);
     }
 
     /// The next action of any instance, round-robin; `now` paces
@@ -875,7 +1067,7 @@ impl Engine {
                 }
             });
         }
-        None
+        self.group_events.pop_front()
     }
 
     /// How many copies of each advert of `slot` go out: one to the

@@ -20,9 +20,17 @@
 //! Comments name the rule they follow: `RFC 5798 §6.4.x` or `keepalived:`
 //! (from `/work/shared/reference/keepalived.md` §c) where keepalived differs.
 //!
+//! Sync groups ([`super::sync`]): a member ([`Instance::set_sync_member`])
+//! does not go MASTER, nor leave FAULT, by itself. Its expired master-down
+//! timer becomes a wish ([`Instance::take_master_wish`]), a cleared fault
+//! only clears the flag, and the owner starts as BACKUP; the caller asks the
+//! group and moves it with [`Instance::force_master`],
+//! [`Instance::force_backup`] and [`Instance::force_fault`]. Instances
+//! outside groups behave as before.
+//!
 //! Not here (yet): two address owners' "rogue" handling (keepalived §c item
-//! 9; the normal tie-break already makes the lower address back off), sync
-//! groups, VIP deletion by others (item 12).
+//! 9; the normal tie-break already makes the lower address back off), VIP
+//! deletion by others (item 12).
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -321,6 +329,13 @@ pub struct InstanceStats {
     pub fault_unchanged: u64,
     /// Actions dropped because the queue was full.
     pub action_queue_full: u64,
+    /// Sync member: master-down timer expiries turned into a wish for
+    /// MASTER (the group decides).
+    pub master_wishes: u64,
+    /// Sync member: moves forced by the group.
+    pub forced: u64,
+    /// Sync member: a forced move that did not apply in the current state.
+    pub force_ignored: u64,
 }
 
 /// The deadlines an instance keeps (quinn-proto's timer table).
@@ -361,6 +376,14 @@ pub struct Instance {
     fault: bool,
     /// Backup: the master last accepted (source, priority).
     master: Option<(IpAddr, u8)>,
+    /// A member of a sync group (the group moves it to MASTER and out of
+    /// FAULT).
+    sync: bool,
+    /// Sync member in BACKUP: its master-down timer ran out; held until
+    /// the group lets it go MASTER, withdrawn when a master is heard.
+    wants_master: bool,
+    /// Sync member: a wish not yet taken by the caller.
+    wish_pending: bool,
     actions: Deque<VrrpAction, ACTION_QUEUE>,
     stats: InstanceStats,
 }
@@ -397,6 +420,9 @@ impl Instance {
             garp_delayed_count: 0,
             fault: false,
             master: None,
+            sync: false,
+            wants_master: false,
+            wish_pending: false,
             actions: Deque::new(),
             stats: InstanceStats::default(),
         })
@@ -478,6 +504,73 @@ impl Instance {
         self.timers.iter().fold(None, |acc, t| earliest(acc, *t))
     }
 
+    /// Makes this instance a sync-group member (`true`) or not; set before
+    /// [`Instance::start`]. See the module doc.
+    pub fn set_sync_member(&mut self, sync: bool) {
+        self.sync = sync;
+    }
+
+    /// Sync member in BACKUP: whether its master-down timer ran out and no
+    /// master was heard since (it wants MASTER).
+    pub fn wants_master(&self) -> bool {
+        self.wants_master
+    }
+
+    /// Sync member: `true` once after its master-down timer ran out (ask
+    /// the group, then [`Instance::force_master`] if it agrees).
+    pub fn take_master_wish(&mut self) -> bool {
+        core::mem::take(&mut self.wish_pending)
+    }
+
+    /// Sync group: go MASTER now (from BACKUP only).
+    pub fn force_master(&mut self, now: Instant) {
+        if self.state != State::Backup {
+            self.stats.force_ignored += 1;
+            return;
+        }
+        self.stats.forced += 1;
+        self.become_master(now, State::Backup);
+    }
+
+    /// Sync group: go BACKUP now. From MASTER: drop the VIPs (keepalived
+    /// `vrrp_sync_backup`, no priority-0 advert) and wait
+    /// Master_Down_Interval; from FAULT (the group's fault cleared): as
+    /// leaving FAULT. Ignored while the own fault flag is set.
+    pub fn force_backup(&mut self, now: Instant) {
+        match self.state {
+            State::Master => {
+                self.stats.forced += 1;
+                self.push(VrrpAction::RemoveVips);
+                self.enter_backup(now, State::Master, self.master_down_interval());
+            }
+            State::Fault if !self.fault => {
+                self.stats.forced += 1;
+                self.master_adver_int = self.params.advert_int;
+                self.enter_backup(now, State::Fault, self.initial_down_interval());
+            }
+            State::Backup | State::Fault | State::Initialize => self.stats.force_ignored += 1,
+        }
+    }
+
+    /// Sync group: go FAULT now (another member failed). A master sends a
+    /// priority-0 advert and drops the VIPs, as for its own fault. The own
+    /// fault flag is not set: [`Instance::force_backup`] brings it back.
+    pub fn force_fault(&mut self, _now: Instant) {
+        match self.state {
+            State::Master => {
+                self.stats.forced += 1;
+                self.send_advert(0);
+                self.push(VrrpAction::RemoveVips);
+                self.enter_fault(State::Master);
+            }
+            State::Backup => {
+                self.stats.forced += 1;
+                self.enter_fault(State::Backup);
+            }
+            State::Fault | State::Initialize => self.stats.force_ignored += 1,
+        }
+    }
+
     /// The next action, oldest first.
     pub fn poll_action(&mut self) -> Option<VrrpAction> {
         self.actions.pop_front()
@@ -498,7 +591,7 @@ impl Instance {
             self.enter_fault(State::Initialize);
             return;
         }
-        if self.is_owner() && self.params.initial == WantedState::Master {
+        if self.is_owner() && self.params.initial == WantedState::Master && !self.sync {
             // RFC 5798 §6.4.1: the owner becomes master at once.
             self.become_master(now, State::Initialize);
             return;
@@ -560,6 +653,10 @@ impl Instance {
                 self.enter_fault(State::Master);
             }
             (State::Backup, true) => self.enter_fault(State::Backup),
+            (State::Fault, false) if self.sync => {
+                // Sync member: the group decides when FAULT ends
+                // (`force_backup`).
+            }
             (State::Fault, false) => {
                 // keepalived (`try_up_instance`): leave FAULT as BACKUP; the
                 // owner waits Advertisement_Interval + Skew_Time, others
@@ -567,8 +664,8 @@ impl Instance {
                 self.master_adver_int = self.params.advert_int;
                 self.enter_backup(now, State::Fault, self.initial_down_interval());
             }
-            // Unreachable combinations (FAULT iff the flag, while running);
-            // nothing to do.
+            // FAULT iff the flag while running, except a sync member the
+            // group holds in FAULT: nothing to do.
             (State::Master | State::Backup, false) | (State::Fault, true) => {}
         }
     }
@@ -649,8 +746,17 @@ impl Instance {
         match self.state {
             State::Backup => {
                 if self.due(now, Timer::MasterDown) {
-                    // RFC 5798 §6.4.2: Master_Down_Timer fired → Master.
-                    self.become_master(now, State::Backup);
+                    if self.sync {
+                        // keepalived (`vrrp_sync_can_goto_master`): a member
+                        // only wishes; the group moves it.
+                        self.timers[Timer::MasterDown as usize] = None;
+                        self.wants_master = true;
+                        self.wish_pending = true;
+                        self.stats.master_wishes += 1;
+                    } else {
+                        // RFC 5798 §6.4.2: Master_Down_Timer fired → Master.
+                        self.become_master(now, State::Backup);
+                    }
                 }
             }
             State::Master => {
@@ -898,6 +1004,11 @@ impl Instance {
     }
 
     fn arm(&mut self, t: Timer, at: Instant) {
+        if t == Timer::MasterDown {
+            // A master was heard (or the wait restarts): no wish any more.
+            self.wants_master = false;
+            self.wish_pending = false;
+        }
         self.timers[t as usize] = Some(at);
     }
 
@@ -906,6 +1017,8 @@ impl Instance {
     }
 
     fn clear_timers(&mut self) {
+        self.wants_master = false;
+        self.wish_pending = false;
         self.timers = [None; Timer::COUNT];
     }
 }

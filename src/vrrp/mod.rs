@@ -1,8 +1,8 @@
 //! VRRP (RFC 5798 / RFC 9568, and RFC 3768 for v2) as keepalived runs it.
 //!
-//! So far: the per-instance state machine ([`fsm`]), sans-IO. The I/O layer
-//! (raw sockets, packet checks), VIP handling and sync groups come later and
-//! drive it.
+//! The per-instance state machine ([`fsm`]), sync groups ([`sync`]), and
+//! the engine around them ([`engine`]), all sans-IO; the binary does the
+//! I/O.
 //!
 //! # Election primer
 //!

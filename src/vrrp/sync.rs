@@ -234,7 +234,7 @@ impl SyncGroupState {
 
     fn set_group(&mut self, to: State, d: &mut SyncDecision) {
         if self.state != to {
-            log::info!("VRRP_Group: entering {to} state");
+            log::debug!("sync group: entering {to} state");
             self.state = to;
             d.group = Some(to);
         }

@@ -906,3 +906,111 @@ fn simulation_nopreempt_keeps_the_running_master() {
     sim.run_until(ms(40_000));
     assert_eq!(sim.masters(), [1]);
 }
+
+// --- sync-group members -----------------------------------------------------
+
+fn sync_member(prio: u8) -> Instance {
+    let mut i = inst(params(prio, Version::V3));
+    i.set_sync_member(true);
+    i
+}
+
+#[test]
+fn sync_member_timer_is_a_wish_not_a_move() {
+    let mut i = sync_member(100);
+    i.start(ms(0));
+    drain(&mut i);
+    let at = i.poll_at().unwrap();
+    i.handle_timeout(at);
+    assert_eq!(i.state(), Backup);
+    assert!(drain(&mut i).is_empty());
+    assert!(i.wants_master());
+    assert!(i.take_master_wish());
+    assert!(!i.take_master_wish(), "taken once");
+    assert_eq!(i.poll_at(), None, "no timer while held");
+    // A master heard withdraws the wish and restarts the timer.
+    i.handle_advert(at, &adv(PEER, 200, 100));
+    assert!(!i.wants_master());
+    assert!(i.poll_at().is_some());
+    // The group lets it go.
+    i.force_master(at);
+    assert_eq!(drain(&mut i), BECOME_MASTER_FROM_BACKUP);
+    assert_eq!(i.stats().forced, 1);
+}
+
+#[test]
+fn sync_member_owner_starts_as_backup() {
+    let mut i = sync_member(255);
+    i.start(ms(0));
+    assert_eq!(i.state(), Backup);
+}
+
+#[test]
+fn sync_member_leaves_fault_only_when_forced() {
+    let mut i = sync_member(100);
+    i.start(ms(0));
+    i.set_fault(ms(10), true);
+    assert_eq!(i.state(), Fault);
+    drain(&mut i);
+    i.set_fault(ms(20), false);
+    assert_eq!(i.state(), Fault, "held for the group");
+    assert!(drain(&mut i).is_empty());
+    i.force_backup(ms(30));
+    assert_eq!(i.state(), Backup);
+    assert_eq!(
+        drain(&mut i),
+        [Transition {
+            from: Fault,
+            to: Backup
+        }]
+    );
+}
+
+#[test]
+fn forced_fault_and_backup_from_master() {
+    let (mut i, at) = master_100(Version::V3);
+    i.set_sync_member(true);
+    i.force_fault(at);
+    assert_eq!(
+        drain(&mut i),
+        [
+            SendAdvert { priority: 0 },
+            RemoveVips,
+            Transition {
+                from: Master,
+                to: Fault
+            }
+        ]
+    );
+    assert!(!i.is_faulty(), "the group's fault, not its own");
+    i.force_backup(at);
+    assert_eq!(i.state(), Backup);
+    i.force_master(at);
+    drain(&mut i);
+    i.force_backup(at);
+    assert_eq!(
+        drain(&mut i),
+        [
+            RemoveVips,
+            Transition {
+                from: Master,
+                to: Backup
+            }
+        ]
+    );
+    // Ignored where they do not apply.
+    i.force_master(at);
+    drain(&mut i);
+    i.force_master(at);
+    assert_eq!(i.stats().force_ignored, 1);
+}
+
+#[test]
+fn own_fault_is_not_cleared_by_force_backup() {
+    let mut i = sync_member(100);
+    i.start(ms(0));
+    i.set_fault(ms(10), true);
+    i.force_backup(ms(20));
+    assert_eq!(i.state(), Fault);
+    assert_eq!(i.stats().force_ignored, 1);
+}

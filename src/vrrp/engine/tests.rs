@@ -510,3 +510,234 @@ fn unicast_without_peers_is_refused() {
         assert!(out.contains("does not fall back to multicast"), "{out}");
     }
 }
+
+// --- sync groups -------------------------------------------------------------
+
+/// VI_1 (VRID 51) and VI_2 (VRID 52) on eth0 at `priority`, in sync group
+/// G when `group`.
+fn sync_conf(priority: u8, group: bool) -> std::string::String {
+    let mut s = std::string::String::new();
+    if group {
+        s += "vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_master /bin/true\n}\n";
+    }
+    for (n, vrid) in [(1, 51), (2, 52)] {
+        s += &std::format!(
+            "vrrp_instance VI_{n} {{\n interface eth0\n virtual_router_id {vrid}\n priority {priority}\n advert_int 1\n virtual_ipaddress {{\n  10.0.0.{vrid}/24\n }}\n}}\n"
+        );
+    }
+    s
+}
+
+/// An advert of B's instance `slot` at priority 200.
+fn b_advert(b: &mut Engine, slot: u16) -> StdVec<u8> {
+    let mut buf = [0u8; 1500];
+    let (_, _, len) = b.build_advert(slot, 200, 0, &mut buf).unwrap();
+    buf[..len].to_vec()
+}
+
+/// The transitions of `actions`: members' by slot (their order is the
+/// engine's round-robin), then the group's as `100 + group`, which must
+/// come after them.
+fn transitions(actions: &[EngineAction]) -> StdVec<(u16, State)> {
+    let mut v: StdVec<(u16, State)> = actions
+        .iter()
+        .filter_map(|a| match *a {
+            EngineAction::Transition { slot, to, .. } => Some((slot, to)),
+            EngineAction::GroupTransition { group, to } => Some((100 + group, to)),
+            _ => None,
+        })
+        .collect();
+    let last_member = v.iter().rposition(|x| x.0 < 100);
+    let first_group = v.iter().position(|x| x.0 >= 100);
+    if let (Some(m), Some(g)) = (last_member, first_group) {
+        assert!(g > m, "group transition before a member's: {v:?}");
+    }
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+/// Runs `e` from `from` to `to` in 10 ms steps, handing every tick the
+/// datagrams `feed` returns; returns the actions.
+fn run(
+    e: &mut Engine,
+    from: Instant,
+    to: Instant,
+    mut feed: impl FnMut(Instant) -> StdVec<StdVec<u8>>,
+) -> StdVec<EngineAction> {
+    let mut all = StdVec::new();
+    let mut now = from;
+    while now < to {
+        for d in feed(now) {
+            e.handle_datagram(now, 0, &d, d.len());
+        }
+        if is_due(now, e.poll_at()) {
+            e.handle_timeout(now);
+        }
+        all.extend(drain(e, now).0);
+        now += Duration::from_millis(10);
+    }
+    all
+}
+
+/// Both members of a started group made MASTER (no peer); returns when.
+fn group_master() -> (std::boxed::Box<Config>, Engine, Instant) {
+    let (cfg, mut e) = engine(&sync_conf(150, true), A);
+    e.start(t(0));
+    let (a, _) = drain(&mut e, t(0));
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Backup), (1, State::Backup), (100, State::Backup)]
+    );
+    run(&mut e, t(0), t(5_000), |_| StdVec::new());
+    assert_eq!(
+        (e.state(0), e.state(1)),
+        (Some(State::Master), Some(State::Master))
+    );
+    (cfg, e, t(5_000))
+}
+
+#[test]
+fn sync_members_go_master_only_when_all_want_master() {
+    let (_, mut b) = engine(&sync_conf(200, false), B);
+    let (_, mut e) = engine(&sync_conf(150, true), A);
+    e.start(t(0));
+    drain(&mut e, t(0));
+    // VI_2 hears a master every second; VI_1 hears nobody.
+    let vi2 = b_advert(&mut b, 1);
+    let feed = |now: Instant| {
+        if now.total_micros() % 1_000_000 == 0 {
+            std::vec![vi2.clone()]
+        } else {
+            StdVec::new()
+        }
+    };
+    let a = run(&mut e, t(0), t(10_000), feed);
+    assert!(transitions(&a).is_empty(), "{a:?}");
+    assert_eq!(
+        (e.state(0), e.state(1)),
+        (Some(State::Backup), Some(State::Backup))
+    );
+    assert!(e.instance(0).unwrap().wants_master());
+    assert!(e.instance(0).unwrap().stats().master_wishes >= 1);
+    assert!(e.sync_group(0).unwrap().stats().master_held >= 1);
+    // VI_2's master goes away: its timer runs out and both go MASTER, the
+    // group's transition after its members'.
+    let a = run(&mut e, t(10_000), t(15_000), |_| StdVec::new());
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Master), (1, State::Master), (100, State::Master)]
+    );
+    assert!(a.contains(&EngineAction::AddVips { slot: 0 }));
+    assert!(a.contains(&EngineAction::AddVips { slot: 1 }));
+}
+
+#[test]
+fn sync_member_fault_makes_all_fault_until_it_clears() {
+    let (_, mut e, now) = group_master();
+    e.set_fault(now, 1, true);
+    let (a, sent) = drain(&mut e, now);
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Fault), (1, State::Fault), (100, State::Fault)]
+    );
+    assert!(a.contains(&EngineAction::RemoveVips { slot: 0 }));
+    assert!(a.contains(&EngineAction::RemoveVips { slot: 1 }));
+    // Both say goodbye with priority 0.
+    assert_eq!(
+        a.iter()
+            .filter(|x| matches!(x, EngineAction::SendAdvert { priority: 0, .. }))
+            .count(),
+        2
+    );
+    assert_eq!(sent.len(), 2);
+    assert!(!e.instance(0).unwrap().is_faulty(), "held by the group");
+    // Nothing moves while the fault lasts.
+    let a = run(&mut e, now, now + Duration::from_secs(10), |_| {
+        StdVec::new()
+    });
+    assert!(transitions(&a).is_empty());
+    // The fault clears: both BACKUP, then MASTER together.
+    let now = now + Duration::from_secs(10);
+    e.set_fault(now, 1, false);
+    let (a, _) = drain(&mut e, now);
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Backup), (1, State::Backup), (100, State::Backup)]
+    );
+    let a = run(&mut e, now, now + Duration::from_secs(5), |_| StdVec::new());
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Master), (1, State::Master), (100, State::Master)]
+    );
+}
+
+#[test]
+fn sync_member_fault_while_another_is_faulty_keeps_the_group_in_fault() {
+    let (_, mut e, now) = group_master();
+    e.set_fault(now, 0, true);
+    e.set_fault(now, 1, true);
+    drain(&mut e, now);
+    e.set_fault(now, 0, false);
+    let (a, _) = drain(&mut e, now);
+    assert!(transitions(&a).is_empty(), "{a:?}");
+    assert_eq!(e.state(0), Some(State::Fault));
+    e.set_fault(now, 1, false);
+    let (a, _) = drain(&mut e, now);
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Backup), (1, State::Backup), (100, State::Backup)]
+    );
+}
+
+#[test]
+fn sync_member_going_backup_takes_the_others() {
+    let (_, mut b) = engine(&sync_conf(200, false), B);
+    let (_, mut e, now) = group_master();
+    let d = b_advert(&mut b, 0);
+    e.handle_datagram(now, 0, &d, d.len());
+    let (a, _) = drain(&mut e, now);
+    assert_eq!(
+        transitions(&a),
+        [(0, State::Backup), (1, State::Backup), (100, State::Backup)]
+    );
+    assert!(a.contains(&EngineAction::RemoveVips { slot: 0 }));
+    assert!(a.contains(&EngineAction::RemoveVips { slot: 1 }));
+    // VI_2 hears nobody and wishes MASTER; VI_1 follows B: both stay.
+    let vi1 = b_advert(&mut b, 0);
+    let a = run(&mut e, now, now + Duration::from_secs(10), |n| {
+        if n.total_micros() % 1_000_000 == 0 {
+            std::vec![vi1.clone()]
+        } else {
+            StdVec::new()
+        }
+    });
+    assert!(transitions(&a).is_empty(), "{a:?}");
+}
+
+#[test]
+fn sync_group_stops_per_member_then_as_a_group() {
+    let (_, mut e, now) = group_master();
+    e.shutdown(now);
+    let (a, _) = drain(&mut e, now);
+    assert_eq!(
+        transitions(&a),
+        [
+            (0, State::Initialize),
+            (1, State::Initialize),
+            (100, State::Initialize)
+        ]
+    );
+}
+
+#[test]
+fn instances_outside_groups_are_not_held() {
+    let (_, mut e) = engine(&sync_conf(150, false), A);
+    assert!(e.sync_group(0).is_none());
+    e.start(t(0));
+    drain(&mut e, t(0));
+    e.set_fault(t(0), 1, true);
+    let (a, _) = drain(&mut e, t(0));
+    assert_eq!(transitions(&a), [(1, State::Fault)]);
+    let a = run(&mut e, t(0), t(5_000), |_| StdVec::new());
+    assert_eq!(transitions(&a), [(0, State::Master)]);
+}
