@@ -98,23 +98,60 @@ fn picket_adverts(cap: &Capture, addr: Ipv4Addr, since_us: u64) -> Vec<Advert> {
         .collect()
 }
 
-#[test]
-fn weighted_script_lowers_priority_and_keepalived_takes_over() {
+/// A script-tracking pair: picket (150, tracking `flag` with `track`) and
+/// keepalived (100) on one LAN, a capture of the bridge, picket master.
+struct ScriptPair {
+    lab: Lab,
+    p: lab::Node,
+    k: lab::Node,
+    flag: std::path::PathBuf,
+    cap: Capture,
+    keepalived: lab::Router,
+    picket: lab::Router,
+}
+
+/// Builds a [`ScriptPair`] (`None` when the tools are missing: SKIPPED).
+fn script_pair(prefix: &str, track: &str) -> Option<ScriptPair> {
     if !lab::ready(&[lab::daemon::KEEPALIVED]) {
-        return;
+        return None;
     }
-    let lab = Lab::new("tw");
+    let lab = Lab::new(prefix);
     let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
     let flag = lab.path("ok", "flag");
     std::fs::write(&flag, "").unwrap();
     let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
     let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
-    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, Some((&flag, "chk weight -60"))));
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, Some((&flag, track))));
     assert!(
         sole_master(&p.ns, &k.ns),
         "picket never became master:\n{}",
         picket.log_text()
     );
+    Some(ScriptPair {
+        lab,
+        p,
+        k,
+        flag,
+        cap,
+        keepalived,
+        picket,
+    })
+}
+
+#[test]
+fn weighted_script_lowers_priority_and_keepalived_takes_over() {
+    let Some(ScriptPair {
+        lab: _lab,
+        p,
+        k,
+        flag,
+        cap,
+        keepalived,
+        picket,
+    }) = script_pair("tw", "chk weight -60")
+    else {
+        return;
+    };
 
     let removed_us = now_us();
     std::fs::remove_file(&flag).unwrap();
@@ -158,21 +195,18 @@ fn weighted_script_lowers_priority_and_keepalived_takes_over() {
 
 #[test]
 fn unweighted_script_failing_puts_picket_in_fault() {
-    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+    let Some(ScriptPair {
+        lab: _lab,
+        p,
+        k,
+        flag,
+        cap,
+        keepalived,
+        picket,
+    }) = script_pair("tf", "chk")
+    else {
         return;
-    }
-    let lab = Lab::new("tf");
-    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
-    let flag = lab.path("ok", "flag");
-    std::fs::write(&flag, "").unwrap();
-    let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
-    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
-    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, Some((&flag, "chk"))));
-    assert!(
-        sole_master(&p.ns, &k.ns),
-        "picket never became master:\n{}",
-        picket.log_text()
-    );
+    };
 
     let removed_us = now_us();
     std::fs::remove_file(&flag).unwrap();
