@@ -135,6 +135,17 @@ fn check_adverts(cap: &Capture, dst_of: impl Fn(Ipv6Addr) -> Ipv6Addr, hops: u8)
     decoded
 }
 
+/// Asserts that picket added the VIP in `ns` without duplicate address
+/// detection (`IFA_F_NODAD`, keepalived's default): `ip` shows `nodad`.
+fn assert_vip_nodad(ns: &str) {
+    let out = lab::run("ip", &["-n", ns, "-6", "-o", "addr", "show", "dev", "eth0"]).unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("{VIP6}/64")))
+        .unwrap_or_else(|| panic!("no VIP in {out}"));
+    assert!(line.contains("nodad"), "VIP added with DAD: {line}");
+}
+
 /// The roles of one test: which daemon is high and low, multicast or
 /// unicast.
 struct Pair {
@@ -209,6 +220,9 @@ fn election_and_takeover(pair: &Pair) {
         Some(hi_mac),
         "the client's neighbour entry for the VIP is not the master's MAC"
     );
+    if pair.high == Daemon::Picket {
+        assert_vip_nodad(&hi.ns);
+    }
 
     high.kill();
     let mdi = master_down_us(LOW);
@@ -237,6 +251,9 @@ fn election_and_takeover(pair: &Pair) {
         lab.client_pings6(VIP6),
         "the client cannot ping6 the VIP after takeover"
     );
+    if pair.low == Daemon::Picket {
+        assert_vip_nodad(&lo.ns);
+    }
     let frames = cap.stop();
     let f = Failover6::find(&frames, VRID).unwrap();
     assert_eq!((f.old_master, f.new_master), (hi_src, lo_src), "{f:?}");
@@ -422,4 +439,8 @@ fn a_strangers_ipv6_adverts_are_ignored_and_counted() {
     );
     let status = picket.stop();
     assert!(status.success(), "picket: {status}");
+    assert!(
+        !has_address6(&pk.ns, "eth0", VIP6),
+        "picket left its IPv6 VIP behind at stop"
+    );
 }

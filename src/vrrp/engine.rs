@@ -1,11 +1,12 @@
 //! Every VRRP instance of a configuration, with the packet handling around
 //! each one's state machine ([`super::fsm`]): the configuration mapped to
 //! [`InstanceParams`], received datagrams checked (each drop reason
-//! counted), adverts, gratuitous ARPs and address requests built into the
-//! caller's buffers, and gratuitous ARP paced by `garp_interval`.
+//! counted), adverts, gratuitous ARPs, unsolicited neighbour advertisements
+//! and address requests built into the caller's buffers, and their rounds
+//! paced by `vrrp_garp_interval` / `vrrp_gna_interval`.
 //!
 //! Sans-IO like the rest of the core: the binary reads sockets and calls
-//! [`Engine::handle_datagram`], calls [`Engine::handle_timeout`] when
+//! [`Engine::handle_datagram`] (or [`Engine::handle_datagram6`]), calls [`Engine::handle_timeout`] when
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
 //! What this build runs: VRRPv2 and VRRPv3 over IPv4 and VRRPv3 over IPv6,
