@@ -318,6 +318,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn random_frames_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128)) {
+            let _ = UnsolicitedNa::parse(&bytes);
+        }
+
+        #[test]
+        fn emit_then_parse_is_identity(
+            mac in proptest::prelude::any::<[u8; 6]>(),
+            target in proptest::prelude::any::<[u8; 16]>(),
+            router in proptest::prelude::any::<bool>(),
+        ) {
+            let na = UnsolicitedNa {
+                mac: EthernetAddress(mac),
+                target: Ipv6Address::from(target),
+                router,
+            };
+            proptest::prop_assert_eq!(UnsolicitedNa::parse(&emit_vec(&na)), Ok(na));
+        }
+    }
+
     #[test]
     fn error_display() {
         assert_eq!(

@@ -556,3 +556,26 @@ fn ipv6_is_no_longer_refused_at_start() {
     check_config(&cfg, &mut diags, Severity::Error);
     assert!(diags.is_ok());
 }
+
+proptest::proptest! {
+    /// Any payload with any header facts: counted somewhere, never a panic.
+    #[test]
+    fn random_ipv6_datagrams_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        src in proptest::prelude::any::<[u8; 16]>(),
+        dst in proptest::option::of(proptest::prelude::any::<[u8; 16]>()),
+        hop_limit in proptest::option::of(proptest::prelude::any::<u8>()),
+    ) {
+        let (_, mut e) = engine6(&conf6(100, ""), Some(LL_A));
+        e.start(t(0));
+        let meta = Ipv6Meta {
+            src: Ipv6Addr::from(src),
+            dst: dst.map(Ipv6Addr::from),
+            hop_limit,
+        };
+        e.handle_datagram6(t(10), 0, &bytes, bytes.len(), &meta);
+        let counted: u64 = e.rx_stats(0).unwrap().iter().map(|(_, v)| v).sum::<u64>()
+            + e.global_rx_stats().iter().map(|(_, v)| v).sum::<u64>();
+        proptest::prop_assert_eq!(counted, 1);
+    }
+}
