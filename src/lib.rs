@@ -13,7 +13,7 @@
 //! | [`limits`] | every capacity, chosen per board at build time |
 //! | [`time`] | the one `Instant`/`Duration` type and deadline helpers |
 //! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
-//! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP) |
+//! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP, unsolicited NA) |
 //! | [`action`] | what the core asks the binary to do |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`stats`] | counters, one per error or drop path |

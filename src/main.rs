@@ -48,18 +48,19 @@ use picket::core::{
     ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, Signal,
 };
 use picket::time::{earliest, poll_timeout};
-use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
+use picket::vrrp::engine::{Announcement, Engine, EngineAction, IfFacts, Ipv6Meta};
 use picket::vrrp::notify::{NotifyScripts, Subject};
 use picket::vrrp::track::{
     InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
 };
 use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
+use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
-use crate::sys::net::{self, ArpSocket, NetlinkSocket, VrrpSocket};
+use crate::sys::net::{self, ArpSocket, NetlinkSocket, Vrrp6Socket, VrrpSocket};
 use crate::sys::pidfile::PidFile;
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
@@ -75,6 +76,9 @@ const TOKEN_TIMER: Token = Token(2);
 const TOKEN_LINKS: Token = Token(3);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
+/// IPv6 VRRP sockets: this plus the engine's interface index (up to
+/// 0x2000, where status connections start).
+const TOKEN_VRRP6_BASE: u32 = 0x1000;
 
 /// Bytes of the receive buffer (a VRRP datagram is at most 20 + 8 + 255 × 16
 /// + 8 bytes; netlink acks are small).
@@ -129,7 +133,7 @@ fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
             continue;
         };
         let ifname = inst.interface.as_str();
-        match net::has_ipv4(ifname, src) {
+        match net::has_address(ifname, src) {
             Ok(true) => {}
             Ok(false) => log::warn!(
                 "({}) unicast_src_ip {src} is not (yet) on {ifname}: running anyway, \
@@ -155,6 +159,9 @@ pub struct Daemon {
     spawner: Spawner,
     /// One per engine interface that runs an instance (`None` elsewhere).
     vrrp_sockets: Vec<Option<VrrpSocket>>,
+    /// One per engine interface that runs an IPv6 instance (`None`
+    /// elsewhere).
+    vrrp6_sockets: Vec<Option<Vrrp6Socket>>,
     /// One per engine interface.
     arp_sockets: Vec<ArpSocket>,
     /// Every tracked `vrrp_script`: runs and results.
@@ -197,6 +204,8 @@ impl Daemon {
                     index: f.index,
                     mac: f.mac,
                     ipv4: f.ipv4,
+                    ipv6_link_local: f.ipv6_link_local,
+                    ipv6_forwarding: net::ipv6_forwarding(name),
                 })
             },
             &mut |i, name, e| {
@@ -218,6 +227,7 @@ impl Daemon {
         poll.add(&timer.as_fd(), TOKEN_TIMER).map_err(full)?;
         let mut vrrp_sockets = Vec::with_capacity(engine.interfaces().len());
         let mut arp_sockets = Vec::with_capacity(engine.interfaces().len());
+        let vrrp6_sockets = open_vrrp6_sockets(&engine, &mut poll)?;
         for (i, iface) in engine.interfaces().iter().enumerate() {
             let sock = if iface.vrrp {
                 let s = VrrpSocket::open(&iface.name, iface.facts.index, iface.group)
@@ -260,6 +270,7 @@ impl Daemon {
             poll,
             spawner: Spawner::from_env(),
             vrrp_sockets,
+            vrrp6_sockets,
             arp_sockets,
             scripts,
             links,
@@ -309,7 +320,10 @@ impl Daemon {
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_TIMER => self.timer.clear(),
-                Token(t) if t >= TOKEN_VRRP_BASE => {
+                Token(t) if (TOKEN_VRRP6_BASE..TOKEN_VRRP6_BASE + 0x1000).contains(&t) => {
+                    self.drain_vrrp6(now, (t - TOKEN_VRRP6_BASE) as usize);
+                }
+                Token(t) if (TOKEN_VRRP_BASE..TOKEN_VRRP6_BASE).contains(&t) => {
                     self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
                 }
                 _ => self.core.stats_mut().unknown_token += 1,
@@ -414,6 +428,82 @@ impl Daemon {
                     self.core.stats_mut().socket_errors += 1;
                     log::debug!("VRRP socket: {e}");
                     return;
+                }
+            }
+        }
+    }
+
+    /// Reads every datagram waiting on the IPv6 VRRP socket of interface
+    /// `i`.
+    fn drain_vrrp6(&mut self, now: picket::time::Instant, i: usize) {
+        loop {
+            let Some(Some(sock)) = self.vrrp6_sockets.get(i) else {
+                return;
+            };
+            match sock.recv(&mut self.buf) {
+                Ok(got) => {
+                    let len = got.len.min(self.buf.len());
+                    let meta = Ipv6Meta {
+                        src: got.src,
+                        dst: got.dst,
+                        hop_limit: got.hop_limit,
+                    };
+                    self.engine
+                        .handle_datagram6(now, i, &self.buf[..len], got.len, &meta);
+                }
+                Err(nb::Error::WouldBlock) => return,
+                Err(nb::Error::Other(e)) => {
+                    self.core.stats_mut().socket_errors += 1;
+                    log::debug!("IPv6 VRRP socket: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends the adverts of IPv6 instance `slot`: one to the group, or one
+    /// to each unicast peer.
+    fn send_adverts6(&mut self, slot: u16, priority: u8) {
+        let mut out = [0u8; 1500];
+        for k in 0..self.engine.advert_destinations(slot) {
+            match self.engine.build_advert6(slot, priority, k, &mut out) {
+                Ok(a) => {
+                    if let Some(Some(sock)) = self.vrrp6_sockets.get(a.iface)
+                        && let Err(e) = sock.send(&out[..a.len], a.src, a.dst, a.hop_limit)
+                    {
+                        self.core.stats_mut().socket_errors += 1;
+                        log::warn!("({}) cannot send advert to {}: {e}", self.name(slot), a.dst);
+                    }
+                }
+                Err(e) => log::error!("({}) cannot build advert: {e}", self.name(slot)),
+            }
+        }
+    }
+
+    /// Announces every address of `slot` `count` times: gratuitous ARP for
+    /// IPv4, unsolicited neighbour advertisement for IPv6.
+    fn announce(&mut self, slot: u16, count: u16) {
+        let cfg = &self.cfg;
+        self.engine
+            .update_ipv6_forwarding(cfg, slot, &mut net::ipv6_forwarding);
+        let mut frame = [0u8; 128];
+        for _ in 0..count {
+            for k in 0..self.engine.announcement_count(slot) {
+                let Some((iface, len, kind)) = self
+                    .engine
+                    .build_announcement(&self.cfg, slot, k, &mut frame)
+                else {
+                    continue;
+                };
+                if let Some(sock) = self.arp_sockets.get(iface)
+                    && let Err(e) = sock.send(&frame[..len])
+                {
+                    self.core.stats_mut().socket_errors += 1;
+                    let what = match kind {
+                        Announcement::Arp => "gratuitous ARP",
+                        Announcement::NeighbourAdvert => "neighbour advertisement",
+                    };
+                    log::warn!("({}) cannot send {what}: {e}", self.name(slot));
                 }
             }
         }
@@ -558,6 +648,11 @@ impl Daemon {
             heapless::Vec::new();
         while let Some(action) = self.engine.poll_action(now) {
             match action {
+                EngineAction::SendAdvert { slot, priority }
+                    if self.engine.family(slot) == Some(Family::Ipv6) =>
+                {
+                    self.send_adverts6(slot, priority);
+                }
                 EngineAction::SendAdvert { slot, priority } => {
                     let mut out = [0u8; 1500];
                     // One copy to the group, or one to each unicast peer.
@@ -584,24 +679,7 @@ impl Daemon {
                 EngineAction::RemoveVips { slot } => {
                     self.address_requests(slot, Operation::Delete);
                 }
-                EngineAction::Garp { slot, count } => {
-                    let mut frame = [0u8; 64];
-                    for _ in 0..count {
-                        for k in 0..self.engine.garp_count(slot) {
-                            let Some((iface, len)) =
-                                self.engine.build_garp(&self.cfg, slot, k, &mut frame)
-                            else {
-                                continue;
-                            };
-                            if let Some(sock) = self.arp_sockets.get(iface)
-                                && let Err(e) = sock.send(&frame[..len])
-                            {
-                                self.core.stats_mut().socket_errors += 1;
-                                log::warn!("({}) cannot send gratuitous ARP: {e}", self.name(slot));
-                            }
-                        }
-                    }
-                }
+                EngineAction::Garp { slot, count } => self.announce(slot, count),
                 EngineAction::Transition { slot, from: _, to } => {
                     if let Err((_, slot, to)) = transitions.push((false, slot, to)) {
                         self.transition(now, slot, to);
@@ -880,6 +958,29 @@ impl Daemon {
         );
         0
     }
+}
+
+/// Opens the IPv6 VRRP socket of every engine interface an IPv6 instance
+/// runs on, in the poll table with token [`TOKEN_VRRP6_BASE`] + index
+/// (start-up).
+fn open_vrrp6_sockets(
+    engine: &Engine,
+    poll: &mut PollSet,
+) -> Result<Vec<Option<Vrrp6Socket>>, InitError> {
+    let mut sockets = Vec::with_capacity(engine.interfaces().len());
+    for (i, iface) in engine.interfaces().iter().enumerate() {
+        if !iface.vrrp6 {
+            sockets.push(None);
+            continue;
+        }
+        let s = Vrrp6Socket::open(&iface.name, iface.facts.index, iface.group6)
+            .map_err(|e| InitError::Sys("IPv6 VRRP socket", e))?;
+        let token = Token(TOKEN_VRRP6_BASE + u32::try_from(i).unwrap_or(0));
+        poll.add(&s.as_fd(), token)
+            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
+        sockets.push(Some(s));
+    }
+    Ok(sockets)
 }
 
 /// The tracked scripts, links and each engine instance's trackers (start-up:
@@ -1313,7 +1414,11 @@ mod tests {
     /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
     /// the backup receives and checks every advert; the master's tracking
     /// script (`/bin/true` every 10 ms) runs through the child table and adds
-    /// its weight; the transitions run notify scripts.
+    /// its weight; the transitions run notify scripts. Over IPv6, a second
+    /// pair (D, E) does the same from the veths' link-local addresses: its
+    /// master adds an IPv6 VIP and sends unsolicited neighbour
+    /// advertisements, its backup receives through `recvmsg` with ancillary
+    /// data.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
@@ -1327,6 +1432,11 @@ mod tests {
         }
         net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
         ip("link set lo up");
+        // No duplicate address detection: the link-local addresses are usable
+        // as soon as the links are up.
+        for conf in ["all", "default"] {
+            std::fs::write(format!("/proc/sys/net/ipv6/conf/{conf}/accept_dad"), "0").unwrap();
+        }
         ip("link add va type veth peer name vb");
         ip("addr add 10.98.0.1/24 dev va");
         ip("addr add 10.98.0.2/24 dev vb");
@@ -1339,6 +1449,21 @@ mod tests {
                 std::fs::write(format!("/proc/sys/net/ipv4/conf/{conf}/{key}"), value).unwrap();
             }
         }
+        let link_local = |dev: &str| {
+            let out = std::process::Command::new("ip")
+                .args(["-6", "-o", "addr", "show", "dev", dev, "scope", "link"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).contains("fe80::")
+        };
+        let give_up = clock::now() + Duration::from_secs(5);
+        while !(link_local("va") && link_local("vb")) && clock::now() < give_up {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            link_local("va") && link_local("vb"),
+            "no link-local addresses"
+        );
         let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
@@ -1348,7 +1473,11 @@ mod tests {
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n\
                     vrrp_instance C {\n interface va\n virtual_router_id 8\n priority 150\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.102/24\n }\n}\n\
-                    vrrp_sync_group G {\n group {\n  A\n  C\n }\n notify \"/bin/true group\"\n sync_group_tracking_weight\n}\n";
+                    vrrp_sync_group G {\n group {\n  A\n  C\n }\n notify \"/bin/true group\"\n sync_group_tracking_weight\n}\n\
+                    vrrp_instance D {\n interface va\n virtual_router_id 9\n priority 150\n \
+                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::100/64\n }\n}\n\
+                    vrrp_instance E {\n interface vb\n virtual_router_id 9\n priority 100\n \
+                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n";
         let files = [("/t.conf", text)];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
@@ -1374,11 +1503,12 @@ mod tests {
         d.start();
         let mut turns = 0u64;
         let give_up = clock::now() + Duration::from_secs(30);
-        while (turns < 10_000
-            || d.engine
-                .instance(1)
+        let received = |d: &Daemon, slot| {
+            d.engine
+                .instance(slot)
                 .map_or(0, |i| i.stats().adverts_received)
-                < 20)
+        };
+        while (turns < 10_000 || received(&d, 1) < 20 || received(&d, 4) < 20)
             && clock::now() < give_up
         {
             if d.turn() {
@@ -1431,6 +1561,26 @@ mod tests {
         assert!(
             String::from_utf8_lossy(&addrs.stdout).contains("10.98.0.100/24"),
             "VIP added"
+        );
+        // The IPv6 pair.
+        let master6 = *d.engine.instance(3).unwrap().stats();
+        let backup6 = *d.engine.rx_stats(4).unwrap();
+        println!(
+            "IPv6: master sent {} adverts and {} NA bursts, backup accepted {} ({backup6})",
+            master6.adverts_sent, master6.garp_bursts, backup6.accepted
+        );
+        assert_eq!(d.engine.state(3), Some(picket::vrrp::State::Master));
+        assert_eq!(d.engine.state(4), Some(picket::vrrp::State::Backup));
+        assert!(master6.adverts_sent >= 20);
+        assert!(backup6.accepted >= 20, "{backup6}");
+        assert!(master6.garp_bursts >= 1);
+        let addrs6 = std::process::Command::new("ip")
+            .args(["-6", "-o", "addr", "show", "dev", "va"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&addrs6.stdout).contains("fd00:98::100/64"),
+            "IPv6 VIP added"
         );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }

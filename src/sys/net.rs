@@ -1,13 +1,14 @@
-//! Network sockets of the VRRP path: a raw IPv4 socket for protocol 112 per
-//! interface, an `AF_PACKET` socket for gratuitous ARP, a `NETLINK_ROUTE`
-//! socket for addresses, and interface facts (index, MAC, primary IPv4
-//! address) read once at start-up with ioctls.
+//! Network sockets of the VRRP path: a raw IPv4 and a raw IPv6 socket for
+//! protocol 112 per interface, an `AF_PACKET` socket for gratuitous ARP and
+//! unsolicited neighbour advertisements, a `NETLINK_ROUTE` socket for
+//! addresses, and interface facts (index, MAC, primary IPv4 address,
+//! IPv6 link-local address) read once at start-up.
 //!
 //! Every socket is non-blocking and close-on-exec; reads go into the
 //! caller's buffer and return `WouldBlock` as [`nb::Error::WouldBlock`], so
 //! the loop drains each until it says so. Nothing here allocates.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
@@ -22,6 +23,8 @@ pub struct IfInfo {
     pub mac: [u8; 6],
     /// The interface's primary IPv4 address, if it has one.
     pub ipv4: Option<Ipv4Addr>,
+    /// The interface's IPv6 link-local address, if it has one.
+    pub ipv6_link_local: Option<Ipv6Addr>,
 }
 
 /// An `ifreq` naming `name` (NUL-terminated; too long is `ENAMETOOLONG`).
@@ -66,7 +69,8 @@ fn setsockopt<T>(
     Errno::result(r).map(drop)
 }
 
-/// Reads index, MAC and primary IPv4 address of interface `name`.
+/// Reads index, MAC, primary IPv4 address and IPv6 link-local address of
+/// interface `name` (start-up only: `getifaddrs` allocates).
 pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
     let mut req = ifreq(name)?;
@@ -100,7 +104,36 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
         Err(Errno::EADDRNOTAVAIL) => None,
         Err(e) => return Err(e),
     };
-    Ok(IfInfo { index, mac, ipv4 })
+    let ipv6_link_local = nix::ifaddrs::getifaddrs()?.find_map(|ifa| {
+        let a = ifa.address.as_ref()?.as_sockaddr_in6()?.ip();
+        (ifa.interface_name == name && a.is_unicast_link_local()).then_some(a)
+    });
+    Ok(IfInfo {
+        index,
+        mac,
+        ipv4,
+        ipv6_link_local,
+    })
+}
+
+/// Whether IPv6 forwarding is on for interface `name`
+/// (`/proc/sys/net/ipv6/conf/NAME/forwarding`); `false` when it cannot be
+/// read. No allocation: the path and the value live on the stack.
+pub fn ipv6_forwarding(name: &str) -> bool {
+    use std::fmt::Write as _;
+    use std::io::Read as _;
+    if name.contains('/') {
+        return false;
+    }
+    let mut path: heapless::String<64> = heapless::String::new();
+    if write!(path, "/proc/sys/net/ipv6/conf/{name}/forwarding").is_err() {
+        return false;
+    }
+    let Ok(mut file) = std::fs::File::open(path.as_str()) else {
+        return false;
+    };
+    let mut value = [0u8; 4];
+    matches!(file.read(&mut value), Ok(n) if n > 0 && value[0] != b'0')
 }
 
 /// Whether interface `name` is up (`IFF_UP` and `IFF_RUNNING`, as
@@ -125,18 +158,29 @@ pub fn link_up(name: &str) -> bool {
     picket::wire::link::flags_up(u32::from(flags as u16))
 }
 
-/// Whether interface `name` carries the IPv4 address `addr` (start-up only:
+/// Whether interface `name` carries the address `addr` (start-up only:
 /// `getifaddrs` allocates). `Err` when the list cannot be read.
-pub fn has_ipv4(name: &str, addr: Ipv4Addr) -> Result<bool, Errno> {
+pub fn has_address(name: &str, addr: IpAddr) -> Result<bool, Errno> {
     let found = nix::ifaddrs::getifaddrs()?.any(|ifa| {
-        ifa.interface_name == name
-            && ifa
-                .address
-                .as_ref()
-                .and_then(|a| a.as_sockaddr_in())
-                .is_some_and(|sin| sin.ip() == addr)
+        let Some(a) = ifa.address.as_ref() else {
+            return false;
+        };
+        let here = match addr {
+            IpAddr::V4(v4) => a.as_sockaddr_in().is_some_and(|sin| sin.ip() == v4),
+            IpAddr::V6(v6) => a.as_sockaddr_in6().is_some_and(|sin| sin.ip() == v6),
+        };
+        ifa.interface_name == name && here
     });
     Ok(found)
+}
+
+/// `SO_BINDTODEVICE` to interface `name`.
+fn bind_to_device(fd: &OwnedFd, name: &str) -> Result<(), Errno> {
+    let mut dev = [0u8; IFNAME_BYTES];
+    for (d, s) in dev.iter_mut().zip(name.bytes()) {
+        *d = s;
+    }
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &dev)
 }
 
 fn sockaddr_in(addr: Ipv4Addr) -> libc::sockaddr_in {
@@ -193,11 +237,7 @@ impl VrrpSocket {
         let one: libc::c_int = 1;
         let zero: libc::c_int = 0;
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_HDRINCL, &one)?;
-        let mut dev = [0u8; IFNAME_BYTES];
-        for (d, s) in dev.iter_mut().zip(name.bytes()) {
-            *d = s;
-        }
-        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &dev)?;
+        bind_to_device(&fd, name)?;
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_MULTICAST_LOOP, &zero)?;
         setsockopt(&fd, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, &zero)?;
         let Some(group) = group else {
@@ -247,7 +287,222 @@ impl AsFd for VrrpSocket {
     }
 }
 
-/// An `AF_PACKET` socket on one interface for sending gratuitous ARP frames.
+/// Traffic class of IPv6 adverts, as keepalived sets it (`IPV6_TCLASS`):
+/// internetwork control, as the IPv4 TOS.
+const IPV6_TCLASS_VRRP: libc::c_int = 0xc0;
+
+/// Room for the ancillary data of one datagram: an `in6_pktinfo` and a hop
+/// limit, each `CMSG_SPACE`-padded, with room to spare; aligned for
+/// `cmsghdr`.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 96]);
+
+/// A datagram received on a [`Vrrp6Socket`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received6 {
+    /// Its length as the kernel reported it; more than the buffer when cut.
+    pub len: usize,
+    /// Source address.
+    pub src: Ipv6Addr,
+    /// Destination (`IPV6_PKTINFO`), if reported.
+    pub dst: Option<Ipv6Addr>,
+    /// Hop limit (`IPV6_HOPLIMIT`), if reported.
+    pub hop_limit: Option<u8>,
+}
+
+/// A raw IPv6 socket for VRRP (next header 112) on one interface, as
+/// keepalived opens it: bound to the device, multicast loop off,
+/// `IPV6_MULTICAST_ALL` off, multicast hop limit 255, traffic class 0xc0,
+/// joined to the group there when a multicast instance runs on it, and
+/// `IPV6_FREEBIND` so adverts can leave from a `unicast_src_ip` not (yet)
+/// on the interface. The kernel builds the IPv6 header; picket writes the
+/// VRRP message and its checksum (no `IPV6_CHECKSUM`), and gives the source
+/// (`IPV6_PKTINFO`) and, when set, the hop limit (`IPV6_HOPLIMIT`) with
+/// each datagram. Receiving reports source, destination and hop limit
+/// (`IPV6_RECVPKTINFO`, `IPV6_RECVHOPLIMIT`) into fixed buffers.
+pub struct Vrrp6Socket {
+    fd: OwnedFd,
+    index: u32,
+}
+
+impl Vrrp6Socket {
+    /// Opens the socket on interface `name` (index `index`), joined to
+    /// `group` if given.
+    pub fn open(name: &str, index: u32, group: Option<Ipv6Addr>) -> Result<Self, Errno> {
+        let fd = socket(libc::AF_INET6, libc::SOCK_RAW, 112)?;
+        let one: libc::c_int = 1;
+        let zero: libc::c_int = 0;
+        let hops: libc::c_int = 255;
+        let ifindex = libc::c_int::try_from(index).map_err(|_| Errno::EINVAL)?;
+        bind_to_device(&fd, name)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_LOOP, &zero)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_ALL, &zero)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_IF, &ifindex)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, &hops)?;
+        setsockopt(
+            &fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_TCLASS,
+            &IPV6_TCLASS_VRRP,
+        )?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, &one)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, &one)?;
+        setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_FREEBIND, &one)?;
+        if let Some(group) = group {
+            let mreq = libc::ipv6_mreq {
+                ipv6mr_multiaddr: libc::in6_addr {
+                    s6_addr: group.octets(),
+                },
+                ipv6mr_interface: index,
+            };
+            setsockopt(&fd, libc::IPPROTO_IPV6, libc::IPV6_ADD_MEMBERSHIP, &mreq)?;
+        }
+        Ok(Vrrp6Socket { fd, index })
+    }
+
+    /// Sends one VRRP message from `src` to `dst` on the interface, with
+    /// hop limit `hop_limit` (`None`: the socket's default).
+    pub fn send(
+        &self,
+        message: &[u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hop_limit: Option<u8>,
+    ) -> Result<(), Errno> {
+        // SAFETY: `sockaddr_in6` is a plain C struct; all-zero is valid.
+        let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sa.sin6_addr.s6_addr = dst.octets();
+        // Needed for link-local and link-scope multicast destinations,
+        // ignored by the kernel for the others.
+        sa.sin6_scope_id = self.index;
+        let mut iov = libc::iovec {
+            iov_base: message.as_ptr().cast_mut().cast(),
+            iov_len: message.len(),
+        };
+        let mut cmsgs = CmsgBuf([0; 96]);
+        // SAFETY: `msghdr` is a plain C struct; all-zero is valid.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut sa).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsgs.0.as_mut_ptr().cast();
+        let info = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr {
+                s6_addr: src.octets(),
+            },
+            ipi6_ifindex: self.index,
+        };
+        let hops = hop_limit.map(libc::c_int::from);
+        // SAFETY: CMSG_SPACE only computes a size.
+        let space = unsafe {
+            libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32)
+                + hops.map_or(0, |_| libc::CMSG_SPACE(size_of::<libc::c_int>() as u32))
+        };
+        msg.msg_controllen = space as usize;
+        // SAFETY: `msg` points at `cmsgs`, 96 bytes, 8-aligned, zeroed, and
+        // `msg_controllen` (at most 24 + 16 + 16 + 8 = 64 bytes) says how
+        // much of it the headers may use: CMSG_FIRSTHDR/NXTHDR stay inside
+        // it, and each CMSG_DATA has room for the value written.
+        unsafe {
+            let first = libc::CMSG_FIRSTHDR(&raw const msg);
+            if first.is_null() {
+                return Err(Errno::EINVAL);
+            }
+            (*first).cmsg_level = libc::IPPROTO_IPV6;
+            (*first).cmsg_type = libc::IPV6_PKTINFO;
+            (*first).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(first).cast(), info);
+            if let Some(hops) = hops {
+                let second = libc::CMSG_NXTHDR(&raw const msg, first);
+                if second.is_null() {
+                    return Err(Errno::EINVAL);
+                }
+                (*second).cmsg_level = libc::IPPROTO_IPV6;
+                (*second).cmsg_type = libc::IPV6_HOPLIMIT;
+                (*second).cmsg_len = libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as usize;
+                std::ptr::write_unaligned(libc::CMSG_DATA(second).cast(), hops);
+            }
+        }
+        // SAFETY: every pointer in `msg` refers to a live local (`sa`, `iov`
+        // over `message`, `cmsgs`) for the duration of the call.
+        let n = unsafe { libc::sendmsg(self.fd.as_raw_fd(), &raw const msg, 0) };
+        Errno::result(n).map(drop)
+    }
+
+    /// Receives one datagram (the VRRP message: raw IPv6 sockets strip the
+    /// header) into `buf`, with what the kernel reported about it.
+    pub fn recv(&self, buf: &mut [u8]) -> nb::Result<Received6, Errno> {
+        // SAFETY: `sockaddr_in6` is a plain C struct; all-zero is valid.
+        let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut cmsgs = CmsgBuf([0; 96]);
+        // SAFETY: `msghdr` is a plain C struct; all-zero is valid.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut sa).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsgs.0.as_mut_ptr().cast();
+        msg.msg_controllen = cmsgs.0.len();
+        // SAFETY: every pointer in `msg` refers to a live, writable local
+        // (`sa`, `iov` over `buf`, `cmsgs`) of the size given.
+        let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &raw mut msg, libc::MSG_TRUNC) };
+        let len = match Errno::result(n) {
+            Ok(n) => usize::try_from(n).unwrap_or(0),
+            Err(Errno::EAGAIN) => return Err(nb::Error::WouldBlock),
+            Err(e) => return Err(nb::Error::Other(e)),
+        };
+        let mut got = Received6 {
+            len,
+            src: Ipv6Addr::from(sa.sin6_addr.s6_addr),
+            dst: None,
+            hop_limit: None,
+        };
+        // SAFETY: the kernel filled `msg_controllen` bytes of `cmsgs` with
+        // well-formed headers; CMSG_FIRSTHDR/NXTHDR walk only inside them and
+        // each value is read unaligned after checking its header's length.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&raw const msg);
+            while !c.is_null() {
+                let data = libc::CMSG_DATA(c);
+                let room = (*c).cmsg_len;
+                match ((*c).cmsg_level, (*c).cmsg_type) {
+                    (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
+                        if room
+                            >= libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as usize =>
+                    {
+                        let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
+                        got.dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+                    }
+                    (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
+                        if room >= libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as usize =>
+                    {
+                        let hops: libc::c_int = std::ptr::read_unaligned(data.cast());
+                        got.hop_limit = u8::try_from(hops).ok();
+                    }
+                    _ => {}
+                }
+                c = libc::CMSG_NXTHDR(&raw const msg, c);
+            }
+        }
+        Ok(got)
+    }
+}
+
+impl AsFd for Vrrp6Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// An `AF_PACKET` socket on one interface for sending whole Ethernet
+/// frames: gratuitous ARPs and unsolicited neighbour advertisements. It is
+/// opened for protocol 0, so it receives nothing.
 pub struct ArpSocket {
     fd: OwnedFd,
     index: libc::c_int,
@@ -256,21 +511,25 @@ pub struct ArpSocket {
 impl ArpSocket {
     /// Opens the socket on interface index `index`.
     pub fn open(index: u32) -> Result<Self, Errno> {
-        let proto = (libc::ETH_P_ARP as u16).to_be();
-        let fd = socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        let fd = socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
         let index = libc::c_int::try_from(index).map_err(|_| Errno::EINVAL)?;
         Ok(ArpSocket { fd, index })
     }
 
-    /// Sends one whole Ethernet frame.
+    /// Sends one whole Ethernet frame (destination and ethertype are read
+    /// from its header; shorter than a header is `EINVAL`).
     pub fn send(&self, frame: &[u8]) -> Result<(), Errno> {
+        let (Some(dst), Some(ethertype)) = (frame.get(..6), frame.get(12..14)) else {
+            return Err(Errno::EINVAL);
+        };
         // SAFETY: `sockaddr_ll` is a plain C struct; all-zero is valid.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = (libc::ETH_P_ARP as u16).to_be();
+        // Network order, as on the wire.
+        sll.sll_protocol = u16::from_ne_bytes([ethertype[0], ethertype[1]]);
         sll.sll_ifindex = self.index;
         sll.sll_halen = 6;
-        sll.sll_addr[..6].copy_from_slice(&[0xff; 6]);
+        sll.sll_addr[..6].copy_from_slice(dst);
         // SAFETY: `frame` and `sll` are live for the call; the length given is
         // `sll`'s size.
         let n = unsafe {
@@ -370,8 +629,21 @@ mod tests {
 
     #[test]
     fn loopback_has_its_address() {
-        assert_eq!(has_ipv4("lo", Ipv4Addr::LOCALHOST), Ok(true));
-        assert_eq!(has_ipv4("lo", Ipv4Addr::new(192, 0, 2, 1)), Ok(false));
+        assert_eq!(has_address("lo", IpAddr::V4(Ipv4Addr::LOCALHOST)), Ok(true));
+        assert_eq!(
+            has_address("lo", IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn ipv6_forwarding_reads_proc_or_says_no() {
+        // `lo` exists wherever IPv6 is on; the value depends on the host,
+        // but reading it must agree with the file.
+        let file = std::fs::read_to_string("/proc/sys/net/ipv6/conf/lo/forwarding");
+        assert_eq!(ipv6_forwarding("lo"), file.is_ok_and(|v| v.trim() != "0"));
+        assert!(!ipv6_forwarding("no-such-if0"));
+        assert!(!ipv6_forwarding("../../../../etc"));
     }
 
     #[test]

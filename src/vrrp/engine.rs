@@ -1,22 +1,40 @@
 //! Every VRRP instance of a configuration, with the packet handling around
 //! each one's state machine ([`super::fsm`]): the configuration mapped to
 //! [`InstanceParams`], received datagrams checked (each drop reason
-//! counted), adverts, gratuitous ARPs and address requests built into the
-//! caller's buffers, and gratuitous ARP paced by `garp_interval`.
+//! counted), adverts, gratuitous ARPs, unsolicited neighbour advertisements
+//! and address requests built into the caller's buffers, and their rounds
+//! paced by `vrrp_garp_interval` / `vrrp_gna_interval`.
 //!
 //! Sans-IO like the rest of the core: the binary reads sockets and calls
-//! [`Engine::handle_datagram`], calls [`Engine::handle_timeout`] when
+//! [`Engine::handle_datagram`] (or [`Engine::handle_datagram6`]), calls [`Engine::handle_timeout`] when
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
-//! What this build runs: VRRPv2 and VRRPv3 over IPv4, multicast or unicast,
-//! on the instance's interface, with `track_script`, `track_interface` and
-//! notify scripts (the binary runs the scripts, watches the links, and sets
-//! priority and fault with [`Engine::set_priority`] and
-//! [`Engine::set_fault`]). [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6,
-//! `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
+//! What this build runs: VRRPv2 and VRRPv3 over IPv4 and VRRPv3 over IPv6,
+//! multicast or unicast, on the instance's interface, with `track_script`,
+//! `track_interface` and notify scripts (the binary runs the scripts,
+//! watches the links, and sets priority and fault with
+//! [`Engine::set_priority`] and [`Engine::set_fault`]). [`check_runnable`]
+//! names every configured feature the daemon does not run yet
+//! (`notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
 //! refuse to start rather than run a configuration differently from
 //! keepalived.
+//!
+//! # IPv6
+//!
+//! An instance's family is its VIPs' (the configuration refuses mixed VIPs
+//! and VRRPv2 with IPv6; eVIPs may be of either family). An IPv6 instance
+//! (RFC 5798 §5.1.2) sends VRRPv3 from the interface's link-local address
+//! (or `mcast_src_ip`/`unicast_src_ip`) to ff02::12 (or `mcast_dst_ip`)
+//! with hop limit 255, or to each unicast peer with `unicast_ttl` (the
+//! kernel's default hop limit when unset, as keepalived), the checksum over
+//! the IPv6 pseudo-header. Raw IPv6 sockets hand over the VRRP message
+//! alone: the binary passes the source, destination and hop limit the
+//! kernel reported ([`Ipv6Meta`]) to [`Engine::handle_datagram6`], which
+//! runs every check of the IPv4 path. On becoming master, each address
+//! (VIPs then eVIPs) is announced by its own family: gratuitous ARP for
+//! IPv4, unsolicited neighbour advertisement for IPv6
+//! ([`crate::wire::ndisc`]), paced by `vrrp_garp_interval` /
+//! `vrrp_gna_interval`.
 //!
 //! # Unicast
 //!
@@ -52,10 +70,10 @@
 //! changes come out as [`EngineAction::GroupTransition`] (group notify
 //! scripts).
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use heapless::{Deque, String, Vec};
-use smoltcp::wire::{EthernetAddress, Ipv4Address};
+use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv6Address};
 
 use super::fsm::{
     AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
@@ -69,6 +87,7 @@ use crate::limits::{
     VIPS_PER_INSTANCE, VRRP_INSTANCES,
 };
 use crate::time::{Duration, Instant, earliest, is_due};
+use crate::wire::ndisc::UnsolicitedNa;
 use crate::wire::rtnetlink::{AddressRequest, Operation};
 use crate::wire::vrrp::{
     self as wire, Addresses, AuthType, ChecksumForm, Envelope, Family, Packet, Repr,
@@ -83,6 +102,12 @@ pub struct IfFacts {
     pub mac: [u8; 6],
     /// Primary IPv4 address (source of adverts unless `mcast_src_ip`).
     pub ipv4: Option<Ipv4Addr>,
+    /// IPv6 link-local address (source of IPv6 adverts unless
+    /// `mcast_src_ip`/`unicast_src_ip`).
+    pub ipv6_link_local: Option<Ipv6Addr>,
+    /// IPv6 forwarding is on: unsolicited neighbour advertisements carry
+    /// the Router flag (keepalived). See [`Engine::update_ipv6_forwarding`].
+    pub ipv6_forwarding: bool,
 }
 
 /// An interface the engine uses: the instance interfaces and the `dev` of
@@ -93,12 +118,16 @@ pub struct Interface {
     pub name: String<IFNAME_BYTES>,
     /// What the kernel said about it.
     pub facts: IfFacts,
-    /// Whether an instance runs on it (so it needs a VRRP socket), as
-    /// opposed to only carrying VIPs.
+    /// Whether an IPv4 instance runs on it (so it needs an IPv4 VRRP
+    /// socket), as opposed to only carrying VIPs.
     pub vrrp: bool,
-    /// The multicast group joined there; `None` when only unicast
+    /// The IPv4 multicast group joined there; `None` when only unicast
     /// instances run on it (no membership).
     pub group: Option<Ipv4Addr>,
+    /// Whether an IPv6 instance runs on it (an IPv6 VRRP socket).
+    pub vrrp6: bool,
+    /// The IPv6 multicast group joined there, as `group`.
+    pub group6: Option<Ipv6Addr>,
 }
 
 /// Room for interfaces: each instance adds at most its own and one per VIP,
@@ -113,13 +142,15 @@ pub const ADDRESSES_PER_INSTANCE: usize = VIPS_PER_INSTANCE + EXCLUDED_VIPS_PER_
 pub struct RxStats {
     /// Adverts accepted and handed to the state machine.
     pub accepted: u64,
-    /// IPv4 header malformed, bad header checksum, or not protocol 112.
+    /// IPv4 header malformed, bad header checksum, or not protocol 112;
+    /// IPv6: the kernel did not report the hop limit or destination.
     pub bad_ip: u64,
     /// The datagram was longer than the receive buffer.
     pub oversized: u64,
     /// No instance with this VRID on this interface.
     pub unknown_vrid: u64,
-    /// TTL is not 255 (RFC 5798 §7.1).
+    /// TTL / hop limit is not 255 (RFC 5798 §7.1), or (unicast) outside
+    /// the peer's `min_ttl`..`max_ttl`.
     pub bad_ttl: u64,
     /// Our own advert came back.
     pub own_advert: u64,
@@ -222,8 +253,10 @@ pub enum EngineAction {
         /// The instance.
         slot: u16,
     },
-    /// Send `count` gratuitous ARPs for each IPv4 VIP of `slot`
-    /// ([`Engine::build_garp`]).
+    /// Announce every address of `slot` `count` times: a gratuitous ARP
+    /// for each IPv4 and an unsolicited neighbour advertisement for each
+    /// IPv6 address ([`Engine::build_announcement`] for
+    /// `0..Engine::announcement_count(slot)`).
     Garp {
         /// The instance.
         slot: u16,
@@ -269,6 +302,9 @@ pub enum SetupError {
     NoInterface,
     /// The interface has no IPv4 address and no `mcast_src_ip` is given.
     NoAddress,
+    /// An IPv6 instance's interface has no link-local address and no
+    /// `mcast_src_ip`/`unicast_src_ip` is given.
+    NoLinkLocal,
     /// The interface table is full.
     TooManyInterfaces,
     /// The state machine refused the parameters.
@@ -282,16 +318,20 @@ impl core::fmt::Display for SetupError {
             SetupError::NoAddress => {
                 f.write_str("interface has no IPv4 address (give one, or set mcast_src_ip)")
             }
+            SetupError::NoLinkLocal => f.write_str(
+                "interface has no IPv6 link-local address (bring it up with IPv6 on, \
+                 or set mcast_src_ip)",
+            ),
             SetupError::TooManyInterfaces => f.write_str("too many interfaces"),
             SetupError::Params(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// A configured IPv4 unicast peer.
+/// A configured unicast peer (of the instance's family).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Peer {
-    addr: Ipv4Addr,
+    addr: IpAddr,
     min_ttl: u8,
     max_ttl: u8,
 }
@@ -303,12 +343,18 @@ struct Slot {
     /// Index in the engine's interfaces.
     iface: u8,
     fsm: Instance,
-    src: Ipv4Addr,
-    group: Ipv4Addr,
+    /// The family of the adverts (the VIPs').
+    family: Family,
+    /// Source of adverts: `mcast_src_ip`/`unicast_src_ip`, else the
+    /// interface's primary IPv4 or link-local IPv6 address.
+    src: IpAddr,
+    /// Multicast destination (of `family`).
+    group: IpAddr,
     /// Unicast peers; empty = multicast to `group`.
     peers: Vec<Peer, UNICAST_PEERS>,
-    /// TTL of unicast adverts.
-    unicast_ttl: u8,
+    /// TTL / hop limit of unicast adverts (`unicast_ttl`); `None`: the
+    /// kernel's default (IPv6 only; IPv4 is resolved to 255).
+    unicast_ttl: Option<u8>,
     /// Drop adverts whose source is not in `peers`.
     check_src: bool,
     version: Version,
@@ -316,8 +362,8 @@ struct Slot {
     /// v2 `auth_type PASS` data.
     password: Option<[u8; wire::AUTH_DATA_LEN]>,
     checksum: ChecksumForm,
-    /// IPv4 VIPs, as carried in adverts.
-    vips: Vec<Ipv4Address, VIPS_PER_INSTANCE>,
+    /// VIPs, as carried in adverts.
+    vips: Vips,
     /// Interface index (in the engine's table) of each VIP then each eVIP.
     addr_iface: Vec<u8, ADDRESSES_PER_INSTANCE>,
     garp_interval: Duration,
@@ -326,6 +372,77 @@ struct Slot {
     rx: RxStats,
     /// Sync group (index in the engine's groups) and member number.
     sync: Option<(u8, u8)>,
+}
+
+/// An instance's VIPs, of its one family (the configuration refuses mixed
+/// lists): the typed list adverts carry.
+// One list per instance either way, and no heap to box the larger into: the
+// IPv6 size is the price of holding either family in place.
+#[allow(clippy::large_enum_variant)]
+enum Vips {
+    V4(Vec<Ipv4Address, VIPS_PER_INSTANCE>),
+    V6(Vec<Ipv6Address, VIPS_PER_INSTANCE>),
+}
+
+impl Vips {
+    /// The list as adverts carry it.
+    fn addresses(&self) -> Addresses<'_> {
+        match self {
+            Vips::V4(list) => Addresses::ipv4(list),
+            Vips::V6(list) => Addresses::ipv6(list),
+        }
+    }
+}
+
+/// What the kernel reported about a datagram received on a raw IPv6 socket,
+/// which hands over the VRRP message without the IPv6 header
+/// (`IPV6_RECVPKTINFO`, `IPV6_RECVHOPLIMIT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv6Meta {
+    /// Source address.
+    pub src: Ipv6Addr,
+    /// Destination address; `None` if the kernel did not say.
+    pub dst: Option<Ipv6Addr>,
+    /// Hop limit; `None` if the kernel did not say.
+    pub hop_limit: Option<u8>,
+}
+
+/// An IPv6 advert built by [`Engine::build_advert6`]: the VRRP message is
+/// in the caller's buffer; the kernel writes the IPv6 header from these
+/// (traffic class 0xc0 is the socket's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv6Advert {
+    /// The engine interface to send it on.
+    pub iface: usize,
+    /// Source address (`IPV6_PKTINFO`).
+    pub src: Ipv6Addr,
+    /// Destination: the group or one unicast peer.
+    pub dst: Ipv6Addr,
+    /// Hop limit (`IPV6_HOPLIMIT`); `None`: the kernel's default (unicast
+    /// without `unicast_ttl`, as keepalived).
+    pub hop_limit: Option<u8>,
+    /// Bytes of the VRRP message.
+    pub len: usize,
+}
+
+/// Which link-layer announcement [`Engine::build_announcement`] built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Announcement {
+    /// A gratuitous ARP (IPv4 address).
+    Arp,
+    /// An unsolicited neighbour advertisement (IPv6 address).
+    NeighbourAdvert,
+}
+
+/// The IP header facts of a received advert the checks need, either family.
+struct Received<'a> {
+    family: Family,
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
+    envelope: Envelope,
+    /// The VRRP message.
+    payload: &'a [u8],
 }
 
 /// All instances.
@@ -350,9 +467,6 @@ pub struct Engine {
 /// Names every feature `inst` uses that this build does not run, with where
 /// it is written. An instance is runnable when this reports nothing.
 pub fn check_runnable(inst: &VrrpInstance, mut report: impl FnMut(Loc, &str)) {
-    if inst.ipv6 {
-        report(inst.loc, "VRRP over IPv6");
-    }
     if inst.notify_master_rx_lower_pri.is_some() {
         report(inst.loc, "notify_master_rx_lower_pri");
     }
@@ -428,9 +542,9 @@ fn u16_sat(v: u32) -> u16 {
 }
 
 /// Maps a configured instance to the state machine's parameters.
-pub fn params_of(inst: &VrrpInstance, primary: Ipv4Addr) -> InstanceParams {
+pub fn params_of(inst: &VrrpInstance, primary: IpAddr) -> InstanceParams {
     let priority = inst.priority.unwrap_or(100);
-    let mut p = InstanceParams::new(inst.vrid, priority, IpAddr::V4(primary));
+    let mut p = InstanceParams::new(inst.vrid, priority, primary);
     p.version = version_of(inst);
     let cs = inst.advert_int.total_millis() / 10;
     p.advert_int = u16::try_from(cs).unwrap_or(u16::MAX);
@@ -623,18 +737,37 @@ impl Engine {
         }
     }
 
+    /// The index of interface `name`, added if new. `vrrp`: an instance of
+    /// family `family` runs on it (joined to `group` if multicast).
     fn interface_index(
         &mut self,
         name: &str,
-        vrrp: bool,
-        group: Option<Ipv4Addr>,
+        vrrp: Option<Family>,
+        group: Option<IpAddr>,
+        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+    ) -> Result<u8, SetupError> {
+        let i = self.find_or_add_interface(name, lookup)?;
+        if let Some(f) = self.interfaces.get_mut(usize::from(i)) {
+            match vrrp {
+                Some(Family::Ipv4) => f.vrrp = true,
+                Some(Family::Ipv6) => f.vrrp6 = true,
+                None => {}
+            }
+            match group {
+                Some(IpAddr::V4(g)) => f.group = f.group.or(Some(g)),
+                Some(IpAddr::V6(g)) => f.group6 = f.group6.or(Some(g)),
+                None => {}
+            }
+        }
+        Ok(i)
+    }
+
+    fn find_or_add_interface(
+        &mut self,
+        name: &str,
         lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
     ) -> Result<u8, SetupError> {
         if let Some(i) = self.interfaces.iter().position(|f| f.name.as_str() == name) {
-            if let Some(f) = self.interfaces.get_mut(i) {
-                f.vrrp |= vrrp;
-                f.group = f.group.or(group);
-            }
             return u8::try_from(i).map_err(|_| SetupError::TooManyInterfaces);
         }
         let facts = lookup(name).ok_or(SetupError::NoInterface)?;
@@ -645,8 +778,10 @@ impl Engine {
             .push(Interface {
                 name: n,
                 facts,
-                vrrp,
-                group,
+                vrrp: false,
+                group: None,
+                vrrp6: false,
+                group6: None,
             })
             .map_err(|_| SetupError::TooManyInterfaces)?;
         Ok(i)
@@ -660,20 +795,28 @@ impl Engine {
         lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
     ) -> Result<(), (&'c str, SetupError)> {
         let name = inst.interface.as_str();
-        let group = match inst.mcast_dst_ip {
-            Some(IpAddr::V4(g)) => g,
-            _ => match cfg.global.vrrp_mcast_group4 {
+        let family = if inst.ipv6 {
+            Family::Ipv6
+        } else {
+            Family::Ipv4
+        };
+        let group = match (family, inst.mcast_dst_ip) {
+            (Family::Ipv4, Some(g @ IpAddr::V4(_))) | (Family::Ipv6, Some(g @ IpAddr::V6(_))) => g,
+            (Family::Ipv4, _) => IpAddr::V4(match cfg.global.vrrp_mcast_group4 {
                 g if g.is_multicast() => g,
                 _ => Ipv4Addr::new(224, 0, 0, 18),
-            },
+            }),
+            (Family::Ipv6, _) => IpAddr::V6(match cfg.global.vrrp_mcast_group6 {
+                g if g.is_multicast() => g,
+                _ => wire::IPV6_MULTICAST,
+            }),
         };
         let mut peers = Vec::new();
         for p in &inst.unicast_peers {
-            // Another family is a configuration error; IPv6 is refused by
-            // `check_runnable`.
-            if let IpAddr::V4(addr) = p.addr {
+            // Another family is a configuration error.
+            if p.addr.is_ipv6() == inst.ipv6 {
                 let _ = peers.push(Peer {
-                    addr,
+                    addr: p.addr,
                     min_ttl: p.min_ttl,
                     max_ttl: p.max_ttl,
                 });
@@ -681,16 +824,23 @@ impl Engine {
         }
         let joined = peers.is_empty().then_some(group);
         let iface = self
-            .interface_index(name, true, joined, lookup)
+            .interface_index(name, Some(family), joined, lookup)
             .map_err(|e| (name, e))?;
         let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
-        let src = match inst.src_ip {
-            Some(IpAddr::V4(a)) => Some(a),
-            _ => facts.and_then(|f| f.ipv4),
-        }
-        .ok_or((name, SetupError::NoAddress))?;
+        let src = match (family, inst.src_ip) {
+            (Family::Ipv4, Some(a @ IpAddr::V4(_))) | (Family::Ipv6, Some(a @ IpAddr::V6(_))) => a,
+            (Family::Ipv4, _) => IpAddr::V4(
+                facts
+                    .and_then(|f| f.ipv4)
+                    .ok_or((name, SetupError::NoAddress))?,
+            ),
+            (Family::Ipv6, _) => IpAddr::V6(
+                facts
+                    .and_then(|f| f.ipv6_link_local)
+                    .ok_or((name, SetupError::NoLinkLocal))?,
+            ),
+        };
         let fsm = Instance::new(params_of(inst, src)).map_err(|e| (name, SetupError::Params(e)))?;
-        let mut vips = Vec::new();
         let mut addr_iface = Vec::new();
         for v in inst.vips.iter().chain(inst.evips.iter()) {
             let dev = if v.dev.is_empty() {
@@ -699,15 +849,42 @@ impl Engine {
                 v.dev.as_str()
             };
             let i = self
-                .interface_index(dev, false, None, lookup)
+                .interface_index(dev, None, None, lookup)
                 .map_err(|e| (dev, e))?;
             let _ = addr_iface.push(i);
         }
+        // Capacity: the configuration holds at most VIPS_PER_INSTANCE.
+        let mut vips = match family {
+            Family::Ipv4 => Vips::V4(Vec::new()),
+            Family::Ipv6 => Vips::V6(Vec::new()),
+        };
         for v in &inst.vips {
-            if let IpAddr::V4(a) = v.addr {
-                let _ = vips.push(a);
+            match (&mut vips, v.addr) {
+                (Vips::V4(list), IpAddr::V4(a)) => {
+                    let _ = list.push(a);
+                }
+                (Vips::V6(list), IpAddr::V6(a)) => {
+                    let _ = list.push(a);
+                }
+                // Mixed families are a configuration error.
+                _ => {}
             }
         }
+        // keepalived paces each family by its own interval; an instance
+        // announcing both (eVIPs of the other family) uses the longer.
+        let all = || inst.vips.iter().chain(inst.evips.iter());
+        let garp_interval = core::cmp::max(
+            if all().any(|v| v.addr.is_ipv4()) {
+                cfg.global.vrrp_garp_interval
+            } else {
+                Duration::ZERO
+            },
+            if all().any(|v| v.addr.is_ipv6()) {
+                cfg.global.vrrp_gna_interval
+            } else {
+                Duration::ZERO
+            },
+        );
         let password = inst.auth_pass.as_ref().map(|p| {
             let mut data = [0u8; wire::AUTH_DATA_LEN];
             for (d, s) in data.iter_mut().zip(p.as_bytes()) {
@@ -716,7 +893,11 @@ impl Engine {
             data
         });
         let version = version_of(inst);
-        let checksum = if version == Version::V3 && !inst.v3_checksum_as_v2.unwrap_or(false) {
+        // `v3_checksum_as_v2` is for IPv4 only: IPv6 always has the
+        // pseudo-header (RFC 5798 §5.2.8).
+        let checksum = if version == Version::V3
+            && (family == Family::Ipv6 || !inst.v3_checksum_as_v2.unwrap_or(false))
+        {
             ChecksumForm::PseudoHeader
         } else {
             ChecksumForm::Message
@@ -726,10 +907,11 @@ impl Engine {
             cfg: u16::try_from(index).unwrap_or(u16::MAX),
             iface,
             fsm,
+            family,
             src,
             group,
             peers,
-            unicast_ttl: inst.unicast_ttl.unwrap_or(wire::TTL),
+            unicast_ttl: inst.unicast_ttl,
             check_src: inst.check_unicast_src.unwrap_or(false),
             version,
             adver_int_cs,
@@ -737,7 +919,7 @@ impl Engine {
             checksum,
             vips,
             addr_iface,
-            garp_interval: cfg.global.vrrp_garp_interval,
+            garp_interval,
             garp_pending: 0,
             garp_next: None,
             rx: RxStats::default(),
@@ -888,31 +1070,77 @@ impl Engine {
             self.rx.bad_ip += 1;
             return;
         };
+        let Envelope::Ipv4 { src, dst } = ip.envelope else {
+            self.rx.bad_ip += 1;
+            return;
+        };
+        self.handle_advert(
+            now,
+            iface,
+            &Received {
+                family: Family::Ipv4,
+                src: IpAddr::V4(src),
+                dst: IpAddr::V4(dst),
+                ttl: ip.ttl,
+                envelope: ip.envelope,
+                payload: ip.payload,
+            },
+        );
+    }
+
+    /// Checks one datagram received on the IPv6 VRRP socket of interface
+    /// `iface`: `payload` is the VRRP message (raw IPv6 sockets strip the
+    /// header), `received` the length the kernel reported, `meta` what it
+    /// said about the header. Every check of [`Engine::handle_datagram`]
+    /// applies; a hop limit or destination the kernel did not report drops
+    /// the datagram (`bad_ip`).
+    pub fn handle_datagram6(
+        &mut self,
+        now: Instant,
+        iface: usize,
+        payload: &[u8],
+        received: usize,
+        meta: &Ipv6Meta,
+    ) {
+        if received > payload.len() {
+            self.rx.oversized += 1;
+            return;
+        }
+        let (Some(dst), Some(hop_limit)) = (meta.dst, meta.hop_limit) else {
+            self.rx.bad_ip += 1;
+            return;
+        };
+        self.handle_advert(
+            now,
+            iface,
+            &Received {
+                family: Family::Ipv6,
+                src: IpAddr::V6(meta.src),
+                dst: IpAddr::V6(dst),
+                ttl: hop_limit,
+                envelope: Envelope::Ipv6 { src: meta.src, dst },
+                payload,
+            },
+        );
+    }
+
+    /// The checks after the IP layer, either family.
+    fn handle_advert(&mut self, now: Instant, iface: usize, ip: &Received<'_>) {
+        let (src, dst) = (ip.src, ip.dst);
         let Some(&vrid) = ip.payload.get(1) else {
             self.rx.truncated += 1;
             return;
         };
-        let Some((index, slot)) = self
-            .slots
-            .iter_mut()
-            .enumerate()
-            .find(|(_, s)| usize::from(s.iface) == iface && s.fsm.params().vrid == vrid)
-        else {
+        let Some((index, slot)) = self.slots.iter_mut().enumerate().find(|(_, s)| {
+            usize::from(s.iface) == iface && s.family == ip.family && s.fsm.params().vrid == vrid
+        }) else {
             self.rx.unknown_vrid += 1;
-            return;
-        };
-        let Envelope::Ipv4 { src, .. } = ip.envelope else {
-            self.rx.bad_ip += 1;
             return;
         };
         if src == slot.src {
             slot.rx.own_advert += 1;
             return;
         }
-        let Envelope::Ipv4 { dst, .. } = ip.envelope else {
-            slot.rx.bad_ip += 1;
-            return;
-        };
         if slot.peers.is_empty() {
             // keepalived: the destination must match the mode.
             if dst != slot.group {
@@ -948,7 +1176,17 @@ impl Engine {
             }
         }
         let stranger = !slot.peers.is_empty() && !slot.peers.iter().any(|p| p.addr == src);
-        let repr = match Packet::new_checked(ip.payload, Family::Ipv4)
+        let ours = match slot.version {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        };
+        // RFC 5798 §7.1: the version must be ours. Checked before the
+        // layout, which depends on it (v2 has auth data, and no IPv6 form).
+        if ip.payload.first().map(|b| b >> 4) != Some(ours) {
+            slot.rx.bad_version += 1;
+            return;
+        }
+        let repr = match Packet::new_checked(ip.payload, ip.family)
             .and_then(|p| Repr::parse(&p, &ip.envelope))
         {
             Ok(r) => r,
@@ -965,10 +1203,6 @@ impl Engine {
                 }
                 return;
             }
-        };
-        let ours = match slot.version {
-            Version::V2 => 2,
-            Version::V3 => 3,
         };
         if repr.version.number() != ours {
             slot.rx.bad_version += 1;
@@ -1005,13 +1239,7 @@ impl Engine {
         }
         // keepalived ≥ 2.3.3: a different address list is logged and counted,
         // and the advert still counts for the election.
-        let same = repr.addresses.len() == slot.vips.len()
-            && repr
-                .addresses
-                .iter()
-                .zip(slot.vips.iter())
-                .all(|(a, b)| a == smoltcp::wire::IpAddress::Ipv4(*b));
-        if !same {
+        if repr.addresses != slot.vips.addresses() {
             slot.rx.address_mismatch += 1;
         }
         slot.rx.accepted += 1;
@@ -1019,7 +1247,7 @@ impl Engine {
             slot.rx.stranger_accepted += 1;
         }
         let info = AdvertInfo {
-            src: IpAddr::V4(src),
+            src,
             priority: repr.priority,
             adver_int: repr.adver_int_centis(),
         };
@@ -1078,29 +1306,28 @@ impl Engine {
             .map_or(0, |s| s.peers.len().max(1))
     }
 
+    /// The family of instance `slot`'s adverts: IPv4 ones are built with
+    /// [`Engine::build_advert`], IPv6 ones with [`Engine::build_advert6`].
+    pub fn family(&self, slot: u16) -> Option<Family> {
+        self.slots.get(usize::from(slot)).map(|s| s.family)
+    }
+
     /// Whether `slot` runs in unicast mode, and its source address: the
     /// binary checks the address is on the interface at start.
-    pub fn source(&self, slot: u16) -> Option<(bool, Ipv4Addr)> {
+    pub fn source(&self, slot: u16) -> Option<(bool, IpAddr)> {
         self.slots
             .get(usize::from(slot))
             .map(|s| (!s.peers.is_empty(), s.src))
     }
 
-    /// Builds the advert of `slot` with `priority` for destination `k`
-    /// (`0..`[`Engine::advert_destinations`]) as a whole IPv4 datagram in
-    /// `buf`; returns the interface to send it on, the destination and the
-    /// length. Unicast adverts carry `unicast_ttl` and, in v3, the checksum
-    /// of their own destination.
-    pub fn build_advert(
-        &mut self,
-        slot: u16,
+    /// The advert of `s` with `priority`, for destination `k`: its `Repr`,
+    /// the destination and the unicast TTL / hop limit (`None` for
+    /// multicast, which always has 255).
+    fn advert_of(
+        s: &Slot,
         priority: u8,
         k: usize,
-        buf: &mut [u8],
-    ) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
-        self.ident = self.ident.wrapping_add(1).max(1);
-        let ident = self.ident;
-        let s = self.slots.get(usize::from(slot)).ok_or(wire::Error::Vrid)?;
+    ) -> Result<(Repr<'_>, IpAddr, Option<u8>), wire::Error> {
         let version = match s.version {
             Version::V2 => wire::Version::V2 {
                 auth_type: if s.password.is_some() {
@@ -1120,17 +1347,74 @@ impl Engine {
             vrid: s.fsm.params().vrid,
             priority,
             version,
-            addresses: Addresses::ipv4(&s.vips),
+            addresses: s.vips.addresses(),
             checksum: s.checksum,
         };
         let (dst, ttl) = if s.peers.is_empty() {
-            (s.group, wire::TTL)
+            (s.group, None)
         } else {
             let p = s.peers.get(k).ok_or(wire::Error::Vrid)?;
             (p.addr, s.unicast_ttl)
         };
-        let len = wire::emit_ipv4_ttl(&repr, s.src, dst, ident, ttl, buf)?;
+        Ok((repr, dst, ttl))
+    }
+
+    /// Builds the advert of IPv4 instance `slot` with `priority` for
+    /// destination `k` (`0..`[`Engine::advert_destinations`]) as a whole
+    /// IPv4 datagram in `buf`; returns the interface to send it on, the
+    /// destination and the length. Unicast adverts carry `unicast_ttl` and,
+    /// in v3, the checksum of their own destination.
+    pub fn build_advert(
+        &mut self,
+        slot: u16,
+        priority: u8,
+        k: usize,
+        buf: &mut [u8],
+    ) -> Result<(usize, Ipv4Addr, usize), wire::Error> {
+        self.ident = self.ident.wrapping_add(1).max(1);
+        let ident = self.ident;
+        let s = self.slots.get(usize::from(slot)).ok_or(wire::Error::Vrid)?;
+        let (repr, dst, ttl) = Self::advert_of(s, priority, k)?;
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (s.src, dst) else {
+            return Err(wire::Error::AddressFamily);
+        };
+        let len = wire::emit_ipv4_ttl(&repr, src, dst, ident, ttl.unwrap_or(wire::TTL), buf)?;
         Ok((usize::from(s.iface), dst, len))
+    }
+
+    /// Builds the advert of IPv6 instance `slot` with `priority` for
+    /// destination `k` (`0..`[`Engine::advert_destinations`]): the VRRP
+    /// message (checksum over the IPv6 pseudo-header of this source and
+    /// destination) in `buf`, and what the kernel needs for the header.
+    pub fn build_advert6(
+        &self,
+        slot: u16,
+        priority: u8,
+        k: usize,
+        buf: &mut [u8],
+    ) -> Result<Ipv6Advert, wire::Error> {
+        let s = self.slots.get(usize::from(slot)).ok_or(wire::Error::Vrid)?;
+        let (repr, dst, ttl) = Self::advert_of(s, priority, k)?;
+        let (IpAddr::V6(src), IpAddr::V6(dst)) = (s.src, dst) else {
+            return Err(wire::Error::AddressFamily);
+        };
+        let len = repr.buffer_len();
+        let message = buf.get_mut(..len).ok_or(wire::Error::Truncated)?;
+        repr.emit(
+            &mut Packet::new_unchecked(message, Family::Ipv6),
+            &Envelope::Ipv6 { src, dst },
+        )?;
+        Ok(Ipv6Advert {
+            iface: usize::from(s.iface),
+            src,
+            dst,
+            hop_limit: if s.peers.is_empty() {
+                Some(wire::TTL)
+            } else {
+                ttl
+            },
+            len,
+        })
     }
 
     /// Number of addresses (VIPs then eVIPs) instance `slot` adds.
@@ -1140,31 +1424,78 @@ impl Engine {
             .map_or(0, |s| s.addr_iface.len())
     }
 
-    /// Number of IPv4 VIPs of `slot` that gratuitous ARPs announce.
-    pub fn garp_count(&self, slot: u16) -> usize {
-        self.slots
-            .get(usize::from(slot))
-            .map_or(0, |s| s.vips.len())
+    /// Number of addresses of `slot` announced on becoming master: every
+    /// VIP and eVIP, each by its own family (keepalived's
+    /// `vrrp_send_link_update()`).
+    pub fn announcement_count(&self, slot: u16) -> usize {
+        self.address_count(slot)
     }
 
-    /// Builds the gratuitous ARP for VIP `k` of `slot` into `buf`; returns
-    /// the interface to send it on and the frame length.
-    pub fn build_garp(
+    /// The MAC that announces addresses on interface `iface`: its own.
+    /// VMACs will answer theirs here.
+    fn announce_mac(&self, iface: usize) -> Option<EthernetAddress> {
+        self.interfaces
+            .get(iface)
+            .map(|f| EthernetAddress(f.facts.mac))
+    }
+
+    /// Builds the announcement of address `k` (VIPs then eVIPs) of `slot`
+    /// into `buf`: a gratuitous ARP for an IPv4 address, an unsolicited
+    /// neighbour advertisement for an IPv6 one. Returns the interface to
+    /// send it on, the frame length and which it is.
+    pub fn build_announcement(
         &self,
         cfg: &Config,
         slot: u16,
         k: usize,
         buf: &mut [u8],
-    ) -> Option<(usize, usize)> {
+    ) -> Option<(usize, usize, Announcement)> {
         let s = self.slots.get(usize::from(slot))?;
-        let vip = *s.vips.get(k)?;
-        // The VIP's own interface: find its index among the VIPs by address.
         let inst = cfg.vrrp.instances.get(usize::from(s.cfg))?;
-        let pos = inst.vips.iter().position(|v| v.addr == IpAddr::V4(vip))?;
-        let iface = usize::from(*s.addr_iface.get(pos)?);
-        let mac = self.interfaces.get(iface)?.facts.mac;
-        let len = wire::emit_garp(EthernetAddress(mac), vip, buf).ok()?;
-        Some((iface, len))
+        let v = inst.vips.iter().chain(inst.evips.iter()).nth(k)?;
+        let iface = usize::from(*s.addr_iface.get(k)?);
+        let mac = self.announce_mac(iface)?;
+        match v.addr {
+            IpAddr::V4(a) => {
+                let len = wire::emit_garp(mac, a, buf).ok()?;
+                Some((iface, len, Announcement::Arp))
+            }
+            IpAddr::V6(a) => {
+                let na = UnsolicitedNa {
+                    mac,
+                    target: a,
+                    router: self.interfaces.get(iface)?.facts.ipv6_forwarding,
+                };
+                let len = na.emit(buf).ok()?;
+                Some((iface, len, Announcement::NeighbourAdvert))
+            }
+        }
+    }
+
+    /// Re-reads IPv6 forwarding (the Router flag of neighbour
+    /// advertisements) of every interface that carries an IPv6 address of
+    /// `slot`, with `read` (by interface name); the binary calls it before
+    /// each announcement round, as keepalived re-reads it.
+    pub fn update_ipv6_forwarding(
+        &mut self,
+        cfg: &Config,
+        slot: u16,
+        read: &mut dyn FnMut(&str) -> bool,
+    ) {
+        let Some(s) = self.slots.get(usize::from(slot)) else {
+            return;
+        };
+        let Some(inst) = cfg.vrrp.instances.get(usize::from(s.cfg)) else {
+            return;
+        };
+        let all = inst.vips.iter().chain(inst.evips.iter());
+        for (v, &i) in all.zip(s.addr_iface.iter()) {
+            if v.addr.is_ipv6()
+                && let Some(f) = self.interfaces.get_mut(usize::from(i))
+            {
+                f.facts.ipv6_forwarding = read(&f.name);
+            }
+        }
     }
 
     /// Builds the rtnetlink request that adds or deletes address `k` (VIPs
@@ -1217,3 +1548,6 @@ fn host_bits(addr: Ipv4Addr, len: u8, set: bool) -> Ipv4Addr {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ipv6_tests;

@@ -16,9 +16,11 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`link`] | rtnetlink link notifications (`RTM_NEWLINK` / `RTM_DELLINK`): interface name and up/down |
+//! | [`ndisc`] | unsolicited IPv6 neighbour advertisements (the IPv6 gratuitous ARP), on smoltcp's NDISC types |
 //! | [`vrrp`] | VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798 / RFC 9568) adverts, their checksums, the advert's IPv4 header and the gratuitous ARP frame |
 
 pub mod link;
+pub mod ndisc;
 pub mod netlink;
 pub mod rtnetlink;
 pub mod vrrp;

@@ -1049,7 +1049,7 @@ mod tests {
         };
     }
 
-    const FIXTURES: [Fixture; 7] = [
+    const FIXTURES: [Fixture; 9] = [
         fixture!("v2_pass_vrid51_prio150"),
         fixture!("v2_pass_vrid51_prio0"),
         fixture!("v2_none_vrid52_prio100"),
@@ -1057,6 +1057,8 @@ mod tests {
         fixture!("v3_ipv4_vrid53_prio0"),
         fixture!("v3_ipv6_vrid54_prio120"),
         fixture!("v3_ipv6_vrid54_prio0"),
+        fixture!("v3_ipv6_unicast_vrid55_prio130"),
+        fixture!("v3_ipv6_unicast_vrid55_prio0"),
     ];
 
     const GARP: &[u8] = include_bytes!("../../tests/fixtures/vrrp/garp_10.201.0.110.eth.bin");
@@ -1132,7 +1134,7 @@ mod tests {
 
     #[test]
     fn fixture_ip_headers_are_keepalived_adverts() {
-        for f in &FIXTURES {
+        for f in FIXTURES.iter().filter(|f| !f.name.contains("unicast")) {
             let (family, envelope, ttl) = envelope_of(f);
             assert_eq!(ttl, TTL, "{}", f.name);
             match envelope {
@@ -1140,9 +1142,50 @@ mod tests {
                     assert_eq!((src, dst), (SENDER, IPV4_MULTICAST), "{}", f.name);
                     assert_eq!(f.ip[1], IPV4_TOS, "{}", f.name);
                 }
-                Envelope::Ipv6 { dst, .. } => assert_eq!(dst, IPV6_MULTICAST, "{}", f.name),
+                Envelope::Ipv6 { src, dst } => {
+                    assert_eq!(dst, IPV6_MULTICAST, "{}", f.name);
+                    assert!(src.is_unicast_link_local(), "{}", f.name);
+                }
             }
             assert_eq!(family, envelope.family());
+        }
+    }
+
+    /// keepalived's IPv6 unicast adverts: from `unicast_src_ip` to the peer,
+    /// with the kernel's default hop limit (no `unicast_ttl`), traffic class
+    /// 0xc0, and the checksum over that pair.
+    #[test]
+    fn v3_ipv6_unicast_fixture_fields() {
+        for (name, priority) in [
+            ("v3_ipv6_unicast_vrid55_prio130", 130),
+            ("v3_ipv6_unicast_vrid55_prio0", 0),
+        ] {
+            let f = fixture(name);
+            let (_, envelope, hop_limit) = envelope_of(f);
+            assert_eq!(
+                envelope,
+                Envelope::Ipv6 {
+                    src: "fd00:201::1".parse().unwrap(),
+                    dst: "fd00:201::2".parse().unwrap(),
+                }
+            );
+            assert_eq!(hop_limit, 64);
+            assert_eq!(Ipv6Packet::new_checked(f.ip).unwrap().traffic_class(), 0xc0);
+            let repr = parse(f);
+            assert_eq!((repr.vrid, repr.priority), (55, priority));
+            assert_eq!(repr.adver_int_centis(), 100);
+            assert_eq!(repr.checksum, ChecksumForm::PseudoHeader);
+            let addrs: Vec<_> = repr.addresses.iter().collect();
+            assert_eq!(addrs, [v6("fd00:201::110")]);
+            // The checksum covers the destination: another one breaks it.
+            let other = Envelope::Ipv6 {
+                src: "fd00:201::1".parse().unwrap(),
+                dst: "fd00:201::3".parse().unwrap(),
+            };
+            assert_eq!(
+                parse_bytes(f.vrrp, Family::Ipv6, &other),
+                Err(Error::Checksum)
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! Packets on the wire: tcpdump captures, a classic-pcap reader, decoders
-//! for the frames VRRP tests need (Ethernet → IPv4 → VRRP, Ethernet → ARP),
+//! for the frames VRRP tests need (Ethernet → IPv4 → VRRP, Ethernet → ARP,
+//! and in `capture6.rs` Ethernet → IPv6 → VRRP or neighbour advertisement),
 //! failover analysis over a capture, and tshark as the independent judge of
 //! the wire format.
 //!
@@ -239,6 +240,10 @@ pub enum Decoded {
     Advert(Advert),
     /// An Ethernet/IPv4 ARP packet.
     Arp(Arp),
+    /// An IPv6 VRRP packet.
+    Advert6(super::capture6::Advert6),
+    /// An ICMPv6 neighbour advertisement.
+    Na(super::capture6::Na),
     /// Anything else, or malformed, with the reason.
     Other(&'static str),
 }
@@ -258,7 +263,7 @@ fn be16(b: &[u8]) -> u16 {
 }
 
 /// The Internet checksum's folded one's-complement sum of `chunks`.
-fn ones_sum(chunks: &[&[u8]]) -> u16 {
+pub(super) fn ones_sum(chunks: &[&[u8]]) -> u16 {
     let mut sum: u32 = 0;
     for chunk in chunks {
         for pair in chunk.chunks(2) {
@@ -301,7 +306,8 @@ pub fn decode(frame: &Frame) -> Decoded {
                 target_ip: ipv4(&p[24..]),
             })
         }
-        _ => Decoded::Other("neither IPv4 nor ARP"),
+        0x86dd => super::capture6::decode_ipv6(frame, src_mac, dst_mac, payload),
+        _ => Decoded::Other("neither IPv4, IPv6 nor ARP"),
     }
 }
 
@@ -419,16 +425,7 @@ impl Failover {
             .into_iter()
             .filter(|a| a.vrid == vrid)
             .collect();
-        let first = ads
-            .first()
-            .ok_or(format!("no advert of VRID {vrid} captured"))?;
-        let Some(i) = ads.iter().position(|a| a.src != first.src) else {
-            return Err(format!(
-                "no failover: all {} adverts of VRID {vrid} come from {}",
-                ads.len(),
-                first.src
-            ));
-        };
+        let i = first_change(&ads, vrid, |a| a.src)?;
         let (old, new) = (&ads[i - 1], &ads[i]);
         let first_garp_us = arps(frames)
             .iter()
@@ -457,37 +454,41 @@ impl Failover {
     }
 }
 
+/// The index of the first advert of `ads` (all of `vrid`) whose source
+/// differs from the first one's: the new master's first.
+pub(super) fn first_change<A, S: PartialEq + std::fmt::Display>(
+    ads: &[A],
+    vrid: u8,
+    src: impl Fn(&A) -> S,
+) -> Result<usize, String> {
+    let first = src(ads
+        .first()
+        .ok_or(format!("no advert of VRID {vrid} captured"))?);
+    ads.iter().position(|a| src(a) != first).ok_or(format!(
+        "no failover: all {} adverts of VRID {vrid} come from {first}",
+        ads.len()
+    ))
+}
+
 // ---------------------------------------------------------------------------
 // tshark
 // ---------------------------------------------------------------------------
 
-/// Has tshark decode every VRRP packet of `pcap` and fails on any version
-/// other than 2 or 3, a checksum not reported good (`vrrp.checksum.status`
-/// 1), or a malformed-packet marker. Returns how many adverts it decoded.
-pub fn tshark_check(pcap: &Path) -> Result<usize, String> {
-    let out = Command::new("tshark")
-        .args(["-n", "-r"])
+/// Runs `tshark -r pcap -Y filter -T fields` with `fields` and returns one
+/// row of values per packet shown.
+pub(super) fn tshark_fields(
+    pcap: &Path,
+    filter: &str,
+    fields: &[&str],
+) -> Result<Vec<Vec<String>>, String> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r"])
         .arg(pcap)
-        .args([
-            "-Y",
-            "vrrp",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-            "-e",
-            "frame.number",
-            "-e",
-            "vrrp.version",
-            "-e",
-            "vrrp.prio",
-            "-e",
-            "vrrp.checksum.status",
-            "-e",
-            "_ws.malformed",
-        ])
-        .output()
-        .map_err(|e| format!("tshark: {e}"))?;
+        .args(["-Y", filter, "-T", "fields", "-E", "separator=|"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().map_err(|e| format!("tshark: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "tshark failed: {}: {}",
@@ -495,25 +496,47 @@ pub fn tshark_check(pcap: &Path) -> Result<usize, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('|').map(str::to_owned).collect())
+        .collect())
+}
+
+/// Has tshark decode every VRRP packet of `pcap` (IPv4 or IPv6; not the
+/// copies quoted in ICMP errors, e.g. a dead peer's "unrecognized next
+/// header") and fails on any version other than 2 or 3, a checksum not
+/// reported good (`vrrp.checksum.status` 1), or a malformed-packet marker.
+/// Returns how many adverts it decoded.
+pub fn tshark_check(pcap: &Path) -> Result<usize, String> {
+    let rows = tshark_fields(
+        pcap,
+        "vrrp && !icmp && !icmpv6",
+        &[
+            "frame.number",
+            "vrrp.version",
+            "vrrp.prio",
+            "vrrp.checksum.status",
+            "_ws.malformed",
+        ],
+    )?;
+    let count = rows.len();
     let mut bad = Vec::new();
-    let mut count = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        count += 1;
-        let f: Vec<&str> = line.split('|').collect();
+    for f in &rows {
         let ok = f.len() == 5
-            && matches!(f[1], "2" | "3")
+            && matches!(f[1].as_str(), "2" | "3")
             && f[2].parse::<u8>().is_ok()
             && f[3] == "1"
             && f[4].is_empty();
         if !ok {
+            let at = |i: usize| f.get(i).map_or("", String::as_str);
             bad.push(format!(
                 "frame {}: version {:?} prio {:?} checksum status {:?} malformed {:?}",
-                f.first().unwrap_or(&""),
-                f.get(1).unwrap_or(&""),
-                f.get(2).unwrap_or(&""),
-                f.get(3).unwrap_or(&""),
-                f.get(4).unwrap_or(&"")
+                at(0),
+                at(1),
+                at(2),
+                at(3),
+                at(4)
             ));
         }
     }

@@ -127,6 +127,17 @@ impl Router {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The value of `counter=N` on the first log line holding every one of
+    /// `line_has` (picket's SIGUSR1/SIGUSR2 dump lines), if any.
+    pub fn logged_counter(&self, line_has: &[&str], counter: &str) -> Option<u64> {
+        let log = self.log_text();
+        let line = log
+            .lines()
+            .find(|l| line_has.iter().all(|w| l.contains(w)))?;
+        let value = line.split(&format!("{counter}=")).nth(1)?;
+        value.split_whitespace().next()?.parse().ok()
+    }
+
     /// Waits until the log contains `needle`.
     pub fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
         wait_until(timeout, || self.log_text().contains(needle))

@@ -3,9 +3,13 @@
 //!
 //! A [`Lab`] is one LAN: a `lan` namespace holding a bridge `br0`, N router
 //! namespaces each with a veth `eth0` on the bridge, and a client namespace
-//! (also `eth0` on the bridge). Addresses are in 10.99.0.0/24 **inside those
-//! namespaces only**: client 10.99.0.2, router `i` (1-based) 10.99.0.(10+i),
-//! the usual VIP 10.99.0.100. Namespace names are
+//! (also `eth0` on the bridge). Addresses are in 10.99.0.0/24 and
+//! fd00:99::/64 **inside those namespaces only**: client 10.99.0.2 and
+//! fd00:99::2, router `i` (1-based) 10.99.0.(10+i) and fd00:99::(10+i) (hex
+//! digits of the same number), the usual VIPs 10.99.0.100 and fd00:99::100;
+//! each `eth0` also has its automatic link-local address. Duplicate address
+//! detection is off in every lab namespace, so IPv6 addresses are usable at
+//! once. Namespace names are
 //! `lab-<pid>-<seq>-<prefix>-<role>`, so parallel test processes and
 //! worktrees never collide.
 //!
@@ -25,14 +29,16 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod capture;
+pub mod capture6;
 pub mod daemon;
 
 pub use capture::{
     Advert, Arp, Capture, Decoded, Failover, Frame, decode, read_pcap, tshark_check,
 };
+pub use capture6::{Advert6, Failover6, Na, tshark_check_na};
 pub use daemon::{Daemon, Router};
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,6 +58,19 @@ pub const PREFIX_LEN: u8 = 24;
 pub fn router_addr(i: usize) -> Ipv4Addr {
     let host = u8::try_from(10 + i).expect("at most 245 routers");
     Ipv4Addr::new(10, 99, 0, host)
+}
+
+/// The client's IPv6 address on the lab LAN.
+pub const CLIENT_ADDR6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 2);
+/// The IPv6 virtual address the tests share between routers.
+pub const VIP6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 0x100);
+/// Prefix length of the lab LAN's IPv6 subnet.
+pub const PREFIX_LEN6: u8 = 64;
+
+/// IPv6 address of router `i` (1-based) on the lab LAN.
+pub fn router_addr6(i: usize) -> Ipv6Addr {
+    let host = u16::try_from(10 + i).expect("few routers");
+    Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, host)
 }
 
 /// Sequence number for names unique within this process.
@@ -327,6 +346,44 @@ pub fn has_address(ns: &str, iface: &str, addr: Ipv4Addr) -> bool {
         .any(|(a, _)| *a == IpAddr::V4(addr))
 }
 
+/// True if `iface` in `ns` holds the IPv6 address `addr`.
+pub fn has_address6(ns: &str, iface: &str, addr: Ipv6Addr) -> bool {
+    addresses_of(ns, iface)
+        .iter()
+        .any(|(a, _)| *a == IpAddr::V6(addr))
+}
+
+/// The link-local address of `iface` in `ns`, waiting up to 3 s for it.
+pub fn link_local_of(ns: &str, iface: &str) -> Ipv6Addr {
+    let mut found = None;
+    wait_until(Duration::from_secs(3), || {
+        found = addresses_of(ns, iface)
+            .into_iter()
+            .find_map(|(a, _)| match a {
+                IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
+                _ => None,
+            });
+        found.is_some()
+    });
+    found.unwrap_or_else(|| panic!("no link-local address on {iface} in {ns}"))
+}
+
+/// The MAC address `ns`'s neighbour table holds for `addr` (`ip neigh`),
+/// whatever the entry's state, if it has one.
+pub fn neighbour_mac(ns: &str, addr: IpAddr) -> Option<[u8; 6]> {
+    let out = run("ip", &["-n", ns, "neigh", "show", &addr.to_string()]).ok()?;
+    let text = out
+        .split_whitespace()
+        .skip_while(|w| *w != "lladdr")
+        .nth(1)?;
+    let mut mac = [0u8; 6];
+    let mut parts = text.split(':');
+    for b in &mut mac {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    Some(mac)
+}
+
 /// The MAC address of `iface` in `ns`.
 pub fn mac_of(ns: &str, iface: &str) -> [u8; 6] {
     let out = run("ip", &["-n", ns, "-o", "link", "show", "dev", iface])
@@ -356,6 +413,8 @@ pub struct Node {
     pub ns: String,
     /// Its address on `eth0`.
     pub addr: Ipv4Addr,
+    /// Its IPv6 address on `eth0` (besides the link-local one).
+    pub addr6: Ipv6Addr,
 }
 
 /// A LAN of namespaces; see the module doc.
@@ -393,11 +452,13 @@ impl Lab {
                 .map(|i| Node {
                     ns: format!("{name}-r{i}"),
                     addr: router_addr(i),
+                    addr6: router_addr6(i),
                 })
                 .collect(),
             client: Node {
                 ns: format!("{name}-client"),
                 addr: CLIENT_ADDR,
+                addr6: CLIENT_ADDR6,
             },
             name,
             dir,
@@ -441,6 +502,10 @@ impl Lab {
             ip(&["-n", &lan, "link", "set", &port, "master", "br0", "up"]);
             let cidr = format!("{}/{PREFIX_LEN}", node.addr);
             ip(&["-n", &node.ns, "addr", "add", &cidr, "dev", "eth0"]);
+            let cidr6 = format!("{}/{PREFIX_LEN6}", node.addr6);
+            ip(&[
+                "-n", &node.ns, "addr", "add", &cidr6, "dev", "eth0", "nodad",
+            ]);
             ip(&["-n", &node.ns, "link", "set", "eth0", "up"]);
         }
         lab
@@ -450,6 +515,20 @@ impl Lab {
         ip(&["netns", "add", ns]);
         self.created.push(ns.to_owned());
         ip(&["-n", ns, "link", "set", "lo", "up"]);
+        // No duplicate address detection (links made later inherit
+        // `default`): link-local addresses and IPv6 VIPs work at once.
+        let sysctl = find_tool("sysctl").expect("sysctl (procps)");
+        if let Err(e) = run_in(
+            ns,
+            sysctl.to_str().expect("UTF-8 path"),
+            &[
+                "-qw",
+                "net.ipv6.conf.all.accept_dad=0",
+                "net.ipv6.conf.default.accept_dad=0",
+            ],
+        ) {
+            panic!("lab set-up failed: {e}");
+        }
     }
 
     /// Router `i`, 1-based like the namespace names (`…-r1` is `router(1)`).
@@ -468,6 +547,17 @@ impl Lab {
             &self.client.ns,
             "ping",
             &["-n", "-c1", "-W1", &addr.to_string()],
+        )
+        .is_ok()
+    }
+
+    /// The client pings the IPv6 `addr` once (`ping -6 -c1 -W1`): true on a
+    /// reply.
+    pub fn client_pings6(&self, addr: Ipv6Addr) -> bool {
+        run_in(
+            &self.client.ns,
+            "ping",
+            &["-6", "-n", "-c1", "-W1", &addr.to_string()],
         )
         .is_ok()
     }

@@ -25,6 +25,8 @@ fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
             index: 2,
             mac: [2, 0, 0, 0, 0, own.octets()[3]],
             ipv4: Some(own),
+            ipv6_link_local: None,
+            ipv6_forwarding: false,
         })
     };
     let mut errors = StdVec::new();
@@ -70,7 +72,7 @@ fn maps_the_configuration() {
     assert_eq!(e.interfaces().len(), 1);
     assert_eq!(e.interfaces()[0].facts.index, 2);
     assert_eq!(e.address_count(0), 2);
-    assert_eq!(e.garp_count(0), 2);
+    assert_eq!(e.announcement_count(0), 2);
 }
 
 #[test]
@@ -88,6 +90,8 @@ fn a_missing_interface_or_address_is_reported() {
             index: 2,
             mac: [0; 6],
             ipv4: None,
+            ipv6_link_local: None,
+            ipv6_forwarding: false,
         })
     };
     errors.clear();
@@ -137,8 +141,11 @@ fn becomes_master_and_builds_valid_adverts() {
         assert_eq!(addrs.len(), 2);
         // A gratuitous ARP for each VIP, from eth0's MAC.
         let mut frame = [0u8; 64];
-        let (iface, len) = e.build_garp(&cfg, 0, 0, &mut frame).unwrap();
-        assert_eq!((iface, len), (0, wire::GARP_FRAME_LEN));
+        let (iface, len, kind) = e.build_announcement(&cfg, 0, 0, &mut frame).unwrap();
+        assert_eq!(
+            (iface, len, kind),
+            (0, wire::GARP_FRAME_LEN, Announcement::Arp)
+        );
         assert_eq!(&frame[..6], &[0xff; 6]);
         assert_eq!(&frame[6..12], &[2, 0, 0, 0, 0, 1]);
         assert_eq!(&frame[28..32], &[10, 0, 0, 100], "sender IP = VIP");
@@ -395,7 +402,7 @@ fn unicast_sends_one_advert_per_peer_with_its_own_checksum() {
     let (_, mut e) = engine(&text, A);
     assert_eq!(e.interfaces()[0].group, None, "no multicast membership");
     assert_eq!(e.advert_destinations(0), 2);
-    assert_eq!(e.source(0), Some((true, A)));
+    assert_eq!(e.source(0), Some((true, IpAddr::V4(A))));
     let mut checksums = StdVec::new();
     for (k, peer) in [B, C].into_iter().enumerate() {
         let mut buf = [0u8; 1500];
