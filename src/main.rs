@@ -61,7 +61,7 @@ use crate::cli::{Mode, Options};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, Vrrp6Socket, VrrpSocket};
-use crate::sys::pidfile::PidFile;
+use crate::sys::pidfile::{PidFile, PidFileError};
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 use crate::sys::timer::DeadlineTimer;
@@ -1198,6 +1198,30 @@ fn run_daemon(opts: &Options) -> u8 {
         env!("CARGO_PKG_VERSION"),
         picket::limits::BOARD
     );
+    // Signals wait for the loop from here: whoever reads the pid file may
+    // signal at once.
+    if let Err(e) = sys::signal::block_handled() {
+        log::error!("cannot block signals: {e}");
+        return exit::FATAL;
+    }
+    // The pid file first: a second picket on the same pid file stops here,
+    // before it touches anything.
+    let pid_path = opts.pid_file.as_deref().unwrap_or(cli::DEFAULT_PID_FILE);
+    let pid_file = match PidFile::create(pid_path) {
+        Ok(p) => Some(p),
+        Err(e @ PidFileError::Locked(_)) => {
+            log::error!("cannot start: pid file {pid_path} is {e}");
+            return exit::FATAL;
+        }
+        Err(e) if opts.pid_file.is_none() => {
+            log::warn!("cannot write pid file {pid_path}: {e} (going on without)");
+            None
+        }
+        Err(e) => {
+            log::error!("cannot write pid file {pid_path}: {e}");
+            return exit::FATAL;
+        }
+    };
     let loaded = load(opts);
     let text = render(&loaded.diags);
     for line in text.lines() {
@@ -1236,17 +1260,7 @@ fn run_daemon(opts: &Options) -> u8 {
     if let Err(e) = clock::lock_memory() {
         log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
     }
-    let pid_path = opts.pid_file.as_deref().unwrap_or(cli::DEFAULT_PID_FILE);
-    match PidFile::create(pid_path) {
-        Ok(p) => daemon.pid_file = Some(p),
-        Err(e) if opts.pid_file.is_none() => {
-            log::warn!("cannot write pid file {pid_path}: {e} (going on without)");
-        }
-        Err(e) => {
-            log::error!("cannot write pid file {pid_path}: {e}");
-            return exit::FATAL;
-        }
-    }
+    daemon.pid_file = pid_file;
     daemon.run()
 }
 

@@ -35,9 +35,17 @@ pub fn handled_set() -> SigSet {
     set
 }
 
+/// Blocks the handled signals in this thread: from now on they wait for the
+/// signalfd instead of acting (the daemon blocks them before it writes its
+/// pid file, so a signal sent as soon as the pid is known is not fatal).
+pub fn block_handled() -> nix::Result<()> {
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&handled_set()), None)
+}
+
 impl Signals {
     /// Blocks the handled signals in this thread, ignores SIGPIPE and opens a
-    /// non-blocking signalfd for them.
+    /// non-blocking signalfd for them (signals already pending are read
+    /// from it too).
     pub fn open() -> nix::Result<Self> {
         let set = handled_set();
         pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
