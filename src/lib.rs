@@ -17,6 +17,7 @@
 //! | [`action`] | what the core asks the binary to do |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`stats`] | counters, one per error or drop path |
+//! | [`status`] | the status document (JSON) and keepalived's dump files, without allocation |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
 //! here; fixed-capacity tables come from `heapless`.
@@ -36,6 +37,7 @@ pub mod config;
 pub mod core;
 pub mod limits;
 pub mod stats;
+pub mod status;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

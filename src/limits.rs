@@ -64,6 +64,10 @@ const_assert!(FDS >= 16);
 // TIMERS bounds only the loop's own queue of one-shot events.
 const_assert!(TIMERS >= 16);
 const_assert!(DIAGNOSTICS >= 1);
+// A status client is served from its own buffer; the largest unit of the
+// document (one instance's counters) needs about 2 KiB.
+const_assert!(STATUS_CONNECTIONS >= 1 && STATUS_CONNECTIONS <= 64);
+const_assert!(STATUS_BUFFER_BYTES >= 2048);
 
 /// A capacity, named as in `board.conf` and in error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +185,16 @@ pub const ALL: &[Limit] = &[
         "url blocks of HTTP_GET/SSL_GET, all together"
     ),
     limit!("children", CHILDREN, "child processes running at once"),
+    limit!(
+        "status_connections",
+        STATUS_CONNECTIONS,
+        "status socket clients served at once"
+    ),
+    limit!(
+        "status_buffer_bytes",
+        STATUS_BUFFER_BYTES,
+        "bytes of one status client's buffer"
+    ),
     limit!("fds", FDS, "file descriptors in the poll table"),
     limit!("timers", TIMERS, "one-shot timers queued at once"),
     limit!(

@@ -33,7 +33,10 @@
 //! `-t`: 0 ok, 4 fatal, 5 configuration errors.
 
 mod cli;
+mod dump_files;
 mod logger;
+mod status_client;
+mod status_socket;
 mod sys;
 
 use std::fmt::Write as _;
@@ -58,6 +61,8 @@ use picket::wire::rtnetlink::{Failure, Operation};
 use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
+use crate::dump_files::{Dump, DumpPaths};
+use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, Vrrp6Socket, VrrpSocket};
@@ -180,6 +185,40 @@ pub struct Daemon {
     buf: [u8; RX_BUF],
     pid_file: Option<PidFile>,
     finished: bool,
+    /// The status socket and its clients.
+    status: StatusServer,
+    /// When the daemon was built.
+    started: picket::time::Instant,
+    /// The configuration file (for the status document).
+    config_file: heapless::String<{ picket::limits::PATH_BYTES }>,
+    /// Reloads so far.
+    reloads: picket::status::ReloadLog,
+    /// Where the dump files go.
+    dump_paths: DumpPaths,
+}
+
+/// The status document's view of a daemon: its fields borrowed one by one,
+/// so the status server and the poll table stay free to borrow mutably.
+macro_rules! status_view {
+    ($d:expr, $wall:expr) => {
+        picket::status::StatusView {
+            facts: picket::status::Facts {
+                version: env!("CARGO_PKG_VERSION"),
+                board: picket::limits::BOARD,
+                pid: std::process::id(),
+                config_file: &$d.config_file,
+                started: $d.started,
+                wall: $wall,
+                reloads: &$d.reloads,
+            },
+            cfg: &$d.cfg,
+            engine: &$d.engine,
+            scripts: &$d.scripts,
+            links: &$d.links,
+            stats: $d.core.stats(),
+            sections: &[],
+        }
+    };
 }
 
 impl Daemon {
@@ -261,8 +300,10 @@ impl Daemon {
             poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
             Some(n)
         };
+        let status = open_status_socket(&cfg);
+        status.register(&mut poll).map_err(full)?;
+        let tmp_dir = tmp_dir();
         Ok(Box::new(Daemon {
-            cfg,
             core,
             engine,
             signals,
@@ -281,6 +322,12 @@ impl Daemon {
             buf: [0; RX_BUF],
             pid_file: None,
             finished: false,
+            status,
+            started: clock::now(),
+            config_file: heapless::String::new(),
+            reloads: picket::status::ReloadLog::default(),
+            dump_paths: DumpPaths::of(&cfg, &tmp_dir),
+            cfg,
         }))
     }
 
@@ -320,6 +367,10 @@ impl Daemon {
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_TIMER => self.timer.clear(),
+                TOKEN_LISTENER => self.status_accept(now),
+                Token(t) if (TOKEN_CLIENT_BASE..TOKEN_CLIENT_BASE + 0x1000).contains(&t) => {
+                    self.status_client(token);
+                }
                 Token(t) if (TOKEN_VRRP6_BASE..TOKEN_VRRP6_BASE + 0x1000).contains(&t) => {
                     self.drain_vrrp6(now, (t - TOKEN_VRRP6_BASE) as usize);
                 }
@@ -331,6 +382,10 @@ impl Daemon {
         }
         // 3. timeouts
         self.core.handle_timeout(now);
+        if picket::time::is_due(now, self.status.poll_at()) {
+            let tally = self.status.handle_timeout(now, &mut self.poll);
+            self.count_status(tally);
+        }
         if picket::time::is_due(now, self.engine.poll_at()) {
             self.engine.handle_timeout(now);
         }
@@ -351,7 +406,7 @@ impl Daemon {
         // timerfd wakes the poll at it (precise to the timer slack).
         let deadline = earliest(
             earliest(self.core.poll_at(), self.engine.poll_at()),
-            self.scripts.poll_at(),
+            earliest(self.scripts.poll_at(), self.status.poll_at()),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
@@ -388,6 +443,8 @@ impl Daemon {
                 }
             };
             let signal = match NixSignal::try_from(signo) {
+                _ if signo == sys::signal::json_signal() => Signal::DumpJson,
+                _ if signo == sys::signal::stats_clear_signal() => Signal::DumpStatsClear,
                 Ok(NixSignal::SIGHUP) => Signal::Reload,
                 Ok(NixSignal::SIGTERM | NixSignal::SIGINT) => Signal::Stop,
                 Ok(NixSignal::SIGUSR1) => Signal::DumpData,
@@ -409,7 +466,60 @@ impl Daemon {
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state();
             }
+            match signal {
+                Signal::DumpData => self.dump(Dump::Data),
+                Signal::DumpStats => self.dump(Dump::Stats),
+                Signal::DumpJson => self.dump(Dump::Json),
+                Signal::DumpStatsClear => {
+                    self.dump(Dump::Stats);
+                    self.engine.clear_stats();
+                }
+                Signal::Reload | Signal::Stop | Signal::Child => {}
+            }
         }
+    }
+
+    /// Writes one of keepalived's dump files; a failure is logged and
+    /// counted, never fatal.
+    fn dump(&mut self, which: Dump) {
+        let view = status_view!(self, clock::wall());
+        let path = self.dump_paths.path(which);
+        let written = dump_files::write(path, |out| match which {
+            Dump::Data => picket::status::keepalived::write_data(&view, out),
+            Dump::Stats => picket::status::keepalived::write_stats(&view, out),
+            Dump::Json => picket::status::keepalived::write_json(&view, out),
+        });
+        match written {
+            Ok(n) => log::info!("dump written: {path} ({n} bytes)"),
+            Err(e) => {
+                log::error!("cannot write dump {path}: {e}");
+                self.core.stats_mut().dump_errors += 1;
+            }
+        }
+    }
+
+    /// Accepts status clients and sends each its document.
+    fn status_accept(&mut self, now: picket::time::Instant) {
+        let view = status_view!(self, clock::wall());
+        let tally = self.status.handle_listener(now, &view, &mut self.poll);
+        self.count_status(tally);
+    }
+
+    /// A status client has room for more of its document.
+    fn status_client(&mut self, token: Token) {
+        let view = status_view!(self, clock::wall());
+        let tally = self.status.handle_client(token, &view, &mut self.poll);
+        self.count_status(tally);
+    }
+
+    /// Adds what happened to status clients to the counters.
+    fn count_status(&mut self, t: Tally) {
+        let s = self.core.stats_mut();
+        s.status_served += t.served;
+        s.status_refused += t.refused;
+        s.status_timeouts += t.timeouts;
+        s.status_errors += t.errors;
+        s.status_aborted += t.aborted;
     }
 
     /// Reads every datagram waiting on the VRRP socket of interface `i`.
@@ -945,6 +1055,7 @@ impl Daemon {
     fn run(&mut self) -> u8 {
         self.start();
         while !self.turn() {}
+        self.status.close(&mut self.poll);
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -957,6 +1068,43 @@ impl Daemon {
             logger::truncated()
         );
         0
+    }
+}
+
+/// `$TMPDIR`, else `/tmp` (keepalived's directory of dump files;
+/// start-up).
+fn tmp_dir() -> heapless::String<{ picket::limits::PATH_BYTES }> {
+    let mut dir = heapless::String::new();
+    match std::env::var("TMPDIR") {
+        Ok(d) if d.starts_with('/') && dir.push_str(&d).is_ok() => {}
+        _ => {
+            dir.clear();
+            let _ = dir.push_str("/tmp");
+        }
+    }
+    dir
+}
+
+/// The status socket of `status_socket` (start-up). A socket that cannot
+/// be made is logged and picket runs without it: the status socket is not
+/// worth refusing to run VRRP.
+fn open_status_socket(cfg: &Config) -> StatusServer {
+    let path = cfg.global.status_socket.as_str();
+    if path.is_empty() || path == "none" {
+        return StatusServer::off();
+    }
+    match StatusServer::open(path, cfg.global.status_socket_mode) {
+        Ok(s) => {
+            log::info!(
+                "status socket {path} (mode {:04o})",
+                cfg.global.status_socket_mode
+            );
+            s
+        }
+        Err(e) => {
+            log::error!("status socket {path}: {e}; running without it");
+            StatusServer::off()
+        }
     }
 }
 
@@ -1261,6 +1409,7 @@ fn run_daemon(opts: &Options) -> u8 {
         log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
     }
     daemon.pid_file = pid_file;
+    let _ = daemon.config_file.push_str(&opts.config_file);
     daemon.run()
 }
 
@@ -1326,6 +1475,18 @@ fn main() -> ExitCode {
             0
         }
         Mode::ConfigTest(log_file) => config_test(&opts, log_file.as_deref()),
+        Mode::Status(req) => status_client::run(req, &opts),
+        Mode::Signum(name) => match sys::signal::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                0
+            }
+            None => {
+                // keepalived's words and status.
+                eprintln!("Unknown sigfunc {name}");
+                exit::FATAL
+            }
+        },
         Mode::DumpConfig => dump_config(&opts),
         Mode::Run => run_daemon(&opts),
     };
@@ -1354,8 +1515,58 @@ mod tests {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A private directory for a test's sockets and dump files.
+    fn test_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("picket-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Points `cfg`'s status socket and dump files into `dir`.
+    fn ops_paths(cfg: &mut Config, dir: &std::path::Path) {
+        let g = &mut cfg.global;
+        g.status_socket.clear();
+        g.status_socket
+            .push_str(dir.join("status.sock").to_str().unwrap())
+            .unwrap();
+        for f in [
+            &mut g.state_dump_file,
+            &mut g.stats_dump_file,
+            &mut g.json_dump_file,
+        ] {
+            f.clear();
+            f.push_str(&format!("{}/", dir.display())).unwrap();
+        }
+    }
+
+    /// A status client in its own thread (its allocations are not
+    /// counted), started before the counting: once `go` is set it connects
+    /// as soon as the socket answers, and returns the document.
+    fn status_client(
+        sock: std::path::PathBuf,
+        go: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                if go.load(std::sync::atomic::Ordering::Acquire)
+                    && let Ok(mut s) = std::os::unix::net::UnixStream::connect(&sock)
+                {
+                    let mut text = String::new();
+                    s.read_to_string(&mut text).unwrap();
+                    return text;
+                }
+                assert!(std::time::Instant::now() < give_up, "no status socket");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    }
+
     /// The real loop — real poll, signalfd, clock, fork/exec — allocates
-    /// nothing after start-up.
+    /// nothing after start-up, while it serves a status client and writes
+    /// keepalived's three dump files.
     #[test]
     fn ten_thousand_turns_allocate_nothing() {
         let _one = init_logging();
@@ -1363,7 +1574,10 @@ mod tests {
             startup_script: Some("/bin/true"),
             ..CoreSettings::default()
         };
-        let mut d = Daemon::init(Box::new(Config::new()), Some(&settings)).unwrap();
+        let dir = test_dir("zero-alloc");
+        let mut cfg = Box::new(Config::new());
+        ops_paths(&mut cfg, &dir);
+        let mut d = Daemon::init(cfg, Some(&settings)).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
         // The counter counts.
@@ -1371,21 +1585,30 @@ mod tests {
         drop(std::hint::black_box(Box::new(7u64)));
         assert_eq!(counting_alloc::stop(), (1, 8));
 
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let client = status_client(dir.join("status.sock"), go);
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
         for i in 0..10_000 {
             if i == 5_000 {
                 let _ = raise(NixSignal::SIGUSR1);
+                let _ = raise(NixSignal::SIGUSR2);
+                // SAFETY: raising a signal this thread has blocked (it
+                // waits for the signalfd).
+                unsafe { libc::raise(sys::signal::json_signal()) };
             }
             if d.turn() {
                 break;
             }
             turns += 1;
         }
-        // Make sure the child was reaped inside the counted window.
+        // Make sure the child was reaped and the client served inside the
+        // counted window.
         let give_up = clock::now() + Duration::from_secs(5);
-        while d.core.stats().children_exited == 0 && clock::now() < give_up {
+        while (d.core.stats().children_exited == 0 || d.core.stats().status_served == 0)
+            && clock::now() < give_up
+        {
             d.turn();
             turns += 1;
         }
@@ -1394,8 +1617,8 @@ mod tests {
         let s = *d.core.stats();
         println!(
             "zero-alloc test: {turns} turns, {} housekeeping ticks, {} spawned, {} reaped, \
-             {allocs} allocations ({bytes} bytes)",
-            s.housekeeping_ticks, s.children_started, s.children_exited
+             {} status clients, {allocs} allocations ({bytes} bytes)",
+            s.housekeeping_ticks, s.children_started, s.children_exited, s.status_served
         );
         println!("stats: {s}");
         assert!(turns >= 10_000);
@@ -1409,6 +1632,21 @@ mod tests {
                 picket::core::ChildStatus::Exited(0)
             ))
         );
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        assert_eq!(doc["picket"]["pid"], std::process::id());
+        assert_eq!(s.status_served, 1);
+        assert_eq!((s.dump_stats, s.dump_json, s.dump_errors), (1, 1, 0));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("keepalived.json")).unwrap())
+                .unwrap();
+        assert_eq!(json, serde_json::json!([]));
+        assert!(
+            std::fs::read_to_string(dir.join("keepalived.data"))
+                .unwrap()
+                .contains("------< VRRP Topology >------")
+        );
+        assert!(dir.join("keepalived.stats").exists());
+        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(s.dump_data, 1, "SIGUSR1 handled");
         assert_eq!(allocs, 0, "allocations in the loop");
     }
@@ -1510,9 +1748,13 @@ mod tests {
             &mut diags,
         );
         assert!(diags.is_ok(), "{}", render(&diags));
+        let dir = test_dir("zero-alloc-vrrp");
+        ops_paths(&mut cfg, &dir);
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = status_client(dir.join("status.sock"), go.clone());
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
@@ -1522,15 +1764,51 @@ mod tests {
                 .instance(slot)
                 .map_or(0, |i| i.stats().adverts_received)
         };
-        while (turns < 10_000 || received(&d, 1) < 20 || received(&d, 4) < 20)
+        while (turns < 10_000
+            || received(&d, 1) < 20
+            || received(&d, 4) < 20
+            || d.core.stats().status_served == 0)
             && clock::now() < give_up
         {
             if d.turn() {
                 break;
             }
             turns += 1;
+            // Once elected, a status client asks (its thread allocates,
+            // not the loop's).
+            if received(&d, 1) >= 20 && received(&d, 4) >= 20 {
+                go.store(true, std::sync::atomic::Ordering::Release);
+            }
         }
         let (allocs, bytes) = counting_alloc::stop();
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        let states: Vec<_> = doc["vrrp"]["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap().to_owned(),
+                    i["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = [
+            ("A", "MASTER"),
+            ("B", "BACKUP"),
+            ("C", "MASTER"),
+            ("D", "MASTER"),
+            ("E", "BACKUP"),
+        ]
+        .iter()
+        .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+        .collect();
+        assert_eq!(states, want);
+        assert_eq!(
+            doc["vrrp"]["instances"][1]["master"]["address"],
+            "10.98.0.1"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
 
         let master = *d.engine.instance(0).unwrap().stats();
         let backup_rx = *d.engine.rx_stats(1).unwrap();

@@ -92,6 +92,22 @@ stats! {
     socket_errors,
     /// Netlink replies that did not parse.
     netlink_malformed,
+    // Operations.
+    /// Status socket clients sent a whole document.
+    status_served,
+    /// Status socket clients turned away: every slot was busy.
+    status_refused,
+    /// Status socket clients dropped at the timeout (a reader that stalls).
+    status_timeouts,
+    /// Status socket clients dropped on an error (accept, send, a unit too
+    /// large for the buffer).
+    status_errors,
+    /// Status documents abandoned because a reload changed the tables.
+    status_aborted,
+    /// JSON dumps made (keepalived's JSON signal).
+    dump_json,
+    /// Dump files that could not be written (each logged).
+    dump_errors,
 }
 
 impl fmt::Display for Stats {

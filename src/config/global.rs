@@ -25,7 +25,10 @@
 //! `shutdown_script`, `shutdown_script_timeout`, `dynamic_interfaces`,
 //! `default_interface`, `vmac_prefix`, `vmac_addr_prefix`, `lvs_flush`,
 //! `lvs_flush_on_stop` (and `lvs_flush_onstop`), `lvs_timeouts`,
-//! `checker_log_all_failures`.
+//! `checker_log_all_failures`; keepalived ≥ 2.3's dump file paths
+//! `state_dump_file`, `stats_dump_file`, `json_dump_file`; and picket's own
+//! `status_socket PATH|none [MODE]` (the status socket, default
+//! `/run/picket.sock` mode 0600; keepalived does not know this keyword).
 //!
 //! **Unsupported** (an error: they would change behaviour): see
 //! [`UNSUPPORTED`] — namespaces, notify FIFOs, `lvs_sync_daemon`,
@@ -34,7 +37,7 @@
 //!
 //! **Ignored** (a warning: harmless for picket): see [`IGNORED`] — SNMP,
 //! DBus, e-mail/SMTP alerts, process names/priorities/affinity/no_swap/rlimit,
-//! buffer sizes, dump files, reload plumbing, `log_unknown_vrids`, ...
+//! buffer sizes, `data_use_instance`, `json_version`, reload plumbing, `log_unknown_vrids`, ...
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -45,7 +48,7 @@ use super::dump::{Dumper, Word};
 use super::parser::Parser;
 use super::strings::{StringPool, Text};
 use super::{Config, Diagnostics, Statement};
-use crate::limits::IFNAME_BYTES;
+use crate::limits::{IFNAME_BYTES, PATH_BYTES};
 use crate::time::Duration;
 
 /// Bytes of a user or group name of a script (Linux's `LOGIN_NAME_MAX` is
@@ -183,7 +186,27 @@ pub struct GlobalDefs {
     pub lvs_timeout_udp: u32,
     /// `checker_log_all_failures` (false).
     pub checker_log_all_failures: bool,
+    /// `status_socket PATH [MODE]` (picket's own): where the status socket
+    /// listens; `none` turns it off. Empty until [`finish`] sets
+    /// [`DEFAULT_STATUS_SOCKET`].
+    pub status_socket: String<PATH_BYTES>,
+    /// The status socket's permissions (0600: root only).
+    pub status_socket_mode: u32,
+    /// `state_dump_file PATH` (keepalived ≥ 2.3): where SIGUSR1 writes;
+    /// empty = `$TMPDIR/keepalived.data`; a trailing `/` names a directory.
+    pub state_dump_file: String<PATH_BYTES>,
+    /// `stats_dump_file PATH`: where SIGUSR2 writes (default
+    /// `$TMPDIR/keepalived.stats`).
+    pub stats_dump_file: String<PATH_BYTES>,
+    /// `json_dump_file PATH`: where the JSON signal writes (default
+    /// `$TMPDIR/keepalived.json`).
+    pub json_dump_file: String<PATH_BYTES>,
 }
+
+/// The status socket when `status_socket` is not given.
+pub const DEFAULT_STATUS_SOCKET: &str = "/run/picket.sock";
+/// The status socket's permissions when `status_socket` gives none.
+pub const DEFAULT_STATUS_SOCKET_MODE: u32 = 0o600;
 
 impl Default for GlobalDefs {
     fn default() -> Self {
@@ -236,6 +259,11 @@ impl GlobalDefs {
             lvs_timeout_tcpfin: 0,
             lvs_timeout_udp: 0,
             checker_log_all_failures: false,
+            status_socket: String::new(),
+            status_socket_mode: DEFAULT_STATUS_SOCKET_MODE,
+            state_dump_file: String::new(),
+            stats_dump_file: String::new(),
+            json_dump_file: String::new(),
         }
     }
 }
@@ -489,12 +517,18 @@ pub const IGNORED: &[(&str, &str)] = &[
         "the reader's include checks are set with -e",
     ),
     ("random_seed", "picket seeds its own random source"),
-    ("umask", "picket creates no files but its pid file"),
-    ("data_use_instance", "picket writes no dump files"),
-    ("state_dump_file", "picket writes no dump files"),
-    ("stats_dump_file", "picket writes no dump files"),
-    ("json_dump_file", "picket writes no dump files"),
-    ("json_version", "picket writes no dump files"),
+    (
+        "umask",
+        "picket creates its files with fixed modes (0600 dumps, 0644 pid file)",
+    ),
+    (
+        "data_use_instance",
+        "picket has no instance name to put in dump file names",
+    ),
+    (
+        "json_version",
+        "picket writes keepalived 2.2's JSON dump (version 1)",
+    ),
     ("iproute_usr_dir", "picket reads no iproute2 tables"),
     ("iproute_etc_dir", "picket reads no iproute2 tables"),
     (
@@ -550,6 +584,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "lvs_flush_onstop",
     "lvs_timeouts",
     "checker_log_all_failures",
+    "status_socket",
+    "state_dump_file",
+    "stats_dump_file",
+    "json_dump_file",
 ];
 
 /// Global keywords accepted outside `global_defs` (§a.4).
@@ -791,6 +829,18 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
             }
         }
         "lvs_timeouts" => parse_lvs_timeouts(p, st, g),
+        "status_socket" => parse_status_socket(p, st, g),
+        "state_dump_file" | "stats_dump_file" | "json_dump_file" => {
+            if p.arity(st, 1, 1)
+                && let Some(path) = absolute_path_arg(p, st, 0)
+            {
+                match kw {
+                    "state_dump_file" => g.state_dump_file = path,
+                    "stats_dump_file" => g.stats_dump_file = path,
+                    _ => g.json_dump_file = path,
+                }
+            }
+        }
         _ => {
             let mut known: heapless::Vec<&str, 256> = heapless::Vec::new();
             for k in IMPLEMENTED
@@ -826,6 +876,65 @@ fn parse_lvs_timeouts(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
         }
         i += 2;
     }
+}
+
+/// Argument `i` as an absolute path of at most [`PATH_BYTES`] bytes.
+fn absolute_path_arg(p: &mut Parser<'_>, st: &Statement, i: usize) -> Option<String<PATH_BYTES>> {
+    let s = p.required(st, i)?;
+    let mut out = String::new();
+    if !s.starts_with('/') || out.push_str(s).is_err() {
+        p.error_hint(
+            st.arg_loc(i),
+            format_args!(
+                "'{}': invalid path '{s}' (absolute, at most {} bytes)",
+                st.keyword(),
+                PATH_BYTES - 1
+            ),
+            format_args!("write the full path, starting with '/'"),
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// `status_socket PATH|none [MODE]`: MODE in octal (`0660`), permissions
+/// only.
+fn parse_status_socket(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
+    if !p.arity(st, 1, 2) {
+        return;
+    }
+    let path = if st.arg(0) == Some("none") {
+        let mut n = String::new();
+        let _ = n.push_str("none");
+        n
+    } else {
+        let Some(path) = absolute_path_arg(p, st, 0) else {
+            return;
+        };
+        // sun_path holds 108 bytes with its NUL.
+        if path.len() > 107 {
+            p.error(
+                st.arg_loc(0),
+                format_args!("'status_socket': the path is longer than 107 bytes"),
+            );
+            return;
+        }
+        path
+    };
+    if let Some(m) = st.arg(1) {
+        match u32::from_str_radix(m, 8) {
+            Ok(mode) if mode <= 0o777 && m.len() >= 3 => g.status_socket_mode = mode,
+            _ => {
+                p.error_hint(
+                    st.arg_loc(1),
+                    format_args!("'status_socket': invalid mode '{m}'"),
+                    format_args!("give permissions in octal, e.g. 0600 or 0660"),
+                );
+                return;
+            }
+        }
+    }
+    g.status_socket = path;
 }
 
 /// A flag keyword into `field`.
@@ -952,6 +1061,9 @@ pub fn finish(cfg: &mut Config, _diags: &mut Diagnostics) {
     }
     if g.vmac_addr_prefix.is_empty() {
         g.vmac_addr_prefix = g.vmac_prefix.clone();
+    }
+    if g.status_socket.is_empty() {
+        let _ = g.status_socket.push_str(DEFAULT_STATUS_SOCKET);
     }
 }
 
@@ -1087,6 +1199,24 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
         d.line("lvs_timeouts", format_args!("{s}"))?;
     }
     d.boolean("checker_log_all_failures", g.checker_log_all_failures)?;
+    if (g.status_socket.as_str(), g.status_socket_mode)
+        != (DEFAULT_STATUS_SOCKET, DEFAULT_STATUS_SOCKET_MODE)
+        && !g.status_socket.is_empty()
+    {
+        d.line(
+            "status_socket",
+            format_args!("{} {:04o}", Word(&g.status_socket), g.status_socket_mode),
+        )?;
+    }
+    for (kw, path) in [
+        ("state_dump_file", &g.state_dump_file),
+        ("stats_dump_file", &g.stats_dump_file),
+        ("json_dump_file", &g.json_dump_file),
+    ] {
+        if !path.is_empty() {
+            d.word(kw, path)?;
+        }
+    }
     d.close()?;
     d.blank()
 }
@@ -1112,6 +1242,9 @@ mod tests {
         assert_eq!(g.default_interface, "eth0");
         assert_eq!(g.vmac_prefix, "vrrp");
         assert_eq!(g.vmac_addr_prefix, "vrrp");
+        assert_eq!(g.status_socket, DEFAULT_STATUS_SOCKET);
+        assert_eq!(g.status_socket_mode, 0o600);
+        assert!(g.state_dump_file.is_empty() && g.json_dump_file.is_empty());
         let (cfg, _) = load("global_defs {\n vrrp_strict\n}\n");
         assert_eq!(cfg.global.vrrp_garp_lower_prio_repeat, Some(0));
     }
@@ -1155,10 +1288,18 @@ mod tests {
  lvs_flush_onstop
  lvs_timeouts udp 30 tcpfin 60
  checker_log_all_failures
+ status_socket /run/ka/status.sock 0660
+ state_dump_file /var/tmp/
+ stats_dump_file /var/tmp/ka.stats
+ json_dump_file /var/tmp/ka.json
 }
 ",
         );
         assert!(!out.contains(": error:"), "{out}");
+        assert_eq!(g_status(&cfg), ("/run/ka/status.sock", 0o660));
+        assert_eq!(cfg.global.state_dump_file, "/var/tmp/");
+        assert_eq!(cfg.global.stats_dump_file, "/var/tmp/ka.stats");
+        assert_eq!(cfg.global.json_dump_file, "/var/tmp/ka.json");
         let g = &cfg.global;
         assert_eq!(cfg.strings.get(g.router_id), "r1");
         assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(224, 0, 0, 99));
@@ -1207,6 +1348,23 @@ mod tests {
         assert_eq!(first, dump_of(&cfg2));
     }
 
+    fn g_status(cfg: &Config) -> (&str, u32) {
+        (
+            cfg.global.status_socket.as_str(),
+            cfg.global.status_socket_mode,
+        )
+    }
+
+    #[test]
+    fn the_status_socket_can_be_turned_off() {
+        let (cfg, out) = load("global_defs {\n status_socket none\n}\n");
+        assert_eq!(out, "");
+        assert_eq!(g_status(&cfg), ("none", 0o600));
+        let first = dump_of(&cfg);
+        assert!(first.contains("status_socket none 0600"), "{first}");
+        assert_eq!(dump_of(&load(&first).0), first);
+    }
+
     #[test]
     fn bad_values_are_located() {
         let (_, out) = load(
@@ -1228,6 +1386,9 @@ mod tests {
  lvs_timeouts tcp 0
  lvs_timeouts smtp 5
  vrrp_startp_delay 3
+ status_socket run/s.sock
+ status_socket /run/s.sock 999
+ state_dump_file tmp/x
 }
 global_defs x {
 }
@@ -1251,7 +1412,10 @@ global_defs x {
             "t.conf:16:19: error: 'lvs_timeouts'",
             "t.conf:17:15: error: 'lvs_timeouts': invalid value 'smtp'",
             "t.conf:18:2: error: unknown keyword 'vrrp_startp_delay' in global_defs\n  hint: did you mean 'vrrp_startup_delay'?",
-            "t.conf:20:13: error: 'global_defs' takes no name",
+            "t.conf:19:16: error: 'status_socket': invalid path 'run/s.sock'",
+            "t.conf:20:28: error: 'status_socket': invalid mode '999'",
+            "t.conf:21:18: error: 'state_dump_file': invalid path 'tmp/x'",
+            "t.conf:23:13: error: 'global_defs' takes no name",
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
         }

@@ -58,6 +58,11 @@ pub enum Signal {
     DumpData,
     /// `SIGUSR2`: dump counters (keepalived's STATS).
     DumpStats,
+    /// `SIGRTMIN+2`: dump state as JSON (keepalived's JSON).
+    DumpJson,
+    /// `SIGRTMAX-1`: dump counters, then zero the VRRP ones (keepalived's
+    /// STATS_CLEAR).
+    DumpStatsClear,
     /// `SIGCHLD`: some child changed state.
     Child,
 }
@@ -489,10 +494,11 @@ impl Core {
                     },
                 );
             }
-            Signal::DumpStats => {
+            Signal::DumpStats | Signal::DumpStatsClear => {
                 self.stats.dump_stats += 1;
                 log::info!("SIGUSR2: stats: {}", self.stats);
             }
+            Signal::DumpJson => self.stats.dump_json += 1,
             Signal::Child => self.push(Action::Reap),
         }
     }

@@ -372,6 +372,10 @@ struct Slot {
     rx: RxStats,
     /// Sync group (index in the engine's groups) and member number.
     sync: Option<(u8, u8)>,
+    /// When the last transition was polled, and the state it left.
+    last_transition: Option<(Instant, State)>,
+    /// When the last advert was accepted.
+    last_advert: Option<Instant>,
 }
 
 /// An instance's VIPs, of its one family (the configuration refuses mixed
@@ -924,6 +928,8 @@ impl Engine {
             garp_next: None,
             rx: RxStats::default(),
             sync: None,
+            last_transition: None,
+            last_advert: None,
         };
         self.slots
             .push(slot)
@@ -957,6 +963,32 @@ impl Engine {
         self.slots.get(usize::from(slot)).map(|s| s.fsm.state())
     }
 
+    /// When instance `slot` last changed state (as its transition was
+    /// polled), and the state it left.
+    pub fn last_transition(&self, slot: u16) -> Option<(Instant, State)> {
+        self.slots
+            .get(usize::from(slot))
+            .and_then(|s| s.last_transition)
+    }
+
+    /// When instance `slot` last accepted an advert.
+    pub fn last_advert(&self, slot: u16) -> Option<Instant> {
+        self.slots
+            .get(usize::from(slot))
+            .and_then(|s| s.last_advert)
+    }
+
+    /// The multicast group of instance `slot` (unused in unicast mode).
+    pub fn group(&self, slot: u16) -> Option<IpAddr> {
+        self.slots.get(usize::from(slot)).map(|s| s.group)
+    }
+
+    /// The interface instance `slot` runs on.
+    pub fn interface_of(&self, slot: u16) -> Option<&Interface> {
+        let s = self.slots.get(usize::from(slot))?;
+        self.interfaces.get(usize::from(s.iface))
+    }
+
     /// The state machine of instance `slot` (timers, stats).
     pub fn instance(&self, slot: u16) -> Option<&Instance> {
         self.slots.get(usize::from(slot)).map(|s| &s.fsm)
@@ -988,6 +1020,16 @@ impl Engine {
     /// Drop counters not attributable to one instance.
     pub fn global_rx_stats(&self) -> &RxStats {
         &self.rx
+    }
+
+    /// Zeroes every instance's counters and the receive counters
+    /// (keepalived's STATS_CLEAR).
+    pub fn clear_stats(&mut self) {
+        self.rx = RxStats::default();
+        for s in &mut self.slots {
+            s.rx = RxStats::default();
+            s.fsm.clear_stats();
+        }
     }
 
     /// Starts every instance.
@@ -1243,6 +1285,7 @@ impl Engine {
             slot.rx.address_mismatch += 1;
         }
         slot.rx.accepted += 1;
+        slot.last_advert = Some(now);
         if stranger {
             slot.rx.stranger_accepted += 1;
         }
@@ -1281,7 +1324,10 @@ impl Engine {
                     s.garp_next = None;
                     EngineAction::RemoveVips { slot }
                 }
-                VrrpAction::Transition { from, to } => EngineAction::Transition { slot, from, to },
+                VrrpAction::Transition { from, to } => {
+                    s.last_transition = Some((now, from));
+                    EngineAction::Transition { slot, from, to }
+                }
                 VrrpAction::SendGarp { count } => {
                     if s.garp_interval == Duration::ZERO || count <= 1 {
                         EngineAction::Garp { slot, count }

@@ -463,6 +463,11 @@ impl Instance {
         &self.stats
     }
 
+    /// Zeroes the counters (keepalived's STATS_CLEAR).
+    pub fn clear_stats(&mut self) {
+        self.stats = InstanceStats::default();
+    }
+
     /// Whether packets addressed to the VIPs are to be accepted now
     /// (RFC 5798 §6.4.3: master with Accept_Mode, or the owner).
     pub fn accepts_vip_traffic(&self) -> bool {
