@@ -345,7 +345,7 @@ pub fn render(doc: &Value) -> String {
             .get("addresses")
             .items()
             .iter()
-            .filter(|a| a.get("excluded") != &Value::Bool(true))
+            .filter(|a| a.get("held") == &Value::Bool(true))
             .map(|a| format!("{}/{}", a.get("address").text(), a.get("prefix").text()))
             .collect();
         let since = i

@@ -143,6 +143,13 @@ impl<'o, 's> Json<'o, 's> {
         write!(self.out, "{v}")
     }
 
+    /// A number written by `Display` (the caller makes sure it prints a
+    /// JSON number, e.g. `2.5`).
+    pub fn number(&mut self, v: &dyn fmt::Display) -> fmt::Result {
+        self.value_prefix()?;
+        write!(self.out, "{v}")
+    }
+
     /// A number of microseconds written as seconds with six decimals
     /// (`1796178621.069893`, keepalived's form of times).
     pub fn micros_as_secs(&mut self, micros: u64) -> fmt::Result {

@@ -654,9 +654,9 @@ fn json_instance(view: &StatusView<'_>, slot: u16, j: &mut Json<'_, '_>) -> fmt:
     j.field_bool("vipset", state == State::Master)?;
     j.field_bool("promote_secondaries", inst.promote_secondaries)?;
     j.key("adver_int")?;
-    j.display(&Secs(fsm.advertisement_interval()))?;
+    j.number(&Secs(fsm.advertisement_interval()))?;
     j.key("master_adver_int")?;
-    j.display(&Secs(fsm.master_adver_interval()))?;
+    j.number(&Secs(fsm.master_adver_interval()))?;
     j.field_u64("accept", u64::from(p.accept))?;
     j.field_bool("nopreempt", !p.preempt)?;
     j.field_u64("preempt_delay", p.preempt_delay.secs())?;
