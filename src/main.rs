@@ -1071,6 +1071,104 @@ impl Daemon {
     }
 }
 
+/// Whether `cfg` makes picket run any script (startup/shutdown, tracking,
+/// notify, quorum, real server notify, MISC_CHECK).
+fn runs_scripts(cfg: &Config) -> bool {
+    let g = &cfg.global;
+    let v = &cfg.vrrp;
+    g.startup_script.is_some()
+        || g.shutdown_script.is_some()
+        || v.scripts.iter().any(|s| s.used)
+        || v.instances.iter().any(|i| {
+            [
+                &i.notify_master,
+                &i.notify_backup,
+                &i.notify_fault,
+                &i.notify_stop,
+                &i.notify,
+                &i.notify_master_rx_lower_pri,
+            ]
+            .iter()
+            .any(|n| n.is_some())
+        })
+        || v.sync_groups.iter().any(|s| {
+            [
+                &s.notify_master,
+                &s.notify_backup,
+                &s.notify_fault,
+                &s.notify_stop,
+                &s.notify,
+            ]
+            .iter()
+            .any(|n| n.is_some())
+        })
+        || cfg
+            .lvs
+            .virtual_servers
+            .iter()
+            .any(|s| s.quorum_up.is_some() || s.quorum_down.is_some())
+        || cfg
+            .lvs
+            .real_servers
+            .iter()
+            .any(|r| r.notify_up.is_some() || r.notify_down.is_some())
+        || cfg
+            .lvs
+            .checkers
+            .iter()
+            .any(|c| matches!(c.kind, picket::config::lvs::CheckKind::Misc(_)))
+}
+
+/// Keeps only [`sys::caps::KEPT`] (and cuts the bounding set to it plus
+/// `script_capabilities`), then sets `no_new_privs` if asked (by default
+/// when no script runs). Failures are logged: picket runs on with more
+/// privilege rather than not at all.
+fn drop_privileges(cfg: &Config) {
+    use sys::caps::{self, KEPT, Names};
+    let g = &cfg.global;
+    let bounding = match g.script_capabilities {
+        u64::MAX => None,
+        extra => Some(KEPT | extra),
+    };
+    match caps::drop_to(KEPT, bounding) {
+        Ok(after) => {
+            log::info!(
+                "capabilities: kept {}; bounding set {}",
+                Names(after.permitted),
+                Names(after.bounding)
+            );
+            if after.permitted != KEPT {
+                log::warn!(
+                    "capabilities not given to picket (some features may fail): {}",
+                    Names(KEPT & !after.permitted)
+                );
+            }
+            if let Some(b) = bounding
+                && after.bounding & !b != 0
+            {
+                log::warn!(
+                    "bounding set not cut (no cap_setpcap): root scripts keep {}",
+                    Names(after.bounding & !b)
+                );
+            }
+        }
+        Err(e) => log::warn!("cannot drop capabilities: {e}; running with all of them"),
+    }
+    let scripts = runs_scripts(cfg);
+    if g.no_new_privs.unwrap_or(!scripts) {
+        match caps::set_no_new_privs() {
+            Ok(()) => {
+                log::info!("no_new_privs set: setuid programs and file capabilities are inert")
+            }
+            Err(e) => log::warn!("cannot set no_new_privs: {e}"),
+        }
+    } else if scripts {
+        log::info!(
+            "no_new_privs not set: scripts may run setuid programs (set no_new_privs to forbid)"
+        );
+    }
+}
+
 /// `$TMPDIR`, else `/tmp` (keepalived's directory of dump files;
 /// start-up).
 fn tmp_dir() -> heapless::String<{ picket::limits::PATH_BYTES }> {
@@ -1408,6 +1506,9 @@ fn run_daemon(opts: &Options) -> u8 {
     if let Err(e) = clock::lock_memory() {
         log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
     }
+    // Every socket and device is open: keep only what the loop and the
+    // scripts need.
+    drop_privileges(&daemon.cfg);
     daemon.pid_file = pid_file;
     let _ = daemon.config_file.push_str(&opts.config_file);
     daemon.run()

@@ -28,7 +28,9 @@
 //! `checker_log_all_failures`; keepalived ≥ 2.3's dump file paths
 //! `state_dump_file`, `stats_dump_file`, `json_dump_file`; and picket's own
 //! `status_socket PATH|none [MODE]` (the status socket, default
-//! `/run/picket.sock` mode 0600; keepalived does not know this keyword).
+//! `/run/picket.sock` mode 0600), `no_new_privs [BOOL]` and
+//! `script_capabilities all|none|CAP...` (what picket keeps after start-up:
+//! see the README's "Privileges"); keepalived does not know these three.
 //!
 //! **Unsupported** (an error: they would change behaviour): see
 //! [`UNSUPPORTED`] — namespaces, notify FIFOs, `lvs_sync_daemon`,
@@ -201,6 +203,75 @@ pub struct GlobalDefs {
     /// `json_dump_file PATH`: where the JSON signal writes (default
     /// `$TMPDIR/keepalived.json`).
     pub json_dump_file: String<PATH_BYTES>,
+    /// `no_new_privs [BOOL]` (picket's own): set `PR_SET_NO_NEW_PRIVS`
+    /// after start-up; `None` = on exactly when the configuration runs no
+    /// script (it stops setuid programs and file capabilities in scripts).
+    pub no_new_privs: Option<bool>,
+    /// `script_capabilities all | CAP...` (picket's own): capabilities
+    /// kept in the bounding set beyond picket's own (so root scripts may
+    /// use them), as a mask by capability number; `u64::MAX` = `all`
+    /// (the bounding set is left as it is).
+    pub script_capabilities: u64,
+}
+
+/// Linux capability names by number (`capability.h`, up to
+/// `CAP_CHECKPOINT_RESTORE`, 40).
+pub const CAPABILITIES: [&str; 41] = [
+    "cap_chown",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_linux_immutable",
+    "cap_net_bind_service",
+    "cap_net_broadcast",
+    "cap_net_admin",
+    "cap_net_raw",
+    "cap_ipc_lock",
+    "cap_ipc_owner",
+    "cap_sys_module",
+    "cap_sys_rawio",
+    "cap_sys_chroot",
+    "cap_sys_ptrace",
+    "cap_sys_pacct",
+    "cap_sys_admin",
+    "cap_sys_boot",
+    "cap_sys_nice",
+    "cap_sys_resource",
+    "cap_sys_time",
+    "cap_sys_tty_config",
+    "cap_mknod",
+    "cap_lease",
+    "cap_audit_write",
+    "cap_audit_control",
+    "cap_setfcap",
+    "cap_mac_override",
+    "cap_mac_admin",
+    "cap_syslog",
+    "cap_wake_alarm",
+    "cap_block_suspend",
+    "cap_audit_read",
+    "cap_perfmon",
+    "cap_bpf",
+    "cap_checkpoint_restore",
+];
+
+/// The number of capability `name` (`CAP_NET_ADMIN`, `cap_net_admin` or
+/// `net_admin`).
+pub fn capability_number(name: &str) -> Option<u8> {
+    let mut lower: String<32> = String::new();
+    for c in name.chars() {
+        lower.push(c.to_ascii_lowercase()).ok()?;
+    }
+    let bare = lower.strip_prefix("cap_").unwrap_or(&lower);
+    CAPABILITIES
+        .iter()
+        .position(|c| c.strip_prefix("cap_") == Some(bare))
+        .and_then(|i| u8::try_from(i).ok())
 }
 
 /// The status socket when `status_socket` is not given.
@@ -264,6 +335,8 @@ impl GlobalDefs {
             state_dump_file: String::new(),
             stats_dump_file: String::new(),
             json_dump_file: String::new(),
+            no_new_privs: None,
+            script_capabilities: 0,
         }
     }
 }
@@ -588,6 +661,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "state_dump_file",
     "stats_dump_file",
     "json_dump_file",
+    "no_new_privs",
+    "script_capabilities",
 ];
 
 /// Global keywords accepted outside `global_defs` (§a.4).
@@ -830,6 +905,12 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
         }
         "lvs_timeouts" => parse_lvs_timeouts(p, st, g),
         "status_socket" => parse_status_socket(p, st, g),
+        "no_new_privs" => {
+            if let Some(b) = p.flag(st) {
+                g.no_new_privs = Some(b);
+            }
+        }
+        "script_capabilities" => parse_script_capabilities(p, st, g),
         "state_dump_file" | "stats_dump_file" | "json_dump_file" => {
             if p.arity(st, 1, 1)
                 && let Some(path) = absolute_path_arg(p, st, 0)
@@ -895,6 +976,40 @@ fn absolute_path_arg(p: &mut Parser<'_>, st: &Statement, i: usize) -> Option<Str
         return None;
     }
     Some(out)
+}
+
+/// `script_capabilities all | none | CAP...`.
+fn parse_script_capabilities(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
+    if !p.arity(st, 1, CAPABILITIES.len()) {
+        return;
+    }
+    match st.arg(0) {
+        Some("all") if st.arg_count() == 1 => {
+            g.script_capabilities = u64::MAX;
+            return;
+        }
+        Some("none") if st.arg_count() == 1 => {
+            g.script_capabilities = 0;
+            return;
+        }
+        _ => {}
+    }
+    let mut mask = 0u64;
+    for i in 0..st.arg_count() {
+        let name = st.arg(i).unwrap_or("");
+        match capability_number(name) {
+            Some(n) => mask |= 1 << n,
+            None => {
+                p.error_hint(
+                    st.arg_loc(i),
+                    format_args!("'script_capabilities': unknown capability '{name}'"),
+                    format_args!("write names as in capabilities(7), e.g. CAP_CHOWN, or 'all'"),
+                );
+                return;
+            }
+        }
+    }
+    g.script_capabilities = mask;
 }
 
 /// `status_socket PATH|none [MODE]`: MODE in octal (`0660`), permissions
@@ -1208,6 +1323,23 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
             format_args!("{} {:04o}", Word(&g.status_socket), g.status_socket_mode),
         )?;
     }
+    if let Some(b) = g.no_new_privs {
+        d.boolean("no_new_privs", b)?;
+    }
+    match g.script_capabilities {
+        0 => {}
+        u64::MAX => d.line("script_capabilities", format_args!("all"))?,
+        mask => {
+            let mut names: String<1024> = String::new();
+            for (i, n) in CAPABILITIES.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    let sep = if names.is_empty() { "" } else { " " };
+                    let _ = fmt::Write::write_fmt(&mut names, format_args!("{sep}{n}"));
+                }
+            }
+            d.line("script_capabilities", format_args!("{names}"))?;
+        }
+    }
     for (kw, path) in [
         ("state_dump_file", &g.state_dump_file),
         ("stats_dump_file", &g.stats_dump_file),
@@ -1292,6 +1424,8 @@ mod tests {
  state_dump_file /var/tmp/
  stats_dump_file /var/tmp/ka.stats
  json_dump_file /var/tmp/ka.json
+ no_new_privs
+ script_capabilities CAP_CHOWN dac_override cap_sys_admin
 }
 ",
         );
@@ -1300,6 +1434,8 @@ mod tests {
         assert_eq!(cfg.global.state_dump_file, "/var/tmp/");
         assert_eq!(cfg.global.stats_dump_file, "/var/tmp/ka.stats");
         assert_eq!(cfg.global.json_dump_file, "/var/tmp/ka.json");
+        assert_eq!(cfg.global.no_new_privs, Some(true));
+        assert_eq!(cfg.global.script_capabilities, 1 | 2 | 1 << 21);
         let g = &cfg.global;
         assert_eq!(cfg.strings.get(g.router_id), "r1");
         assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(224, 0, 0, 99));
@@ -1389,6 +1525,7 @@ mod tests {
  status_socket run/s.sock
  status_socket /run/s.sock 999
  state_dump_file tmp/x
+ script_capabilities CAP_FLY
 }
 global_defs x {
 }
@@ -1415,7 +1552,8 @@ global_defs x {
             "t.conf:19:16: error: 'status_socket': invalid path 'run/s.sock'",
             "t.conf:20:28: error: 'status_socket': invalid mode '999'",
             "t.conf:21:18: error: 'state_dump_file': invalid path 'tmp/x'",
-            "t.conf:23:13: error: 'global_defs' takes no name",
+            "t.conf:22:22: error: 'script_capabilities': unknown capability 'CAP_FLY'",
+            "t.conf:24:13: error: 'global_defs' takes no name",
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
         }
