@@ -33,6 +33,7 @@
 //! `-t`: 0 ok, 4 fatal, 5 configuration errors.
 
 mod cli;
+mod ipvs_sync;
 mod logger;
 mod sys;
 
@@ -57,6 +58,7 @@ use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
 
 use crate::cli::{Mode, Options};
+use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, VrrpSocket};
@@ -73,6 +75,8 @@ const TOKEN_NETLINK: Token = Token(1);
 const TOKEN_TIMER: Token = Token(2);
 /// The link monitor's token (rtnetlink `RTMGRP_LINK`).
 const TOKEN_LINKS: Token = Token(3);
+/// The IPVS generic netlink socket's token.
+const TOKEN_IPVS: Token = Token(5);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
 
@@ -101,6 +105,8 @@ enum InitError {
     Sys(&'static str, Errno),
     /// A `vrrp_script` or an instance's trackers cannot be set up.
     Tracking(String),
+    /// IPVS cannot be used.
+    Ipvs(SyncError),
 }
 
 impl std::fmt::Display for InitError {
@@ -110,6 +116,7 @@ impl std::fmt::Display for InitError {
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
             InitError::Tracking(why) => f.write_str(why),
+            InitError::Ipvs(e) => write!(f, "{e}"),
         }
     }
 }
@@ -171,6 +178,10 @@ pub struct Daemon {
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
+    /// The IPVS link and table (when virtual servers are configured).
+    ipvs: Option<IpvsSync>,
+    /// Allocations counted when the loop started (see `sys::allocations`).
+    heap_at_start: u64,
     pid_file: Option<PidFile>,
     finished: bool,
 }
@@ -251,6 +262,13 @@ impl Daemon {
             poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
             Some(n)
         };
+        let ipvs = if cfg.lvs.virtual_servers.is_empty() {
+            None
+        } else {
+            let i = IpvsSync::open(&cfg, false).map_err(InitError::Ipvs)?;
+            poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
+            Some(i)
+        };
         Ok(Box::new(Daemon {
             cfg,
             core,
@@ -268,6 +286,8 @@ impl Daemon {
             netlink,
             netlink_counter: 0,
             buf: [0; RX_BUF],
+            ipvs,
+            heap_at_start: 0,
             pid_file: None,
             finished: false,
         }))
@@ -285,6 +305,15 @@ impl Daemon {
         }
         self.engine.start(now);
         self.scripts.start(now);
+        if let Some(ipvs) = &mut self.ipvs {
+            // Every real server in at its configured weight, no sorry server:
+            // keepalived's start state without `alpha` (the checkers' results
+            // come in through `IpvsSync::update` once they are wired).
+            if let Err(e) = ipvs.start(&self.cfg) {
+                log::error!("{e}");
+            }
+            log_ipvs(ipvs);
+        }
         self.run_actions(now);
     }
 
@@ -308,6 +337,11 @@ impl Daemon {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
+                TOKEN_IPVS => {
+                    if let Some(i) = &mut self.ipvs {
+                        i.drain();
+                    }
+                }
                 TOKEN_TIMER => self.timer.clear(),
                 Token(t) if t >= TOKEN_VRRP_BASE => {
                     self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
@@ -390,10 +424,19 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
+                if self.core.phase() == picket::core::Phase::Running
+                    && let Some(ipvs) = &mut self.ipvs
+                {
+                    ipvs.stop(&self.cfg);
+                    log_ipvs(ipvs);
+                }
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state();
+                if let Some(ipvs) = &self.ipvs {
+                    log_ipvs(ipvs);
+                }
             }
         }
     }
@@ -865,8 +908,11 @@ impl Daemon {
 
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
+        self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
+        // Counted before the exit's own work (the pid file's path is copied).
+        let heap = sys::allocations().saturating_sub(self.heap_at_start);
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -878,8 +924,29 @@ impl Daemon {
             self.core.stats(),
             logger::truncated()
         );
+        log::info!("heap allocations after start-up: {heap}");
         0
     }
+}
+
+/// Logs the IPVS link's and table's counters.
+fn log_ipvs(ipvs: &IpvsSync) {
+    let s = ipvs.stats();
+    let r = ipvs.reconciler().stats();
+    log::info!(
+        "IPVS: {} requests in {} datagrams, {} refused, {} malformed replies, {} timeouts; \
+         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations",
+        s.requests,
+        s.datagrams,
+        s.refused,
+        s.malformed,
+        s.timeouts,
+        r.ops,
+        r.services_adopted,
+        r.dests_adopted,
+        r.services_foreign,
+        r.dests_stale
+    );
 }
 
 /// The tracked scripts, links and each engine instance's trackers (start-up:
@@ -1116,6 +1183,7 @@ fn run_daemon(opts: &Options) -> u8 {
     // rather than run the configuration differently from keepalived.
     let mut diags = loaded.diags;
     picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
+    picket::ipvs::check_config(&loaded.cfg, &mut diags);
     if !diags.is_ok() {
         for line in render(&diags).lines() {
             log::error!("{line}");
@@ -1123,12 +1191,19 @@ fn run_daemon(opts: &Options) -> u8 {
         return exit::CONFIG;
     }
     let mut daemon = match Daemon::init(loaded.cfg, None) {
-        Ok(d) => d,
+        Ok(mut d) => {
+            if opts.dont_release_ipvs
+                && let Some(i) = &mut d.ipvs
+            {
+                i.set_dont_release(true);
+            }
+            d
+        }
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
                 InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
-                InitError::Sys(..) => exit::FATAL,
+                InitError::Sys(..) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
     };
@@ -1153,6 +1228,7 @@ fn config_test(opts: &Options, log_file: Option<&str>) -> u8 {
     let mut loaded = load(opts);
     // What this build does not run yet is said, as warnings.
     picket::vrrp::engine::check_config(&loaded.cfg, &mut loaded.diags, Severity::Warning);
+    picket::ipvs::check_config(&loaded.cfg, &mut loaded.diags);
     let text = render(&loaded.diags);
     match log_file {
         Some(path) => {
