@@ -33,6 +33,7 @@
 //! `-t`: 0 ok, 4 fatal, 5 configuration errors.
 
 mod cli;
+mod ipvs_sync;
 mod logger;
 mod sys;
 
@@ -58,6 +59,7 @@ use picket::wire::rtnetlink::{Failure, Operation};
 use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
+use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, Vrrp6Socket, VrrpSocket};
@@ -74,6 +76,8 @@ const TOKEN_NETLINK: Token = Token(1);
 const TOKEN_TIMER: Token = Token(2);
 /// The link monitor's token (rtnetlink `RTMGRP_LINK`).
 const TOKEN_LINKS: Token = Token(3);
+/// The IPVS generic netlink socket's token.
+const TOKEN_IPVS: Token = Token(5);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
 /// IPv6 VRRP sockets: this plus the engine's interface index (up to
@@ -105,6 +109,8 @@ enum InitError {
     Sys(&'static str, Errno),
     /// A `vrrp_script` or an instance's trackers cannot be set up.
     Tracking(String),
+    /// IPVS cannot be used.
+    Ipvs(SyncError),
 }
 
 impl std::fmt::Display for InitError {
@@ -114,6 +120,7 @@ impl std::fmt::Display for InitError {
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
             InitError::Tracking(why) => f.write_str(why),
+            InitError::Ipvs(e) => write!(f, "{e}"),
         }
     }
 }
@@ -178,6 +185,10 @@ pub struct Daemon {
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
+    /// The IPVS link and table (when virtual servers are configured).
+    ipvs: Option<IpvsSync>,
+    /// Allocations counted when the loop started (see `sys::allocations`).
+    heap_at_start: u64,
     pid_file: Option<PidFile>,
     finished: bool,
 }
@@ -261,6 +272,13 @@ impl Daemon {
             poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
             Some(n)
         };
+        let ipvs = if cfg.lvs.virtual_servers.is_empty() {
+            None
+        } else {
+            let i = IpvsSync::open(&cfg, false).map_err(InitError::Ipvs)?;
+            poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
+            Some(i)
+        };
         Ok(Box::new(Daemon {
             cfg,
             core,
@@ -279,6 +297,8 @@ impl Daemon {
             netlink,
             netlink_counter: 0,
             buf: [0; RX_BUF],
+            ipvs,
+            heap_at_start: 0,
             pid_file: None,
             finished: false,
         }))
@@ -296,6 +316,15 @@ impl Daemon {
         }
         self.engine.start(now);
         self.scripts.start(now);
+        if let Some(ipvs) = &mut self.ipvs {
+            // Every real server in at its configured weight, no sorry server:
+            // keepalived's start state without `alpha` (the checkers' results
+            // come in through `IpvsSync::update` once they are wired).
+            if let Err(e) = ipvs.start(&self.cfg) {
+                log::error!("{e}");
+            }
+            log_ipvs(ipvs);
+        }
         self.run_actions(now);
     }
 
@@ -319,6 +348,11 @@ impl Daemon {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
+                TOKEN_IPVS => {
+                    if let Some(i) = &mut self.ipvs {
+                        i.drain();
+                    }
+                }
                 TOKEN_TIMER => self.timer.clear(),
                 Token(t) if (TOKEN_VRRP6_BASE..TOKEN_VRRP6_BASE + 0x1000).contains(&t) => {
                     self.drain_vrrp6(now, (t - TOKEN_VRRP6_BASE) as usize);
@@ -404,10 +438,19 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
+                if self.core.phase() == picket::core::Phase::Running
+                    && let Some(ipvs) = &mut self.ipvs
+                {
+                    ipvs.stop(&self.cfg);
+                    log_ipvs(ipvs);
+                }
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state();
+                if let Some(ipvs) = &self.ipvs {
+                    log_ipvs(ipvs);
+                }
             }
         }
     }
@@ -943,8 +986,11 @@ impl Daemon {
 
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
+        self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
+        // Counted before the exit's own work (the pid file's path is copied).
+        let heap = sys::allocations().saturating_sub(self.heap_at_start);
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -956,6 +1002,7 @@ impl Daemon {
             self.core.stats(),
             logger::truncated()
         );
+        log::info!("heap allocations after start-up: {heap}");
         0
     }
 }
@@ -981,6 +1028,26 @@ fn open_vrrp6_sockets(
         sockets.push(Some(s));
     }
     Ok(sockets)
+}
+
+/// Logs the IPVS link's and table's counters.
+fn log_ipvs(ipvs: &IpvsSync) {
+    let s = ipvs.stats();
+    let r = ipvs.reconciler().stats();
+    log::info!(
+        "IPVS: {} requests in {} datagrams, {} refused, {} malformed replies, {} timeouts; \
+         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations",
+        s.requests,
+        s.datagrams,
+        s.refused,
+        s.malformed,
+        s.timeouts,
+        r.ops,
+        r.services_adopted,
+        r.dests_adopted,
+        r.services_foreign,
+        r.dests_stale
+    );
 }
 
 /// The tracked scripts, links and each engine instance's trackers (start-up:
@@ -1217,6 +1284,7 @@ fn run_daemon(opts: &Options) -> u8 {
     // rather than run the configuration differently from keepalived.
     let mut diags = loaded.diags;
     picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
+    picket::ipvs::check_config(&loaded.cfg, &mut diags);
     if !diags.is_ok() {
         for line in render(&diags).lines() {
             log::error!("{line}");
@@ -1224,12 +1292,19 @@ fn run_daemon(opts: &Options) -> u8 {
         return exit::CONFIG;
     }
     let mut daemon = match Daemon::init(loaded.cfg, None) {
-        Ok(d) => d,
+        Ok(mut d) => {
+            if opts.dont_release_ipvs
+                && let Some(i) = &mut d.ipvs
+            {
+                i.set_dont_release(true);
+            }
+            d
+        }
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
                 InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
-                InitError::Sys(..) => exit::FATAL,
+                InitError::Sys(..) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
     };
@@ -1254,6 +1329,7 @@ fn config_test(opts: &Options, log_file: Option<&str>) -> u8 {
     let mut loaded = load(opts);
     // What this build does not run yet is said, as warnings.
     picket::vrrp::engine::check_config(&loaded.cfg, &mut loaded.diags, Severity::Warning);
+    picket::ipvs::check_config(&loaded.cfg, &mut loaded.diags);
     let text = render(&loaded.diags);
     match log_file {
         Some(path) => {

@@ -9,6 +9,8 @@
 pub mod child;
 pub mod clock;
 pub mod fs;
+#[cfg(not(test))]
+pub mod heap;
 pub mod net;
 pub mod pidfile;
 pub mod poll;
@@ -17,3 +19,11 @@ pub mod timer;
 
 #[cfg(test)]
 pub mod counting_alloc;
+
+/// Allocations so far (test builds: 0; their allocator counts per thread).
+pub fn allocations() -> u64 {
+    #[cfg(not(test))]
+    return heap::allocations();
+    #[cfg(test)]
+    0
+}
