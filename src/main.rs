@@ -1540,7 +1540,7 @@ mod tests {
             link_local("va") && link_local("vb"),
             "no link-local addresses"
         );
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n}\n\
+        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 2\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \
