@@ -68,6 +68,8 @@ pub struct Options {
     pub all_config: bool,
     /// `-n` (accepted; picket never forks).
     pub dont_fork: bool,
+    /// `-I`: leave picket's IPVS services in the kernel at stop.
+    pub dont_release_ipvs: bool,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             config_id: None,
             all_config: false,
             dont_fork: false,
+            dont_release_ipvs: false,
         }
     }
 }
@@ -102,6 +105,7 @@ Usage: picket [OPTION...]
   -p, --pid=FILE               pid file (default /run/keepalived.pid)
   -i, --config-id=ID           config id for @ID lines (default: host name without domain)
   -e, --all-config             a missing configuration or include file is an error
+  -I, --dont-release-ipvs      leave the IPVS services in the kernel at stop
       --dump-config            load the configuration and write it back, normalised
       --limits                 print this build's capacities and static memory
       --signum=NAME            print the number of signal NAME (STOP, RELOAD, DATA,
@@ -126,6 +130,7 @@ enum Opt {
     Pid,
     ConfigId,
     AllConfig,
+    DontReleaseIpvs,
     DumpConfig,
     Limits,
     Signum,
@@ -152,6 +157,12 @@ const TABLE: &[(Option<char>, &str, Opt, Arg)] = &[
     (Some('p'), "pid", Opt::Pid, Arg::Required),
     (Some('i'), "config-id", Opt::ConfigId, Arg::Required),
     (Some('e'), "all-config", Opt::AllConfig, Arg::None),
+    (
+        Some('I'),
+        "dont-release-ipvs",
+        Opt::DontReleaseIpvs,
+        Arg::None,
+    ),
     (None, "dump-config", Opt::DumpConfig, Arg::None),
     (None, "limits", Opt::Limits, Arg::None),
     (None, "signum", Opt::Signum, Arg::Required),
@@ -174,6 +185,7 @@ fn apply(o: &mut Options, opt: Opt, value: Option<String>) -> Result<(), UsageEr
         Opt::Pid => o.pid_file = Some(v),
         Opt::ConfigId => o.config_id = Some(v),
         Opt::AllConfig => o.all_config = true,
+        Opt::DontReleaseIpvs => o.dont_release_ipvs = true,
         Opt::DumpConfig => o.mode = Mode::DumpConfig,
         Opt::Limits => o.mode = Mode::Limits,
         Opt::Signum => o.mode = Mode::Signum(v),

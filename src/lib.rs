@@ -13,9 +13,10 @@
 //! | [`limits`] | every capacity, chosen per board at build time |
 //! | [`time`] | the one `Instant`/`Duration` type and deadline helpers |
 //! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
-//! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP, unsolicited NA) |
+//! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP, unsolicited NA, netlink, generic netlink, IPVS) |
 //! | [`action`] | what the core asks the binary to do |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
+//! | [`ipvs`] | the IPVS table: desired (config + checkers) vs kernel, reconciled into requests |
 //! | [`stats`] | counters, one per error or drop path |
 //! | [`status`] | the status document (JSON) and keepalived's dump files, without allocation |
 //!
@@ -35,6 +36,7 @@ extern crate std;
 pub mod action;
 pub mod config;
 pub mod core;
+pub mod ipvs;
 pub mod limits;
 pub mod stats;
 pub mod status;

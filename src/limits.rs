@@ -54,6 +54,8 @@ const_assert!(SYNC_GROUPS <= VRRP_INSTANCES);
 const_assert!(REAL_SERVERS >= VIRTUAL_SERVERS);
 const_assert!(CHECKERS >= 1);
 const_assert!(HTTP_URLS <= CHECKERS * 8);
+const_assert!(IPVS_SERVICES >= VIRTUAL_SERVERS && IPVS_SERVICES <= u16::MAX as usize);
+const_assert!(IPVS_DESTINATIONS >= REAL_SERVERS && IPVS_DESTINATIONS <= u16::MAX as usize);
 // Every script and every checker may have one child running at once only if
 // the child table is large enough; otherwise runs queue (see the core's child table).
 const_assert!(CHILDREN >= 4);
@@ -183,6 +185,16 @@ pub const ALL: &[Limit] = &[
         "http_urls",
         HTTP_URLS,
         "url blocks of HTTP_GET/SSL_GET, all together"
+    ),
+    limit!(
+        "ipvs_services",
+        IPVS_SERVICES,
+        "IPVS services, virtual_server_group entries expanded"
+    ),
+    limit!(
+        "ipvs_destinations",
+        IPVS_DESTINATIONS,
+        "IPVS destinations: each service's real servers and sorry server"
     ),
     limit!("children", CHILDREN, "child processes running at once"),
     limit!(

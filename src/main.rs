@@ -34,6 +34,7 @@
 
 mod cli;
 mod dump_files;
+mod ipvs_sync;
 mod logger;
 mod status_client;
 mod status_socket;
@@ -62,6 +63,7 @@ use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
 use crate::dump_files::{Dump, DumpPaths};
+use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
@@ -79,6 +81,8 @@ const TOKEN_NETLINK: Token = Token(1);
 const TOKEN_TIMER: Token = Token(2);
 /// The link monitor's token (rtnetlink `RTMGRP_LINK`).
 const TOKEN_LINKS: Token = Token(3);
+/// The IPVS generic netlink socket's token.
+const TOKEN_IPVS: Token = Token(5);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
 /// IPv6 VRRP sockets: this plus the engine's interface index (up to
@@ -110,6 +114,8 @@ enum InitError {
     Sys(&'static str, Errno),
     /// A `vrrp_script` or an instance's trackers cannot be set up.
     Tracking(String),
+    /// IPVS cannot be used.
+    Ipvs(SyncError),
 }
 
 impl std::fmt::Display for InitError {
@@ -119,6 +125,7 @@ impl std::fmt::Display for InitError {
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
             InitError::Tracking(why) => f.write_str(why),
+            InitError::Ipvs(e) => write!(f, "{e}"),
         }
     }
 }
@@ -183,6 +190,10 @@ pub struct Daemon {
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
+    /// The IPVS link and table (when virtual servers are configured).
+    ipvs: Option<IpvsSync>,
+    /// Allocations counted when the loop started (see `sys::allocations`).
+    heap_at_start: u64,
     pid_file: Option<PidFile>,
     finished: bool,
     /// The status socket and its clients.
@@ -300,6 +311,13 @@ impl Daemon {
             poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
             Some(n)
         };
+        let ipvs = if cfg.lvs.virtual_servers.is_empty() {
+            None
+        } else {
+            let i = IpvsSync::open(&cfg, false).map_err(InitError::Ipvs)?;
+            poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
+            Some(i)
+        };
         let status = open_status_socket(&cfg);
         status.register(&mut poll).map_err(full)?;
         let tmp_dir = tmp_dir();
@@ -320,6 +338,8 @@ impl Daemon {
             netlink,
             netlink_counter: 0,
             buf: [0; RX_BUF],
+            ipvs,
+            heap_at_start: 0,
             pid_file: None,
             finished: false,
             status,
@@ -343,6 +363,15 @@ impl Daemon {
         }
         self.engine.start(now);
         self.scripts.start(now);
+        if let Some(ipvs) = &mut self.ipvs {
+            // Every real server in at its configured weight, no sorry server:
+            // keepalived's start state without `alpha` (the checkers' results
+            // come in through `IpvsSync::update` once they are wired).
+            if let Err(e) = ipvs.start(&self.cfg) {
+                log::error!("{e}");
+            }
+            log_ipvs(ipvs);
+        }
         self.run_actions(now);
     }
 
@@ -366,6 +395,11 @@ impl Daemon {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
+                TOKEN_IPVS => {
+                    if let Some(i) = &mut self.ipvs {
+                        i.drain();
+                    }
+                }
                 TOKEN_TIMER => self.timer.clear(),
                 TOKEN_LISTENER => self.status_accept(now),
                 Token(t) if (TOKEN_CLIENT_BASE..TOKEN_CLIENT_BASE + 0x1000).contains(&t) => {
@@ -461,10 +495,19 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
+                if self.core.phase() == picket::core::Phase::Running
+                    && let Some(ipvs) = &mut self.ipvs
+                {
+                    ipvs.stop(&self.cfg);
+                    log_ipvs(ipvs);
+                }
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state();
+                if let Some(ipvs) = &self.ipvs {
+                    log_ipvs(ipvs);
+                }
             }
             match signal {
                 Signal::DumpData => self.dump(Dump::Data),
@@ -1053,8 +1096,11 @@ impl Daemon {
 
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
+        self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
+        // Counted before the exit's own work (the pid file's path is copied).
+        let heap = sys::allocations().saturating_sub(self.heap_at_start);
         self.status.close(&mut self.poll);
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
@@ -1067,6 +1113,7 @@ impl Daemon {
             self.core.stats(),
             logger::truncated()
         );
+        log::info!("heap allocations after start-up: {heap}");
         0
     }
 }
@@ -1227,6 +1274,26 @@ fn open_vrrp6_sockets(
         sockets.push(Some(s));
     }
     Ok(sockets)
+}
+
+/// Logs the IPVS link's and table's counters.
+fn log_ipvs(ipvs: &IpvsSync) {
+    let s = ipvs.stats();
+    let r = ipvs.reconciler().stats();
+    log::info!(
+        "IPVS: {} requests in {} datagrams, {} refused, {} malformed replies, {} timeouts; \
+         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations",
+        s.requests,
+        s.datagrams,
+        s.refused,
+        s.malformed,
+        s.timeouts,
+        r.ops,
+        r.services_adopted,
+        r.dests_adopted,
+        r.services_foreign,
+        r.dests_stale
+    );
 }
 
 /// The tracked scripts, links and each engine instance's trackers (start-up:
@@ -1487,6 +1554,7 @@ fn run_daemon(opts: &Options) -> u8 {
     // rather than run the configuration differently from keepalived.
     let mut diags = loaded.diags;
     picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
+    picket::ipvs::check_config(&loaded.cfg, &mut diags);
     if !diags.is_ok() {
         for line in render(&diags).lines() {
             log::error!("{line}");
@@ -1494,12 +1562,19 @@ fn run_daemon(opts: &Options) -> u8 {
         return exit::CONFIG;
     }
     let mut daemon = match Daemon::init(loaded.cfg, None) {
-        Ok(d) => d,
+        Ok(mut d) => {
+            if opts.dont_release_ipvs
+                && let Some(i) = &mut d.ipvs
+            {
+                i.set_dont_release(true);
+            }
+            d
+        }
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
                 InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
-                InitError::Sys(..) => exit::FATAL,
+                InitError::Sys(..) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
     };
@@ -1518,6 +1593,7 @@ fn config_test(opts: &Options, log_file: Option<&str>) -> u8 {
     let mut loaded = load(opts);
     // What this build does not run yet is said, as warnings.
     picket::vrrp::engine::check_config(&loaded.cfg, &mut loaded.diags, Severity::Warning);
+    picket::ipvs::check_config(&loaded.cfg, &mut loaded.diags);
     let text = render(&loaded.diags);
     match log_file {
         Some(path) => {
@@ -1817,7 +1893,7 @@ mod tests {
             link_local("va") && link_local("vb"),
             "no link-local addresses"
         );
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 1\n}\n\
+        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 2\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \

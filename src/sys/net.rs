@@ -546,7 +546,8 @@ impl ArpSocket {
     }
 }
 
-/// A `NETLINK_ROUTE` socket for address requests and their acks.
+/// A netlink socket: `NETLINK_ROUTE` for address requests and link
+/// notifications, `NETLINK_GENERIC` for IPVS.
 pub struct NetlinkSocket {
     fd: OwnedFd,
 }
@@ -560,7 +561,23 @@ impl NetlinkSocket {
     /// Opens and binds a socket that also receives the multicast `groups`
     /// (e.g. `RTMGRP_LINK`: link notifications).
     pub fn open_groups(groups: u32) -> Result<Self, Errno> {
-        let fd = socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)?;
+        Self::open_protocol(libc::NETLINK_ROUTE, groups)
+    }
+
+    /// Opens and binds a `NETLINK_GENERIC` socket (IPVS) whose receive
+    /// buffer holds the acks of `rcvbuf` bytes of requests sent at once
+    /// (raised as root with `SO_RCVBUFFORCE` above `rmem_max`).
+    pub fn open_generic(rcvbuf: usize) -> Result<Self, Errno> {
+        let s = Self::open_protocol(libc::NETLINK_GENERIC, 0)?;
+        let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
+        if setsockopt(&s.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size).is_err() {
+            setsockopt(&s.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+        }
+        Ok(s)
+    }
+
+    fn open_protocol(protocol: libc::c_int, groups: u32) -> Result<Self, Errno> {
+        let fd = socket(libc::AF_NETLINK, libc::SOCK_RAW, protocol)?;
         // SAFETY: `sockaddr_nl` is a plain C struct; all-zero is valid.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;

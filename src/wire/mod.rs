@@ -15,10 +15,15 @@
 //!
 //! | module | what it holds |
 //! |---|---|
+//! | [`netlink`] | netlink framing: header, acks, message and attribute walkers, a message writer |
+//! | [`genetlink`] | generic netlink header and the controller's family lookup |
+//! | [`ipvs`] | IPVS requests (services, destinations, dumps, flush, info, timeouts) and replies |
 //! | [`link`] | rtnetlink link notifications (`RTM_NEWLINK` / `RTM_DELLINK`): interface name and up/down |
 //! | [`ndisc`] | unsolicited IPv6 neighbour advertisements (the IPv6 gratuitous ARP), on smoltcp's NDISC types |
 //! | [`vrrp`] | VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798 / RFC 9568) adverts, their checksums, the advert's IPv4 header and the gratuitous ARP frame |
 
+pub mod genetlink;
+pub mod ipvs;
 pub mod link;
 pub mod ndisc;
 pub mod netlink;

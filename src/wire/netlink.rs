@@ -535,6 +535,134 @@ pub fn emit_attribute(buffer: &mut [u8], kind: u16, value: &[u8]) -> Result<usiz
     Ok(total)
 }
 
+/// Writes one netlink message into a caller's buffer: the header, a fixed
+/// family header, then attributes, possibly nested. Lengths (`nlmsg_len`,
+/// each nest's `rta_len`) are patched in when known; nothing allocates.
+///
+/// ```text
+/// [nlmsghdr][family header][attr][nest: [attr][attr]][attr]…
+/// ```
+///
+/// Every method checks the room left and returns
+/// [`Error::BufferTooSmall`] instead of writing past the end.
+#[derive(Debug)]
+pub struct MessageWriter<'a> {
+    buffer: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> MessageWriter<'a> {
+    /// Starts a message of `message_type` with `flags` and `sequence` at the
+    /// start of `buffer` (port id 0: the kernel fills it in).
+    pub fn new(
+        buffer: &'a mut [u8],
+        message_type: u16,
+        flags: u16,
+        sequence: u32,
+    ) -> Result<Self, Error> {
+        Repr {
+            message_type,
+            flags,
+            sequence,
+            port_id: 0,
+            payload_len: 0,
+        }
+        .emit(buffer)?;
+        Ok(MessageWriter {
+            buffer,
+            len: HEADER_LEN,
+        })
+    }
+
+    /// Bytes written so far.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether only the header is written (never: the header is 16 bytes).
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends raw bytes padded to 4 (a family header, e.g. `genlmsghdr`).
+    pub fn bytes(&mut self, value: &[u8]) -> Result<(), Error> {
+        let total = align(value.len());
+        let end = self
+            .len
+            .checked_add(total)
+            .ok_or(Error::BufferTooSmall(usize::MAX))?;
+        let out = self
+            .buffer
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall(end))?;
+        out.fill(0);
+        if let Some(dst) = out.get_mut(..value.len()) {
+            dst.copy_from_slice(value);
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Appends one attribute.
+    pub fn put(&mut self, kind: u16, value: &[u8]) -> Result<(), Error> {
+        let rest = self
+            .buffer
+            .get_mut(self.len..)
+            .ok_or(Error::BufferTooSmall(self.len))?;
+        self.len += emit_attribute(rest, kind, value)
+            .map_err(|_| Error::BufferTooSmall(self.len + attribute_len(value.len())))?;
+        Ok(())
+    }
+
+    /// Appends a `u8` attribute.
+    pub fn put_u8(&mut self, kind: u16, value: u8) -> Result<(), Error> {
+        self.put(kind, &[value])
+    }
+
+    /// Appends a host-order `u16` attribute.
+    pub fn put_u16(&mut self, kind: u16, value: u16) -> Result<(), Error> {
+        self.put(kind, &value.to_ne_bytes())
+    }
+
+    /// Appends a host-order `u32` attribute.
+    pub fn put_u32(&mut self, kind: u16, value: u32) -> Result<(), Error> {
+        self.put(kind, &value.to_ne_bytes())
+    }
+
+    /// Opens a nested attribute of `kind`; returns where it starts, for
+    /// [`MessageWriter::end_nest`].
+    pub fn begin_nest(&mut self, kind: u16) -> Result<usize, Error> {
+        let at = self.len;
+        self.put(kind, &[])?;
+        Ok(at)
+    }
+
+    /// Closes the nest opened at `at`: its length covers what was appended
+    /// since.
+    pub fn end_nest(&mut self, at: usize) -> Result<(), Error> {
+        let n = self.len.checked_sub(at).ok_or(Error::BufferTooSmall(at))?;
+        let n16 = u16::try_from(n).map_err(|_| Error::BufferTooSmall(n))?;
+        let header = self
+            .buffer
+            .get_mut(at..at + 2)
+            .ok_or(Error::BufferTooSmall(at + 2))?;
+        header.copy_from_slice(&n16.to_ne_bytes());
+        Ok(())
+    }
+
+    /// Sets `nlmsg_len` and returns the message's length: `&buffer[..len]`
+    /// is the message.
+    pub fn finish(self) -> Result<usize, Error> {
+        let len32 = u32::try_from(self.len).map_err(|_| Error::BufferTooSmall(self.len))?;
+        let header = self
+            .buffer
+            .get_mut(..HEADER_LEN)
+            .ok_or(Error::BufferTooSmall(HEADER_LEN))?;
+        Packet::new_unchecked(header).set_len(len32);
+        Ok(self.len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,6 +813,37 @@ mod tests {
             emit_attribute(&mut [0u8; 7], 1, &[1]),
             Err(Error::BufferTooSmall(8))
         );
+    }
+
+    #[test]
+    fn message_writer_nests_and_patches_lengths() {
+        let mut buf = [0u8; 64];
+        let mut w = MessageWriter::new(&mut buf, 0x20, NLM_F_REQUEST | NLM_F_ACK, 5).unwrap();
+        w.bytes(&[1, 1]).unwrap();
+        let nest = w.begin_nest(1).unwrap();
+        w.put_u16(2, 7).unwrap();
+        w.put_u8(3, 9).unwrap();
+        w.end_nest(nest).unwrap();
+        w.put_u32(4, 0xdead_beef).unwrap();
+        let n = w.finish().unwrap();
+        assert_eq!(n, 16 + 4 + 4 + 8 + 8 + 8);
+        let p = Packet::new_checked(&buf[..n]).unwrap();
+        assert_eq!(p.len() as usize, n);
+        assert_eq!(&p.payload()[..4], &[1, 1, 0, 0]);
+        let top: Vec<_> = Attributes::new(&p.payload()[4..])
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].value.len(), 16);
+        let inner: Vec<_> = Attributes::new(top[0].value).map(Result::unwrap).collect();
+        assert_eq!(inner[0].value, &7u16.to_ne_bytes());
+        assert_eq!(inner[1].value, &[9]);
+        assert_eq!(top[1].as_u32(), Some(0xdead_beef));
+        // Out of room: an error, never a write past the end.
+        let mut small = [0u8; 20];
+        let mut w = MessageWriter::new(&mut small, 1, 0, 0).unwrap();
+        assert!(w.put_u32(1, 1).is_err());
+        assert!(MessageWriter::new(&mut [0u8; 8], 1, 0, 0).is_err());
     }
 
     #[test]
