@@ -61,8 +61,9 @@ stats! {
     action_queue_full,
     /// Housekeeping ticks run.
     housekeeping_ticks,
-    /// SIGHUP received and ignored (reload not implemented yet).
-    reload_ignored,
+    /// SIGHUP received (reloads asked for; each is applied or refused, see
+    /// the status document's `reloads`).
+    reload_requests,
     /// `SIGUSR1` state dumps made.
     dump_data,
     /// `SIGUSR2` counter dumps made.

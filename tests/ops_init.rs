@@ -132,7 +132,8 @@ fn served_reloads(sock: &Path) -> Option<u64> {
         .output()
         .ok()?;
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).ok()?;
-    doc["counters"]["reload_ignored"].as_u64()
+    let r = &doc["picket"]["reloads"];
+    Some(r["applied"].as_u64()? + r["refused"].as_u64()?)
 }
 
 #[test]

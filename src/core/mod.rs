@@ -382,6 +382,23 @@ impl Core {
         &mut self.stats
     }
 
+    /// Reload: rewrites the roles of the children alive or queued (see
+    /// [`ChildTable::remap_roles`]).
+    pub fn remap_children(&mut self, f: &dyn Fn(ChildRole) -> ChildRole) {
+        self.children.remap_roles(f);
+    }
+
+    /// Reload: the new `shutdown_script` and its timeout (the startup
+    /// script has run already).
+    pub fn set_shutdown_script(
+        &mut self,
+        line: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(), CoreError> {
+        self.shutdown = script(line, timeout).map_err(CoreError::ShutdownScript)?;
+        Ok(())
+    }
+
     /// The child table (read only).
     pub fn children(&self) -> &ChildTable {
         &self.children
@@ -475,10 +492,9 @@ impl Core {
             return;
         }
         match signal {
-            Signal::Reload => {
-                self.stats.reload_ignored += 1;
-                log::warn!("reload not implemented yet, ignoring SIGHUP");
-            }
+            // The binary reloads (the core keeps only the count): a reload
+            // while stopping is not done.
+            Signal::Reload => self.stats.reload_requests += 1,
             Signal::Stop => self.stop(now),
             Signal::DumpData => {
                 self.stats.dump_data += 1;
