@@ -1576,12 +1576,19 @@ fn print_limits() {
     }
     println!();
     println!("static memory of the big tables (bytes):");
-    let tables: [(&str, usize); 5] = [
+    let vrrp = size_of::<Engine>()
+        + size_of::<ScriptTable>()
+        + size_of::<LinkTable>()
+        + size_of::<InstanceTracking>() * limits::VRRP_INSTANCES;
+    let spare = size_of::<Config>() + size_of::<Diagnostics>() + vrrp;
+    let tables: [(&str, usize); 7] = [
         ("Config", size_of::<Config>()),
         ("LoadScratch", size_of::<LoadScratch>()),
         ("Diagnostics", size_of::<Diagnostics>()),
         ("Core", size_of::<Core>()),
         ("Daemon (includes Core)", size_of::<Daemon>()),
+        ("VRRP engine and trackers", vrrp),
+        ("reload spare tables", spare),
     ];
     let total: usize = tables
         .iter()
@@ -1592,6 +1599,11 @@ fn print_limits() {
         println!("{name:<24}  {size:>10}");
     }
     println!("{:<24}  {total:>10}", "total");
+    println!(
+        "(a reload builds the next configuration in the spare tables: a second Config, \
+         Diagnostics, Engine, scripts, links and trackers; with IPVS, a second table of {} bytes)",
+        size_of::<picket::ipvs::Reconciler>()
+    );
 }
 
 fn run_daemon(opts: &Options) -> u8 {
