@@ -27,10 +27,10 @@
 mod lab;
 
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lab::status::document;
 use lab::{Lab, Proc, VIP, has_address, wait_until};
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -165,13 +165,6 @@ fn kind(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn document(socket: &Path) -> Value {
-    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    serde_json::from_str(&text).unwrap()
 }
 
 #[test]

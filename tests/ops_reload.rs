@@ -28,12 +28,12 @@
 
 mod lab;
 
-use std::io::Read as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lab::status::{document, instance};
 use lab::{Capture, Daemon, Lab, VIP, has_address, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -98,22 +98,6 @@ vrrp_instance VI_1 {
     }
 }
 ";
-
-fn document(socket: &Path) -> Value {
-    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["vrrp"]["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap_or_else(|| panic!("no {name}"))
-}
 
 fn hup(pid: u32) {
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGHUP).unwrap();

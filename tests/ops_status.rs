@@ -16,11 +16,11 @@
 
 mod lab;
 
-use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::Duration;
 
+use lab::status::{document, instance};
 use lab::{Daemon, Lab, has_address, router_addr, wait_until};
 use serde_json::Value;
 
@@ -65,25 +65,6 @@ vrrp_instance VI_2 {{
         socket.display(),
         router_addr(me)
     )
-}
-
-/// The document read from the socket, in the router's namespace (the
-/// socket file is in the shared file system; connecting needs no
-/// namespace).
-fn document(socket: &Path) -> Value {
-    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["vrrp"]["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {doc}"))
 }
 
 /// Checks one router's document against the live state: it is master of
