@@ -134,7 +134,8 @@ pub struct GlobalDefs {
     pub vrrp_owner_ignore_adverts: bool,
     /// `v3_checksum_as_v2` (false).
     pub v3_checksum_as_v2: bool,
-    /// `vrrp_check_unicast_src` (false).
+    /// `vrrp_check_unicast_src` (false; picket checks unicast sources
+    /// whatever it says).
     pub vrrp_check_unicast_src: bool,
     /// `vrrp_skip_check_adv_addr` (false).
     pub vrrp_skip_check_adv_addr: bool,

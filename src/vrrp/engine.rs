@@ -31,12 +31,12 @@
 //! - an advert from a configured peer has its TTL checked against that
 //!   peer's `min_ttl`..`max_ttl` (0..255 unless given: no check, as
 //!   keepalived), not against 255;
-//! - an advert from an address that is not a configured peer is dropped and
-//!   counted (`not_a_peer`) when `check_unicast_src` is on (also turned on by
-//!   any `min_ttl`/`max_ttl`, or `vrrp_check_unicast_src` in `global_defs`).
-//!   With the check off it is accepted, as keepalived does, so configurations
-//!   behave the same under both daemons; it is still counted
-//!   (`stranger_accepted`) so the status dump shows it.
+//! - an advert from an address that is not a configured peer is always
+//!   dropped and counted (`not_a_peer`): `check_unicast_src` (and
+//!   `vrrp_check_unicast_src`) is accepted but always on in picket.
+//!   keepalived accepts strangers unless the check is on; a stranger that
+//!   takes part in the election is how unicast set-ups split-brain, so picket
+//!   does not (issue 4).
 //!
 //! A configuration whose `unicast_peer` block lists no peer is refused by
 //! [`check_config`]: keepalived would silently fall back to multicast.
@@ -147,11 +147,9 @@ pub struct RxStats {
     /// The destination does not match the mode: a multicast instance got a
     /// unicast advert, or a unicast instance one not sent to its address.
     pub bad_destination: u64,
-    /// Unicast with `check_unicast_src`: the source is not a configured peer.
+    /// Unicast: the source is not a configured peer (`check_unicast_src` is
+    /// always on in picket).
     pub not_a_peer: u64,
-    /// Unicast without `check_unicast_src`: accepted from an address that is
-    /// not a configured peer (keepalived accepts these too).
-    pub stranger_accepted: u64,
 }
 
 impl RxStats {
@@ -176,7 +174,6 @@ impl RxStats {
             ("address_mismatch", self.address_mismatch),
             ("bad_destination", self.bad_destination),
             ("not_a_peer", self.not_a_peer),
-            ("stranger_accepted", self.stranger_accepted),
         ]
         .into_iter()
     }
@@ -309,8 +306,6 @@ struct Slot {
     peers: Vec<Peer, UNICAST_PEERS>,
     /// TTL of unicast adverts.
     unicast_ttl: u8,
-    /// Drop adverts whose source is not in `peers`.
-    check_src: bool,
     version: Version,
     adver_int_cs: u16,
     /// v2 `auth_type PASS` data.
@@ -730,7 +725,6 @@ impl Engine {
             group,
             peers,
             unicast_ttl: inst.unicast_ttl.unwrap_or(wire::TTL),
-            check_src: inst.check_unicast_src.unwrap_or(false),
             version,
             adver_int_cs,
             password,
@@ -938,16 +932,14 @@ impl Engine {
                     return;
                 }
                 Some(_) => {}
-                None if slot.check_src => {
+                // Not a configured peer: never part of the election
+                // (`check_unicast_src` always on).
+                None => {
                     slot.rx.not_a_peer += 1;
                     return;
                 }
-                // Counted when accepted, below: a bad advert from a
-                // stranger counts under its own reason.
-                None => {}
             }
         }
-        let stranger = !slot.peers.is_empty() && !slot.peers.iter().any(|p| p.addr == src);
         let repr = match Packet::new_checked(ip.payload, Family::Ipv4)
             .and_then(|p| Repr::parse(&p, &ip.envelope))
         {
@@ -1015,9 +1007,6 @@ impl Engine {
             slot.rx.address_mismatch += 1;
         }
         slot.rx.accepted += 1;
-        if stranger {
-            slot.rx.stranger_accepted += 1;
-        }
         let info = AdvertInfo {
             src: IpAddr::V4(src),
             priority: repr.priority,

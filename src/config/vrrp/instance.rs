@@ -128,6 +128,7 @@ pub struct VrrpInstance {
     /// `unicast_ttl`; resolved to 255 for IPv4, `None` = kernel default (IPv6).
     pub unicast_ttl: Option<u8>,
     /// `check_unicast_src`; resolved (global, or on with `min_ttl`/`max_ttl`).
+    /// picket drops strangers' adverts whatever this says (always on).
     pub check_unicast_src: Option<bool>,
     /// `mcast_dst_ip`; resolved (the global group of the family).
     pub mcast_dst_ip: Option<IpAddr>,

@@ -428,7 +428,7 @@ fn unicast_sends_one_advert_per_peer_with_its_own_checksum() {
 }
 
 #[test]
-fn unicast_drops_and_counts_strangers_with_check_unicast_src() {
+fn unicast_drops_and_counts_strangers() {
     let text = conf(100, 3, &unicast(A, "  10.0.0.2", " check_unicast_src"));
     let (_, mut e) = engine(&text, A);
     e.start(t(0));
@@ -455,7 +455,7 @@ fn unicast_drops_and_counts_strangers_with_check_unicast_src() {
     let peer = unicast_advert(B, A, 64);
     e.handle_datagram(t(100), 0, &peer, peer.len());
     let rx = *e.rx_stats(0).unwrap();
-    assert_eq!((rx.accepted, rx.bad_ttl, rx.stranger_accepted), (1, 0, 0));
+    assert_eq!((rx.accepted, rx.bad_ttl, rx.not_a_peer), (1, 0, 1));
     assert_ne!(e.poll_at(), before);
     assert_eq!(
         e.instance(0).unwrap().master(),
@@ -483,18 +483,17 @@ fn unicast_checks_the_peers_ttl_limits() {
 }
 
 #[test]
-fn unicast_accepts_strangers_without_the_check_as_keepalived() {
+fn unicast_drops_strangers_without_check_unicast_src_too() {
     let (_, mut e) = engine(&conf(100, 3, &unicast(A, "  10.0.0.2", "")), A);
     e.start(t(0));
     drain(&mut e, t(0));
+    let before = e.poll_at();
     let d = unicast_advert(C, A, 255);
     e.handle_datagram(t(100), 0, &d, d.len());
     let rx = e.rx_stats(0).unwrap();
-    assert_eq!(
-        (rx.accepted, rx.stranger_accepted, rx.not_a_peer),
-        (1, 1, 0)
-    );
-    assert!(std::format!("{rx}").contains("stranger_accepted=1"));
+    assert_eq!((rx.accepted, rx.not_a_peer), (0, 1));
+    assert_eq!(e.poll_at(), before, "a stranger does not reset the timer");
+    assert!(std::format!("{rx}").contains("not_a_peer=1"));
 }
 
 #[test]
