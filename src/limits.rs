@@ -39,6 +39,11 @@ pub const MESSAGE_BYTES: usize = 192;
 pub const LOG_LINE_BYTES: usize = 512;
 /// Maximum number of addresses one VRRP advert can carry (the count is a u8).
 pub const VIPS_PER_ADVERT: usize = 255;
+/// Supplementary groups a script runs with (`set_supplementary_groups`).
+pub const SCRIPT_GROUPS: usize = 32;
+/// Distinct users (user and group) scripts run as, the default included
+/// (`script_user`, each script's `user`).
+pub const SCRIPT_USERS: usize = 16;
 
 // Relations. A board file that breaks one of these does not build.
 const_assert!(CONFIG_FILES >= 1 && CONFIG_FILES <= 255);
@@ -199,6 +204,16 @@ pub const ALL: &[Limit] = &[
         "child_args",
         CHILD_ARGS,
         "arguments of a child process (fixed)"
+    ),
+    limit!(
+        "script_users",
+        SCRIPT_USERS,
+        "distinct users scripts run as (fixed)"
+    ),
+    limit!(
+        "script_groups",
+        SCRIPT_GROUPS,
+        "supplementary groups of a script user (fixed)"
     ),
 ];
 

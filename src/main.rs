@@ -45,11 +45,12 @@ use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{
-    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, Signal,
+    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, RunAs,
+    Signal,
 };
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
-use picket::vrrp::notify::{NotifyScripts, Subject};
+use picket::vrrp::notify::{NotifyRun, NotifyScripts, Subject};
 use picket::vrrp::track::{
     InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
 };
@@ -64,6 +65,7 @@ use crate::sys::pidfile::PidFile;
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 use crate::sys::timer::DeadlineTimer;
+use crate::sys::user::{self, ScriptUsers};
 
 /// The signalfd's token.
 const TOKEN_SIGNAL: Token = Token(0);
@@ -101,6 +103,9 @@ enum InitError {
     Sys(&'static str, Errno),
     /// A `vrrp_script` or an instance's trackers cannot be set up.
     Tracking(String),
+    /// A script's user cannot be found, or a script is not safe to run
+    /// (`enable_script_security`).
+    Scripts(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -109,7 +114,7 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
-            InitError::Tracking(why) => f.write_str(why),
+            InitError::Tracking(why) | InitError::Scripts(why) => f.write_str(why),
         }
     }
 }
@@ -153,6 +158,10 @@ pub struct Daemon {
     timer: DeadlineTimer,
     poll: PollSet,
     spawner: Spawner,
+    /// Who scripts run as (looked up at start-up).
+    users: ScriptUsers,
+    /// Who each `vrrp_script` runs as, by script id.
+    script_users: Vec<RunAs>,
     /// One per engine interface that runs an instance (`None` elsewhere).
     vrrp_sockets: Vec<Option<VrrpSocket>>,
     /// One per engine interface.
@@ -184,9 +193,19 @@ impl Daemon {
     fn init(cfg: Box<Config>, settings: Option<&CoreSettings<'_>>) -> Result<Box<Self>, InitError> {
         // VRRP deadlines are met to within a few microseconds, not 50.
         clock::set_timer_slack(1_000);
+        let uses = user::scripts_of(&cfg);
+        let users = user::script_users(&cfg, &uses).map_err(InitError::Scripts)?;
+        user::check_scripts(&cfg, &users, &uses).map_err(InitError::Scripts)?;
+        drop(uses);
+        let script_users = cfg
+            .vrrp
+            .scripts
+            .iter()
+            .map(|s| users.of(&s.script))
+            .collect();
         let core = match settings {
             Some(s) => Core::new(s),
-            None => Core::new(&core_settings(&cfg)),
+            None => Core::new(&core_settings(&cfg, &users)),
         }
         .map_err(InitError::Core)?;
         let mut setup_failed = false;
@@ -259,6 +278,8 @@ impl Daemon {
             timer,
             poll,
             spawner: Spawner::from_env(),
+            users,
+            script_users,
             vrrp_sockets,
             arp_sockets,
             scripts,
@@ -638,17 +659,14 @@ impl Daemon {
         log::info!("VRRP_Group({}) Syncing instances to {to} state", g.name);
         let scripts = NotifyScripts::from_group(g, &self.cfg.strings);
         match scripts.for_transition(Subject::Group, g.name.as_str(), to, 0) {
-            Ok(argvs) => {
-                for argv in &argvs {
-                    if self
-                        .core
-                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
-                        .is_none()
-                    {
-                        log::warn!("VRRP_Group({}) notify script not run: {argv}", g.name);
-                    }
-                }
-            }
+            Ok(runs) => request_notify(
+                &mut self.core,
+                &self.users,
+                now,
+                &runs,
+                "VRRP_Group",
+                &g.name,
+            ),
             Err(e) => log::error!("VRRP_Group({}) notify script for {to}: {e}", g.name),
         }
     }
@@ -669,17 +687,7 @@ impl Daemon {
         let priority = self.engine.instance(slot).map_or(0, |i| i.priority());
         let scripts = NotifyScripts::from_instance(inst, &self.cfg.strings);
         match scripts.for_transition(Subject::Instance, inst.name.as_str(), to, priority) {
-            Ok(argvs) => {
-                for argv in &argvs {
-                    if self
-                        .core
-                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
-                        .is_none()
-                    {
-                        log::warn!("({}) notify script not run: {argv}", inst.name);
-                    }
-                }
-            }
+            Ok(runs) => request_notify(&mut self.core, &self.users, now, &runs, "", &inst.name),
             Err(e) => log::error!("({}) notify script for {to}: {e}", inst.name),
         }
     }
@@ -740,9 +748,19 @@ impl Daemon {
             any = true;
             match a {
                 TrackAction::Run { script, timeout } => {
+                    let user = self
+                        .script_users
+                        .get(usize::from(script.0))
+                        .copied()
+                        .unwrap_or_default();
                     let requested = self.scripts.argv(script).and_then(|argv| {
-                        self.core
-                            .request_child(now, ChildRole::VrrpScript(script.0), argv, timeout)
+                        self.core.request_child_as(
+                            now,
+                            ChildRole::VrrpScript(script.0),
+                            argv,
+                            timeout,
+                            user,
+                        )
                     });
                     if requested.is_none() {
                         self.scripts.handle_exit(now, script, RunOutcome::NotRun);
@@ -833,7 +851,8 @@ impl Daemon {
                     child,
                     argv,
                     timeout,
-                } => match self.spawner.spawn(&argv) {
+                    user,
+                } => match self.spawner.spawn(&argv, self.users.creds(user)) {
                     Ok(pid) => {
                         log::debug!(
                             "spawned pid {pid}: {argv} (timeout {} ms)",
@@ -1031,29 +1050,44 @@ fn render(diags: &Diagnostics) -> String {
 }
 
 /// The core's settings from the configuration: `global_defs`'
-/// `startup_script` and `shutdown_script` with their timeouts.
-///
-/// Scripts run as picket's own user for now; a `user` given with a script
-/// is reported once here (running scripts as `script_user` comes with the
-/// notify scripts).
-fn core_settings(cfg: &Config) -> CoreSettings<'_> {
+/// `startup_script` and `shutdown_script` with their timeouts and users.
+fn core_settings<'c>(cfg: &'c Config, users: &ScriptUsers) -> CoreSettings<'c> {
     let g = &cfg.global;
-    let command = |s: &Option<picket::config::global::ScriptCmd>, what: &str| {
-        s.as_ref().map(|s| {
-            if !s.user.is_empty() {
-                log::warn!(
-                    "{what}: user '{}' not applied yet; running as picket's user",
-                    s.user
-                );
-            }
-            cfg.strings.get(s.command)
-        })
+    let command = |s: &'c Option<picket::config::global::ScriptCmd>| {
+        s.as_ref().map(|s| cfg.strings.get(s.command))
+    };
+    let user = |s: &Option<picket::config::global::ScriptCmd>| {
+        s.as_ref().map_or(RunAs::DEFAULT, |s| users.of(s))
     };
     CoreSettings {
-        startup_script: command(&g.startup_script, "startup_script"),
+        startup_script: command(&g.startup_script),
         startup_timeout: g.startup_script_timeout,
-        shutdown_script: command(&g.shutdown_script, "shutdown_script"),
+        startup_user: user(&g.startup_script),
+        shutdown_script: command(&g.shutdown_script),
         shutdown_timeout: g.shutdown_script_timeout,
+        shutdown_user: user(&g.shutdown_script),
+    }
+}
+
+/// Asks the core to run notify scripts `runs` (as their users), in order;
+/// one not run (the child table and its queue are full) is logged with
+/// `kind(name)`.
+fn request_notify(
+    core: &mut Core,
+    users: &ScriptUsers,
+    now: picket::time::Instant,
+    runs: &[NotifyRun<'_>],
+    kind: &str,
+    name: &str,
+) {
+    for r in runs {
+        let user = users.find(r.user, r.group);
+        if core
+            .request_child_as(now, ChildRole::Notify, &r.argv, NOTIFY_TIMEOUT, user)
+            .is_none()
+        {
+            log::warn!("{kind}({name}) notify script not run: {}", r.argv);
+        }
     }
 }
 
@@ -1127,7 +1161,10 @@ fn run_daemon(opts: &Options) -> u8 {
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
-                InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
+                InitError::Core(_)
+                | InitError::Setup
+                | InitError::Tracking(_)
+                | InitError::Scripts(_) => exit::CONFIG,
                 InitError::Sys(..) => exit::FATAL,
             };
         }
@@ -1339,7 +1376,7 @@ mod tests {
                 std::fs::write(format!("/proc/sys/net/ipv4/conf/{conf}/{key}"), value).unwrap();
             }
         }
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n}\n\
+        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 1\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \

@@ -14,6 +14,7 @@ pub mod pidfile;
 pub mod poll;
 pub mod signal;
 pub mod timer;
+pub mod user;
 
 #[cfg(test)]
 pub mod counting_alloc;
