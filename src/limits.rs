@@ -56,6 +56,7 @@ const_assert!(VIPS_PER_INSTANCE >= 1 && VIPS_PER_INSTANCE <= VIPS_PER_ADVERT);
 const_assert!(VRRP_INSTANCES >= 1 && VRRP_INSTANCES <= 255 * 16);
 const_assert!(SYNC_GROUP_MEMBERS <= VRRP_INSTANCES);
 const_assert!(SYNC_GROUPS <= VRRP_INSTANCES);
+const_assert!(TRACK_FILES <= u16::MAX as usize);
 const_assert!(REAL_SERVERS >= VIRTUAL_SERVERS);
 const_assert!(CHECKERS >= 1);
 const_assert!(HTTP_URLS <= CHECKERS * 8);
@@ -138,6 +139,7 @@ pub const ALL: &[Limit] = &[
         "static_ipaddress entries"
     ),
     limit!("vrrp_scripts", VRRP_SCRIPTS, "vrrp_script blocks"),
+    limit!("track_files", TRACK_FILES, "vrrp_track_file blocks"),
     limit!(
         "tracks_per_instance",
         TRACKS_PER_INSTANCE,

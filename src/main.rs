@@ -52,7 +52,8 @@ use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
 use picket::vrrp::notify::{NotifyRun, NotifyScripts, Subject};
 use picket::vrrp::track::{
-    InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
+    FileId, FileTable, InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target,
+    TrackAction,
 };
 use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
@@ -60,6 +61,7 @@ use picket::wire::rtnetlink::{Failure, Operation};
 use crate::cli::{Mode, Options};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
+use crate::sys::inotify::{Reading, TrackedFiles};
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, VrrpSocket};
 use crate::sys::pidfile::PidFile;
 use crate::sys::poll::{PollError, PollSet, Token};
@@ -75,6 +77,8 @@ const TOKEN_NETLINK: Token = Token(1);
 const TOKEN_TIMER: Token = Token(2);
 /// The link monitor's token (rtnetlink `RTMGRP_LINK`).
 const TOKEN_LINKS: Token = Token(3);
+/// The inotify fd watching `vrrp_track_file`s.
+const TOKEN_TRACK_FILES: Token = Token(4);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
 
@@ -173,6 +177,10 @@ pub struct Daemon {
     links: LinkTable,
     /// Link notifications (opened when a link is tracked).
     link_monitor: Option<NetlinkSocket>,
+    /// The value of each `vrrp_track_file`.
+    files: FileTable,
+    /// The watch on tracked files (opened when a file is tracked).
+    tracked_files: Option<TrackedFiles>,
     /// Each engine instance's trackers, by slot.
     tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
@@ -263,6 +271,19 @@ impl Daemon {
             None
         };
         resync_links(&mut links);
+        let mut files = FileTable::new(cfg.vrrp.track_files.len());
+        let tracked_files = if cfg.vrrp.track_files.iter().any(|f| f.used) {
+            let t = TrackedFiles::open(&cfg.vrrp.track_files).map_err(InitError::Tracking)?;
+            poll.add(&t.as_fd(), TOKEN_TRACK_FILES).map_err(full)?;
+            for (id, path) in t.files() {
+                let reading = sys::inotify::read_value(path);
+                log_file_reading(&cfg, id, path, reading);
+                files.set(id, reading.value());
+            }
+            Some(t)
+        } else {
+            None
+        };
         let netlink = if engine.is_empty() {
             None
         } else {
@@ -285,6 +306,8 @@ impl Daemon {
             scripts,
             links,
             link_monitor,
+            files,
+            tracked_files,
             tracking,
             netlink,
             netlink_counter: 0,
@@ -329,6 +352,7 @@ impl Daemon {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
+                TOKEN_TRACK_FILES => self.drain_track_files(now),
                 TOKEN_TIMER => self.timer.clear(),
                 Token(t) if t >= TOKEN_VRRP_BASE => {
                     self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
@@ -528,15 +552,53 @@ impl Daemon {
                 continue;
             }
             for id in changed {
-                for slot in 0..self.tracking.len() {
-                    if self
-                        .tracking
-                        .get(slot)
-                        .is_some_and(|t| t.tracks(Target::Link(id)))
-                    {
-                        self.apply_tracking(now, slot);
-                    }
+                self.apply_tracking_of(now, Target::Link(id));
+            }
+        }
+    }
+
+    /// Reads the changes of tracked files: a changed value updates the
+    /// instances that track the file.
+    fn drain_track_files(&mut self, now: picket::time::Instant) {
+        let Some(t) = self.tracked_files.as_mut() else {
+            return;
+        };
+        let mut changed: heapless::Vec<FileId, 16> = heapless::Vec::new();
+        let mut overflow = false;
+        let (cfg, files) = (&self.cfg, &mut self.files);
+        let r = t.drain(|id, path, reading| {
+            let before = files.value(id);
+            log_file_reading(cfg, id, path, reading);
+            if files.set(id, reading.value()) {
+                log::info!(
+                    "VRRP_Track_File({}) value {before} -> {}",
+                    file_name(cfg, id),
+                    files.value(id)
+                );
+                if !changed.contains(&id) && changed.push(id).is_err() {
+                    overflow = true;
                 }
+            }
+        });
+        if let Err(e) = r {
+            self.core.stats_mut().socket_errors += 1;
+            log::warn!("inotify: {e}");
+        }
+        if overflow {
+            self.apply_all_tracking(now);
+            return;
+        }
+        for id in changed {
+            self.apply_tracking_of(now, Target::File(id));
+        }
+    }
+
+    /// Recomputes the effective priority and fault of every instance that
+    /// tracks `target`.
+    fn apply_tracking_of(&mut self, now: picket::time::Instant, target: Target) {
+        for slot in 0..self.tracking.len() {
+            if self.tracking.get(slot).is_some_and(|t| t.tracks(target)) {
+                self.apply_tracking(now, slot);
             }
         }
     }
@@ -733,7 +795,7 @@ impl Daemon {
             return;
         };
         let base = inst.params().priority;
-        let e = t.effective(base, &self.scripts, &self.links);
+        let e = t.effective(base, &self.scripts, &self.links, &self.files);
         let slot = u16::try_from(slot).unwrap_or(u16::MAX);
         self.engine.set_priority(now, slot, e.priority);
         self.engine.set_fault(now, slot, e.fault);
@@ -781,15 +843,7 @@ impl Daemon {
                             "failed"
                         }
                     );
-                    for slot in 0..self.tracking.len() {
-                        if self
-                            .tracking
-                            .get(slot)
-                            .is_some_and(|t| t.tracks(Target::Script(script)))
-                        {
-                            self.apply_tracking(now, slot);
-                        }
-                    }
+                    self.apply_tracking_of(now, Target::Script(script));
                 }
             }
         }
@@ -929,11 +983,41 @@ fn tracking_of(
                 .iter()
                 .any(|(m, _)| m.as_str() == inst.name.as_str())
         });
-        let t = InstanceTracking::from_config(inst, group, &cfg.vrrp.scripts, &mut links)
-            .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
+        let t = InstanceTracking::from_config(
+            inst,
+            group,
+            &cfg.vrrp.scripts,
+            &cfg.vrrp.track_files,
+            &mut links,
+        )
+        .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
         tracking.push(t);
     }
     Ok((scripts, links, tracking))
+}
+
+/// The name of tracked file `id`.
+fn file_name(cfg: &Config, id: FileId) -> &str {
+    cfg.vrrp
+        .track_files
+        .get(usize::from(id.0))
+        .map_or("?", |f| f.name.as_str())
+}
+
+/// Logs a tracked file that holds no number or cannot be read (its value is
+/// then 0, as keepalived).
+fn log_file_reading(cfg: &Config, id: FileId, path: &str, reading: Reading) {
+    let name = file_name(cfg, id);
+    match reading {
+        Reading::Value(_) => {}
+        Reading::Garbage => {
+            log::warn!("VRRP_Track_File({name}) {path} holds no number: value 0");
+        }
+        Reading::Unreadable(e) => {
+            log::warn!("VRRP_Track_File({name}) cannot read {path}: {e}: value 0");
+        }
+        Reading::Gone => log::warn!("VRRP_Track_File({name}) {path} was removed: value 0"),
+    }
 }
 
 /// Reads the state of every tracked link (start-up, and after a lost
@@ -1350,7 +1434,8 @@ mod tests {
     /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
     /// the backup receives and checks every advert; the master's tracking
     /// script (`/bin/true` every 10 ms) runs through the child table and adds
-    /// its weight; the transitions run notify scripts.
+    /// its weight; a tracked file written meanwhile (inotify) adds its
+    /// value × weight; the transitions run notify scripts.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
@@ -1376,9 +1461,17 @@ mod tests {
                 std::fs::write(format!("/proc/sys/net/ipv4/conf/{conf}/{key}"), value).unwrap();
             }
         }
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 1\n}\n\
+        let dir = std::env::temp_dir().join(format!("picket-zero-alloc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tracked = dir.join("value");
+        let text = format!(
+            "vrrp_track_file f {{\n file {}\n weight 5\n init_file 0 overwrite\n}}\n",
+            tracked.display()
+        ) + "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 1\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
+                    track_file {\n  f\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \
                     virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
@@ -1386,7 +1479,7 @@ mod tests {
                     vrrp_instance C {\n interface va\n virtual_router_id 8\n priority 150\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.102/24\n }\n}\n\
                     vrrp_sync_group G {\n group {\n  A\n  C\n }\n notify \"/bin/true group\"\n sync_group_tracking_weight\n}\n";
-        let files = [("/t.conf", text)];
+        let files = [("/t.conf", text.as_str())];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
         let mut diags = Box::new(Diagnostics::new());
@@ -1407,6 +1500,15 @@ mod tests {
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
+        // Another thread (its allocations are not counted) writes the
+        // tracked file while the loop runs: inotify, read, apply.
+        let writer = std::thread::spawn({
+            let tracked = tracked.clone();
+            move || {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                std::fs::write(&tracked, "2\n").unwrap();
+            }
+        });
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
@@ -1415,7 +1517,8 @@ mod tests {
             || d.engine
                 .instance(1)
                 .map_or(0, |i| i.stats().adverts_received)
-                < 20)
+                < 20
+            || d.files.value(FileId(0)) != 2)
             && clock::now() < give_up
         {
             if d.turn() {
@@ -1424,6 +1527,8 @@ mod tests {
             turns += 1;
         }
         let (allocs, bytes) = counting_alloc::stop();
+        writer.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
 
         let master = *d.engine.instance(0).unwrap().stats();
         let backup_rx = *d.engine.rx_stats(1).unwrap();
@@ -1457,9 +1562,11 @@ mod tests {
             d.core.stats().children_exited
         );
         assert!(chk.successes >= 1, "{chk:?}");
+        // 150 + 10 (script) + 2 × 5 (file, written during the loop).
+        assert_eq!(d.files.value(FileId(0)), 2, "the file write was seen");
         assert_eq!(
             d.engine.instance(0).map(picket::vrrp::Instance::priority),
-            Some(160)
+            Some(170)
         );
         let addrs = std::process::Command::new("ip")
             .args(["-o", "addr", "show", "dev", "va"])

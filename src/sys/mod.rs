@@ -9,6 +9,7 @@
 pub mod child;
 pub mod clock;
 pub mod fs;
+pub mod inotify;
 pub mod net;
 pub mod pidfile;
 pub mod poll;

@@ -9,7 +9,10 @@ use super::super::parser::Parser;
 use super::super::{Config, Loc, Statement};
 use super::address::{AddrKind, VipSpec, parse_address};
 use super::block_name;
-use super::script::{TrackInterface, TrackScript, parse_track_interfaces, parse_track_scripts};
+use super::script::{
+    TrackFileRef, TrackInterface, TrackScript, parse_track_files, parse_track_interfaces,
+    parse_track_scripts,
+};
 use crate::limits::{
     EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, NAME_BYTES, TRACKS_PER_INSTANCE, UNICAST_PEERS,
     VIPS_PER_INSTANCE,
@@ -142,6 +145,8 @@ pub struct VrrpInstance {
     pub track_interfaces: Vec<TrackInterface, TRACKS_PER_INSTANCE>,
     /// `track_script`.
     pub track_scripts: Vec<TrackScript, TRACKS_PER_INSTANCE>,
+    /// `track_file`.
+    pub track_files: Vec<TrackFileRef, TRACKS_PER_INSTANCE>,
     /// `dont_track_primary`.
     pub dont_track_primary: bool,
     /// `notify_master`.
@@ -225,6 +230,7 @@ impl VrrpInstance {
             no_virtual_ipaddress: false,
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
+            track_files: Vec::new(),
             dont_track_primary: false,
             notify_master: None,
             notify_backup: None,
@@ -280,6 +286,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "no_virtual_ipaddress",
     "track_interface",
     "track_script",
+    "track_file",
     "dont_track_primary",
     "notify_master",
     "notify_backup",
@@ -319,10 +326,6 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
     (
         "virtual_rules",
         "virtual rules are not implemented yet; add the rules from notify_master/notify_backup scripts",
-    ),
-    (
-        "track_file",
-        "track_file is not implemented; use a vrrp_script that reads the file",
     ),
     (
         "track_process",
@@ -544,6 +547,7 @@ fn keyword(p: &mut Parser<'_>, st: &Statement, inst: &mut VrrpInstance, cfg: &mu
         "no_virtual_ipaddress" => set_flag(p, st, &mut inst.no_virtual_ipaddress),
         "track_interface" => parse_track_interfaces(p, st, &mut inst.track_interfaces),
         "track_script" => parse_track_scripts(p, st, &mut inst.track_scripts),
+        "track_file" => parse_track_files(p, st, &mut inst.track_files),
         "dont_track_primary" => set_flag(p, st, &mut inst.dont_track_primary),
         "notify_master"
         | "notify_backup"

@@ -581,7 +581,7 @@ vrrp_instance VI_2 {
         &[
             "t.conf:4:3: error: vrrp_sync_group 'G1': unknown vrrp_instance 'VI_X'",
             "t.conf:9:3: error: vrrp_instance 'VI_1' is in sync groups 'G1' and 'G2'",
-            "t.conf:11:2: error: 'track_file' is not supported by picket",
+            "t.conf:12:3: error: track_file: unknown vrrp_track_file 'f'",
             "t.conf:16:2: error: instance 'VI_1' listed outside 'group { }'",
             "t.conf:15:1: error: vrrp_sync_group 'G3' has no 'group { }'",
             "t.conf:7:1: warning: vrrp_sync_group 'G2' has only one member",
@@ -1037,4 +1037,78 @@ fn debian_samples() {
     }
     std::println!("{report}");
     assert!(!failed, "{report}");
+}
+
+#[test]
+fn track_files() {
+    let text = "vrrp_track_file up {
+    file /run/ka/up
+    weight -10 reverse
+    init_file 5 overwrite
+}
+track_file plain {
+    file /run/ka/plain
+}
+vrrp_sync_group G {
+    group {
+        VI_1
+        VI_2
+    }
+    track_file {
+        plain weight 3
+    }
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    track_file {
+        up
+        plain weight -254 noreverse
+    }
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 2
+    virtual_ipaddress {
+        10.0.0.2
+    }
+}
+";
+    let cfg = ok(text);
+    let f = &cfg.vrrp.track_files;
+    assert_eq!(
+        (f[0].name.as_str(), f[0].path.as_str()),
+        ("up", "/run/ka/up")
+    );
+    assert_eq!((f[0].weight, f[0].reverse), (-10, true));
+    assert_eq!(
+        f[0].init,
+        Some(crate::config::vrrp::InitFile {
+            value: 5,
+            overwrite: true
+        })
+    );
+    assert_eq!((f[1].weight, f[1].init), (0, None));
+    assert!(f[0].used && f[1].used);
+    let t = &cfg.vrrp.instances[0].track_files;
+    // Inherited from the block, or given.
+    assert_eq!((t[0].weight, t[0].reverse), (Some(-10), Some(true)));
+    assert_eq!((t[1].weight, t[1].reverse), (Some(-254), Some(false)));
+    assert_eq!(cfg.vrrp.sync_groups[0].track_files[0].weight, Some(3));
+    assert_round_trip(text);
+
+    expect(
+        "vrrp_track_file a {\n weight 3\n}\nvrrp_track_file b {\n file rel/x\n weight 255\n init_file 1 2\n}\n\
+         vrrp_track_file c {\n file /x\n}\n",
+        &[
+            "t.conf:1:1: error: vrrp_track_file 'a' has no 'file'",
+            "t.conf:6:9: error: 'weight': invalid value '255'",
+            "t.conf:7:14: error: unexpected '2' in 'init_file'",
+            "t.conf:4:1: error: vrrp_track_file 'b': file 'rel/x' is not an absolute path",
+            "t.conf:9:1: warning: vrrp_track_file 'c' is not tracked by any instance or sync group",
+        ],
+    );
 }
