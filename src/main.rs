@@ -50,7 +50,7 @@ use picket::core::{
 };
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
-use picket::vrrp::notify::{NotifyRun, NotifyScripts, Subject};
+use picket::vrrp::notify::{Line, NotifyRun, NotifyScripts, Subject};
 use picket::vrrp::track::{
     FileId, FileTable, InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target,
     TrackAction,
@@ -690,6 +690,11 @@ impl Daemon {
                         self.transition(now, slot, to);
                     }
                 }
+                EngineAction::MasterRxLowerPri {
+                    slot,
+                    src,
+                    priority,
+                } => self.master_rx_lower_pri(now, slot, src, priority),
                 EngineAction::GroupTransition { group, to } => {
                     if let Err((_, group, to)) = transitions.push((true, group, to)) {
                         self.group_transition(now, group, to);
@@ -739,11 +744,7 @@ impl Daemon {
     /// beside the loop, never waited for.
     fn transition(&mut self, now: picket::time::Instant, slot: u16, to: picket::vrrp::State) {
         log::info!("({}) Entering {to} STATE", self.name(slot));
-        let Some(inst) = self
-            .engine
-            .config_index(slot)
-            .and_then(|i| self.cfg.vrrp.instances.get(i))
-        else {
+        let Some(inst) = instance_cfg(&self.cfg, &self.engine, slot) else {
             return;
         };
         let priority = self.engine.instance(slot).map_or(0, |i| i.priority());
@@ -751,6 +752,50 @@ impl Daemon {
         match scripts.for_transition(Subject::Instance, inst.name.as_str(), to, priority) {
             Ok(runs) => request_notify(&mut self.core, &self.users, now, &runs, "", &inst.name),
             Err(e) => log::error!("({}) notify script for {to}: {e}", inst.name),
+        }
+    }
+
+    /// Master `slot` heard a lower priority: logs it (keepalived's words)
+    /// and runs `notify_master_rx_lower_pri` as configured (no extra
+    /// arguments, as keepalived).
+    fn master_rx_lower_pri(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        src: core::net::IpAddr,
+        priority: u8,
+    ) {
+        let Some(inst) = instance_cfg(&self.cfg, &self.engine, slot) else {
+            return;
+        };
+        let ours = self.engine.instance(slot).map_or(0, |i| i.priority());
+        log::info!(
+            "({}) Received advert from {src} with lower priority {priority}, ours {ours}, \
+             forcing new election",
+            inst.name
+        );
+        let Some(cmd) = &inst.notify_master_rx_lower_pri else {
+            return;
+        };
+        let line = Line::of(cmd, &self.cfg.strings);
+        let mut argv = picket::core::ArgvBuf::new();
+        match picket::core::split_command(line.command, &mut argv) {
+            Ok(()) => {
+                let run = NotifyRun {
+                    argv,
+                    user: line.user,
+                    group: line.group,
+                };
+                request_notify(
+                    &mut self.core,
+                    &self.users,
+                    now,
+                    core::slice::from_ref(&run),
+                    "",
+                    &inst.name,
+                );
+            }
+            Err(e) => log::error!("({}) notify_master_rx_lower_pri: {e}", inst.name),
         }
     }
 
@@ -777,10 +822,7 @@ impl Daemon {
 
     /// The configured name of instance `slot`.
     fn name(&self, slot: u16) -> &str {
-        self.engine
-            .config_index(slot)
-            .and_then(|i| self.cfg.vrrp.instances.get(i))
-            .map_or("?", |v| v.name.as_str())
+        instance_cfg(&self.cfg, &self.engine, slot).map_or("?", |v| v.name.as_str())
     }
 
     /// Recomputes the effective priority and fault of instance `slot` from
@@ -994,6 +1036,17 @@ fn tracking_of(
         tracking.push(t);
     }
     Ok((scripts, links, tracking))
+}
+
+/// The configuration of engine instance `slot`.
+fn instance_cfg<'c>(
+    cfg: &'c Config,
+    engine: &Engine,
+    slot: u16,
+) -> Option<&'c picket::config::vrrp::VrrpInstance> {
+    engine
+        .config_index(slot)
+        .and_then(|i| cfg.vrrp.instances.get(i))
 }
 
 /// The name of tracked file `id`.

@@ -13,8 +13,7 @@
 //! notify scripts (the binary runs the scripts, watches the links, and sets
 //! priority and fault with [`Engine::set_priority`] and
 //! [`Engine::set_fault`]). [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6,
-//! `notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
+//! feature the daemon does not run yet (IPv6, VMACs, `no_accept`) so the daemon can
 //! refuse to start rather than run a configuration differently from
 //! keepalived.
 //!
@@ -236,6 +235,16 @@ pub enum EngineAction {
         /// New state.
         to: State,
     },
+    /// Master `slot` heard an advert with a lower priority: log it and run
+    /// its `notify_master_rx_lower_pri`.
+    MasterRxLowerPri {
+        /// The instance.
+        slot: u16,
+        /// The advert's source.
+        src: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
     /// Sync group `group` (index in `cfg.vrrp.sync_groups`) entered `to`:
     /// run its notify scripts. Comes after its members' transitions.
     GroupTransition {
@@ -347,9 +356,6 @@ pub struct Engine {
 pub fn check_runnable(inst: &VrrpInstance, mut report: impl FnMut(Loc, &str)) {
     if inst.ipv6 {
         report(inst.loc, "VRRP over IPv6");
-    }
-    if inst.notify_master_rx_lower_pri.is_some() {
-        report(inst.loc, "notify_master_rx_lower_pri");
     }
     if inst.use_vmac.is_some() {
         report(inst.loc, "use_vmac");
@@ -1043,6 +1049,11 @@ impl Engine {
                     EngineAction::RemoveVips { slot }
                 }
                 VrrpAction::Transition { from, to } => EngineAction::Transition { slot, from, to },
+                VrrpAction::MasterRxLowerPri { src, priority } => EngineAction::MasterRxLowerPri {
+                    slot,
+                    src,
+                    priority,
+                },
                 VrrpAction::SendGarp { count } => {
                     if s.garp_interval == Duration::ZERO || count <= 1 {
                         EngineAction::Garp { slot, count }

@@ -268,6 +268,14 @@ pub enum VrrpAction {
         /// New state.
         to: State,
     },
+    /// As master, an advert with a lower priority was heard (keepalived:
+    /// log it, run `notify_master_rx_lower_pri`).
+    MasterRxLowerPri {
+        /// Its source.
+        src: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
 }
 
 /// Counters of one instance: events, and one per ignored input.
@@ -838,7 +846,7 @@ impl Instance {
         match advert.priority.cmp(&own) {
             Ordering::Greater => {}
             Ordering::Less => {
-                self.master_rx_lower(now);
+                self.master_rx_lower(now, advert);
                 return;
             }
             Ordering::Equal => match addr_cmp(advert.src, self.params.primary) {
@@ -880,8 +888,9 @@ impl Instance {
 
     /// keepalived item 8: a master hearing a lower priority re-advertises
     /// ("forcing new election", RFC 9568 behaviour) unless
-    /// `lower_prio_no_advert`, and sends a GARP burst.
-    fn master_rx_lower(&mut self, now: Instant) {
+    /// `lower_prio_no_advert`, sends a GARP burst, and runs
+    /// `notify_master_rx_lower_pri` ([`VrrpAction::MasterRxLowerPri`]).
+    fn master_rx_lower(&mut self, now: Instant, advert: &AdvertInfo) {
         self.stats.master_rx_lower_prio += 1;
         if !self.params.lower_prio_no_advert {
             // keepalived: extra advert; the Adver_Timer keeps its deadline.
@@ -895,6 +904,10 @@ impl Instance {
                 self.arm(Timer::GarpDelayed, now + g.lower_prio_delay);
             }
         }
+        self.push(VrrpAction::MasterRxLowerPri {
+            src: advert.src,
+            priority: advert.priority,
+        });
     }
 
     /// RFC 5798 §6.4.1/§6.4.2: send an advert, (keepalived item 11) add the

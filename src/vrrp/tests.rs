@@ -8,7 +8,7 @@ use super::fsm::*;
 use crate::time::{Duration, Instant};
 
 use State::{Backup, Fault, Initialize, Master};
-use VrrpAction::{AddVips, RemoveVips, SendAdvert, SendGarp, Transition};
+use VrrpAction::{AddVips, MasterRxLowerPri, RemoveVips, SendAdvert, SendGarp, Transition};
 
 fn us(n: i64) -> Instant {
     Instant::from_micros(n)
@@ -449,7 +449,14 @@ fn master_readvertises_on_lower_priority() {
     i.handle_advert(at + Duration::from_millis(300), &adv(PEER, 50, 100));
     assert_eq!(
         drain(&mut i),
-        [SendAdvert { priority: 100 }, SendGarp { count: 5 }]
+        [
+            SendAdvert { priority: 100 },
+            SendGarp { count: 5 },
+            MasterRxLowerPri {
+                src: PEER,
+                priority: 50
+            }
+        ]
     );
     assert_eq!(i.poll_at(), next, "the advert timer keeps its deadline");
     assert_eq!(i.state(), Master);
@@ -468,7 +475,16 @@ fn lower_prio_no_advert_only_garps() {
     i.handle_timeout(us(3_609_375));
     drain(&mut i);
     i.handle_advert(ms(4000), &adv(PEER, 50, 100));
-    assert_eq!(drain(&mut i), [SendGarp { count: 2 }]);
+    assert_eq!(
+        drain(&mut i),
+        [
+            SendGarp { count: 2 },
+            MasterRxLowerPri {
+                src: PEER,
+                priority: 50
+            }
+        ]
+    );
     // Second lower-priority burst after lower_prio_delay (advert at 4.609375 first).
     i.handle_timeout(us(4_609_375));
     assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
@@ -739,7 +755,7 @@ impl Sim {
                     }
                 }
                 Transition { to, .. } => self.log.push((self.now, k, to)),
-                AddVips | RemoveVips | SendGarp { .. } => {}
+                AddVips | RemoveVips | SendGarp { .. } | MasterRxLowerPri { .. } => {}
             }
         }
     }
