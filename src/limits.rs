@@ -152,6 +152,11 @@ pub const ALL: &[Limit] = &[
         "instances in one sync group"
     ),
     limit!(
+        "routes_per_instance",
+        ROUTES_PER_INSTANCE,
+        "virtual_routes entries per instance"
+    ),
+    limit!(
         "unicast_peers",
         UNICAST_PEERS,
         "unicast_peer entries per instance"

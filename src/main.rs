@@ -56,6 +56,7 @@ use picket::vrrp::track::{
     TrackAction,
 };
 use picket::wire::netlink::{self as nl, Control};
+use picket::wire::route::{RTNH_F_ONLINK, RouteRepr};
 use picket::wire::rtnetlink::{Failure, Operation};
 
 use crate::cli::{Mode, Options};
@@ -110,6 +111,8 @@ enum InitError {
     /// A script's user cannot be found, or a script is not safe to run
     /// (`enable_script_security`).
     Scripts(String),
+    /// A `virtual_routes` entry names an interface that does not exist.
+    Routes(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -118,7 +121,9 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
-            InitError::Tracking(why) | InitError::Scripts(why) => f.write_str(why),
+            InitError::Tracking(why) | InitError::Scripts(why) | InitError::Routes(why) => {
+                f.write_str(why)
+            }
         }
     }
 }
@@ -185,6 +190,8 @@ pub struct Daemon {
     tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
     netlink: Option<NetlinkSocket>,
+    /// Each engine instance's `virtual_routes`, as requests.
+    routes: Vec<Vec<RouteRepr>>,
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
@@ -237,6 +244,7 @@ impl Daemon {
         }
         warn_missing_unicast_sources(&cfg, &engine);
         let (scripts, mut links, tracking) = tracking_of(&cfg, &engine)?;
+        let routes = routes_of(&cfg, &engine)?;
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
@@ -310,6 +318,7 @@ impl Daemon {
             tracked_files,
             tracking,
             netlink,
+            routes,
             netlink_counter: 0,
             buf: [0; RX_BUF],
             pid_file: None,
@@ -610,6 +619,29 @@ impl Daemon {
         }
     }
 
+    /// Sends every route request of instance `slot` (each failure comes back
+    /// as a netlink error, logged with the route).
+    fn route_requests(&mut self, slot: u16, operation: Operation) {
+        let Some(sock) = &self.netlink else { return };
+        let Some(routes) = self.routes.get(usize::from(slot)) else {
+            return;
+        };
+        for (k, r) in routes.iter().enumerate() {
+            self.netlink_counter = self.netlink_counter.wrapping_add(1);
+            let seq = encode_seq(self.netlink_counter, slot, k, operation) | SEQ_ROUTE;
+            let mut msg = [0u8; picket::wire::route::MAX_REQUEST_LEN];
+            match r.emit(operation, seq, &mut msg) {
+                Ok(len) => {
+                    if let Err(e) = sock.send(&msg[..len]) {
+                        self.core.stats_mut().socket_errors += 1;
+                        log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+                    }
+                }
+                Err(e) => log::error!("route request of instance {slot}: {e}"),
+            }
+        }
+    }
+
     /// Sends every address request of instance `slot`.
     fn address_requests(&mut self, slot: u16, operation: Operation) {
         let Some(sock) = &self.netlink else { return };
@@ -663,8 +695,14 @@ impl Daemon {
                         }
                     }
                 }
-                EngineAction::AddVips { slot } => self.address_requests(slot, Operation::Add),
+                // keepalived: routes after the addresses (a route's source may
+                // be a VIP), removed before them.
+                EngineAction::AddVips { slot } => {
+                    self.address_requests(slot, Operation::Add);
+                    self.route_requests(slot, Operation::Add);
+                }
                 EngineAction::RemoveVips { slot } => {
+                    self.route_requests(slot, Operation::Delete);
                     self.address_requests(slot, Operation::Delete);
                 }
                 EngineAction::Garp { slot, count } => {
@@ -1089,22 +1127,30 @@ fn resync_links(links: &mut LinkTable) {
 }
 
 /// A netlink sequence number that says which address a request was for:
-/// 10 bits of counter, the operation, 12 bits of instance, 9 bits of address.
+/// the route bit (0), 9 bits of counter, the operation, 12 bits of
+/// instance, 9 bits of address.
 fn encode_seq(counter: u32, slot: u16, k: usize, operation: Operation) -> u32 {
     let op = u32::from(operation == Operation::Delete);
     let k = u32::try_from(k).unwrap_or(0) & 0x1ff;
-    ((counter & 0x3ff) << 22) | (op << 21) | ((u32::from(slot) & 0xfff) << 9) | k
+    ((counter & 0x1ff) << 22) | (op << 21) | ((u32::from(slot) & 0xfff) << 9) | k
 }
 
+/// The top bit of a sequence number: the request was for route `k`.
+const SEQ_ROUTE: u32 = 1 << 31;
+
 /// Logs the kernel's refusal of an address request, with the address and
-/// interface. Adding an address already there and deleting one already gone
-/// are not failures.
+/// interface (or of a route request, see [`log_route_failure`]). Adding an
+/// address already there and deleting one already gone are not failures.
 fn log_address_failure(cfg: &Config, engine: &Engine, seq: u32, errno: i32) {
     let operation = if seq & (1 << 21) != 0 {
         Operation::Delete
     } else {
         Operation::Add
     };
+    if seq & SEQ_ROUTE != 0 {
+        log_route_failure(cfg, engine, seq, operation, errno);
+        return;
+    }
     let slot = u16::try_from((seq >> 9) & 0xfff).unwrap_or(0);
     let k = (seq & 0x1ff) as usize;
     let quiet = matches!(
@@ -1142,6 +1188,76 @@ fn log_address_failure(cfg: &Config, engine: &Engine, seq: u32, errno: i32) {
     } else {
         log::error!("({}) {failure}", inst.name);
     }
+}
+
+/// Logs the kernel's refusal of a route request with the route as
+/// configured. Adding a route already there and deleting one already gone
+/// are not failures.
+fn log_route_failure(cfg: &Config, engine: &Engine, seq: u32, operation: Operation, errno: i32) {
+    let slot = u16::try_from((seq >> 9) & 0xfff).unwrap_or(0);
+    let Some(inst) = instance_cfg(cfg, engine, slot) else {
+        return;
+    };
+    let Some(r) = inst.routes.get((seq & 0x1ff) as usize) else {
+        return;
+    };
+    let e = Errno::from_raw(errno);
+    let verb = if operation == Operation::Add {
+        "add"
+    } else {
+        "delete"
+    };
+    if matches!(
+        (operation, e),
+        (Operation::Add, Errno::EEXIST) | (Operation::Delete, Errno::ESRCH)
+    ) {
+        log::debug!("({}) cannot {verb} route {r}: {e}", inst.name);
+    } else {
+        log::error!("({}) cannot {verb} route {r}: {e}", inst.name);
+    }
+}
+
+/// The routes of each engine instance as requests, their interfaces looked
+/// up (start-up). A missing interface is an error naming the route.
+fn routes_of(cfg: &Config, engine: &Engine) -> Result<Vec<Vec<RouteRepr>>, InitError> {
+    let mut all = Vec::with_capacity(engine.len());
+    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
+        let Some(inst) = instance_cfg(cfg, engine, slot) else {
+            continue;
+        };
+        let mut routes = Vec::with_capacity(inst.routes.len());
+        for r in &inst.routes {
+            let oif = if r.dev.is_empty() {
+                None
+            } else {
+                Some(
+                    net::interface(&r.dev)
+                        .map_err(|e| {
+                            InitError::Routes(format!(
+                                "({}) virtual_routes '{r}': interface {}: {e}",
+                                inst.name, r.dev
+                            ))
+                        })?
+                        .index,
+                )
+            };
+            routes.push(RouteRepr {
+                dst: r.dst,
+                dst_len: r.dst_len,
+                table: r.table,
+                protocol: r.protocol,
+                scope: r.effective_scope(),
+                route_type: r.kind.rtn(),
+                flags: if r.onlink { RTNH_F_ONLINK } else { 0 },
+                oif,
+                gateway: r.via,
+                prefsrc: r.src,
+                priority: r.metric,
+            });
+        }
+        all.push(routes);
+    }
+    Ok(all)
 }
 
 /// The host name without its domain (keepalived's default config-id).
@@ -1301,7 +1417,8 @@ fn run_daemon(opts: &Options) -> u8 {
                 InitError::Core(_)
                 | InitError::Setup
                 | InitError::Tracking(_)
-                | InitError::Scripts(_) => exit::CONFIG,
+                | InitError::Scripts(_)
+                | InitError::Routes(_) => exit::CONFIG,
                 InitError::Sys(..) => exit::FATAL,
             };
         }

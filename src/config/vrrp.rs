@@ -46,11 +46,13 @@ mod address;
 mod check;
 mod dump;
 pub mod instance;
+pub mod route;
 mod script;
 pub mod track_file;
 
 pub use address::{Broadcast, Scope, VipSpec};
 pub use instance::{InstanceLocs, State, UnicastPeer, Vmac, VrrpInstance};
+pub use route::{RouteType, VirtualRoute};
 pub use script::{SyncGroup, TrackFileRef, TrackInterface, TrackScript, VrrpScript};
 pub use track_file::{InitFile, TrackFile};
 

@@ -16,9 +16,11 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`link`] | rtnetlink link notifications (`RTM_NEWLINK` / `RTM_DELLINK`): interface name and up/down |
+//! | [`route`] | rtnetlink routes (`RTM_NEWROUTE` / `RTM_DELROUTE`), IPv4 and IPv6 |
 //! | [`vrrp`] | VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798 / RFC 9568) adverts, their checksums, the advert's IPv4 header and the gratuitous ARP frame |
 
 pub mod link;
 pub mod netlink;
+pub mod route;
 pub mod rtnetlink;
 pub mod vrrp;

@@ -284,6 +284,17 @@ fn instance(d: &mut Dumper<'_>, i: &VrrpInstance) -> fmt::Result {
     if i.no_virtual_ipaddress {
         d.flag("no_virtual_ipaddress")?;
     }
+    if !i.routes.is_empty() {
+        d.open("virtual_routes", format_args!(""))?;
+        for r in &i.routes {
+            // A route line is at most ~150 bytes (two IPv6 addresses and
+            // every option).
+            let mut s: String<192> = String::new();
+            let _ = write!(s, "{r}");
+            d.line(&s, format_args!(""))?;
+        }
+        d.close()?;
+    }
     track_interfaces(d, &i.track_interfaces)?;
     track_scripts(d, &i.track_scripts)?;
     track_names(d, "track_file", &i.track_files)?;

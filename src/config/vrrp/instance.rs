@@ -9,13 +9,14 @@ use super::super::parser::Parser;
 use super::super::{Config, Loc, Statement};
 use super::address::{AddrKind, VipSpec, parse_address};
 use super::block_name;
+use super::route::{VirtualRoute, parse_route};
 use super::script::{
     TrackFileRef, TrackInterface, TrackScript, parse_track_files, parse_track_interfaces,
     parse_track_scripts,
 };
 use crate::limits::{
-    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, NAME_BYTES, TRACKS_PER_INSTANCE, UNICAST_PEERS,
-    VIPS_PER_INSTANCE,
+    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, NAME_BYTES, ROUTES_PER_INSTANCE, TRACKS_PER_INSTANCE,
+    UNICAST_PEERS, VIPS_PER_INSTANCE,
 };
 use crate::time::Duration;
 
@@ -141,6 +142,8 @@ pub struct VrrpInstance {
     pub evips: Vec<VipSpec, EXCLUDED_VIPS_PER_INSTANCE>,
     /// `no_virtual_ipaddress`: zero VIPs allowed.
     pub no_virtual_ipaddress: bool,
+    /// `virtual_routes`: added on becoming MASTER, removed on leaving it.
+    pub routes: Vec<VirtualRoute, ROUTES_PER_INSTANCE>,
     /// `track_interface`.
     pub track_interfaces: Vec<TrackInterface, TRACKS_PER_INSTANCE>,
     /// `track_script`.
@@ -228,6 +231,7 @@ impl VrrpInstance {
             vips: Vec::new(),
             evips: Vec::new(),
             no_virtual_ipaddress: false,
+            routes: Vec::new(),
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
             track_files: Vec::new(),
@@ -284,6 +288,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "virtual_ipaddress",
     "virtual_ipaddress_excluded",
     "no_virtual_ipaddress",
+    "virtual_routes",
     "track_interface",
     "track_script",
     "track_file",
@@ -320,12 +325,8 @@ pub const IMPLEMENTED: &[&str] = &[
 /// behaviour (errors), with a hint each.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
     (
-        "virtual_routes",
-        "virtual routes are not implemented yet; add the routes from notify_master/notify_backup scripts",
-    ),
-    (
         "virtual_rules",
-        "virtual rules are not implemented yet; add the rules from notify_master/notify_backup scripts",
+        "virtual rules are not implemented; add the rules from notify_master/notify_backup scripts",
     ),
     (
         "track_process",
@@ -545,6 +546,7 @@ fn keyword(p: &mut Parser<'_>, st: &Statement, inst: &mut VrrpInstance, cfg: &mu
             "excluded_vips_per_instance",
         ),
         "no_virtual_ipaddress" => set_flag(p, st, &mut inst.no_virtual_ipaddress),
+        "virtual_routes" => parse_routes(p, st, &mut inst.routes),
         "track_interface" => parse_track_interfaces(p, st, &mut inst.track_interfaces),
         "track_script" => parse_track_scripts(p, st, &mut inst.track_scripts),
         "track_file" => parse_track_files(p, st, &mut inst.track_files),
@@ -802,6 +804,36 @@ fn parse_addresses<const N: usize>(
             );
         } else if out.push(a).is_err() {
             p.capacity(st.loc, limit);
+        }
+    }
+}
+
+/// A `virtual_routes` block.
+fn parse_routes(
+    p: &mut Parser<'_>,
+    head: &Statement,
+    out: &mut Vec<VirtualRoute, ROUTES_PER_INSTANCE>,
+) {
+    if !p.open(head) {
+        return;
+    }
+    let mut st = Statement::new();
+    while p.next_in_block(&mut st) {
+        let Some(r) = parse_route(p, &st) else {
+            continue;
+        };
+        if out.iter().any(|x| {
+            x.dst == r.dst && x.dst_len == r.dst_len && x.table == r.table && x.metric == r.metric
+        }) {
+            p.warning(
+                st.loc,
+                format_args!(
+                    "route {}/{} is listed twice; the first entry is kept",
+                    r.dst, r.dst_len
+                ),
+            );
+        } else if out.push(r).is_err() {
+            p.capacity(st.loc, "routes_per_instance");
         }
     }
 }
