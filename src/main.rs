@@ -69,6 +69,7 @@ use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 use crate::sys::timer::DeadlineTimer;
 use crate::sys::user::{self, ScriptUsers};
+use crate::sys::vmac::Vmacs;
 
 /// The signalfd's token.
 const TOKEN_SIGNAL: Token = Token(0);
@@ -113,6 +114,8 @@ enum InitError {
     Scripts(String),
     /// A `virtual_routes` entry names an interface that does not exist.
     Routes(String),
+    /// A VMAC cannot be set up.
+    Vmac(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -121,9 +124,10 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
-            InitError::Tracking(why) | InitError::Scripts(why) | InitError::Routes(why) => {
-                f.write_str(why)
-            }
+            InitError::Tracking(why)
+            | InitError::Scripts(why)
+            | InitError::Routes(why)
+            | InitError::Vmac(why) => f.write_str(why),
         }
     }
 }
@@ -197,6 +201,8 @@ pub struct Daemon {
     buf: [u8; RX_BUF],
     pid_file: Option<PidFile>,
     finished: bool,
+    /// The VMACs (deleted when the daemon is dropped).
+    vmacs: Vmacs,
 }
 
 impl Daemon {
@@ -205,9 +211,14 @@ impl Daemon {
     /// engine with its interfaces looked up, and their sockets. Blocks the
     /// handled signals in the calling thread, which must be the one that
     /// runs the loop.
-    fn init(cfg: Box<Config>, settings: Option<&CoreSettings<'_>>) -> Result<Box<Self>, InitError> {
+    fn init(
+        mut cfg: Box<Config>,
+        settings: Option<&CoreSettings<'_>>,
+    ) -> Result<Box<Self>, InitError> {
         // VRRP deadlines are met to within a few microseconds, not 50.
         clock::set_timer_slack(1_000);
+        // Before the engine: the instances run on their VMACs.
+        let vmacs = Vmacs::setup(&mut cfg).map_err(InitError::Vmac)?;
         let uses = user::scripts_of(&cfg);
         let users = user::script_users(&cfg, &uses).map_err(InitError::Scripts)?;
         user::check_scripts(&cfg, &users, &uses).map_err(InitError::Scripts)?;
@@ -323,6 +334,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             pid_file: None,
             finished: false,
+            vmacs,
         }))
     }
 
@@ -1020,6 +1032,8 @@ impl Daemon {
     fn run(&mut self) -> u8 {
         self.start();
         while !self.turn() {}
+        // The VMACs go once the instances have stopped on them.
+        drop(std::mem::take(&mut self.vmacs));
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -1419,7 +1433,7 @@ fn run_daemon(opts: &Options) -> u8 {
                 | InitError::Tracking(_)
                 | InitError::Scripts(_)
                 | InitError::Routes(_) => exit::CONFIG,
-                InitError::Sys(..) => exit::FATAL,
+                InitError::Sys(..) | InitError::Vmac(_) => exit::FATAL,
             };
         }
     };

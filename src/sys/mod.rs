@@ -16,6 +16,7 @@ pub mod poll;
 pub mod signal;
 pub mod timer;
 pub mod user;
+pub mod vmac;
 
 #[cfg(test)]
 pub mod counting_alloc;

@@ -13,7 +13,7 @@
 //! notify scripts (the binary runs the scripts, watches the links, and sets
 //! priority and fault with [`Engine::set_priority`] and
 //! [`Engine::set_fault`]). [`check_runnable`] names every configured
-//! feature the daemon does not run yet (IPv6, VMACs, `no_accept`) so the daemon can
+//! feature the daemon does not run yet (IPv6, per-VIP VMACs, `no_accept`) so the daemon can
 //! refuse to start rather than run a configuration differently from
 //! keepalived.
 //!
@@ -357,8 +357,11 @@ pub fn check_runnable(inst: &VrrpInstance, mut report: impl FnMut(Loc, &str)) {
     if inst.ipv6 {
         report(inst.loc, "VRRP over IPv6");
     }
-    if inst.use_vmac.is_some() {
-        report(inst.loc, "use_vmac");
+    if inst.vips.iter().any(|v| v.use_vmac) {
+        report(
+            inst.loc,
+            "use_vmac on a virtual_ipaddress entry (a VMAC per VIP)",
+        );
     }
     if inst.accept == Some(false) {
         report(inst.loc, "no_accept (it needs firewall rules)");

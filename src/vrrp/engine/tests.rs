@@ -339,7 +339,7 @@ fn garp_interval_paces_the_rounds() {
 
 #[test]
 fn features_not_run_yet_are_named() {
-    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n use_vmac\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n use_vmac\n notify_master /bin/true\n notify_master_rx_lower_pri /bin/true\n virtual_ipaddress {\n  10.0.0.100/24 use_vmac\n }\n}\n";
     let (cfg, _) = parse_text(text);
     let mut diags = Diagnostics::new();
     let _ = diags.files.push("t.conf");
@@ -353,8 +353,8 @@ fn features_not_run_yet_are_named() {
         "track_interface runs: {out}"
     );
     assert!(
-        out.contains("t.conf:4:") && out.contains("use_vmac"),
-        "{out}"
+        out.contains("t.conf:4:") && out.contains("use_vmac on a virtual_ipaddress entry"),
+        "the instance's use_vmac runs, a VIP's does not: {out}"
     );
     assert!(!out.contains("notify"), "notify scripts run: {out}");
     assert_eq!(diags.error_count(), 1, "{out}");
