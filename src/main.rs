@@ -51,6 +51,7 @@ use picket::core::{
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
 use picket::vrrp::notify::{Line, NotifyRun, NotifyScripts, Subject};
+use picket::vrrp::peers::PeerEvent;
 use picket::vrrp::track::{
     FileId, FileTable, InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target,
     TrackAction,
@@ -459,7 +460,7 @@ impl Daemon {
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
-                self.log_vrrp_state();
+                self.log_vrrp_state(now);
             }
         }
     }
@@ -745,6 +746,19 @@ impl Daemon {
                     src,
                     priority,
                 } => self.master_rx_lower_pri(now, slot, src, priority),
+                EngineAction::Peer { slot, event } => match event {
+                    PeerEvent::NeverHeard { addr, silent_for } => log::warn!(
+                        "({}) unicast peer {addr} not heard from in {} ms since start: normal if \
+                         it is a backup; if it is master too, the path between them is cut \
+                         (both masters: split brain)",
+                        self.name(slot),
+                        silent_for.total_millis()
+                    ),
+                    PeerEvent::HeardAgain { addr } => log::info!(
+                        "({}) unicast peer {addr} heard (silent since start until now)",
+                        self.name(slot)
+                    ),
+                },
                 EngineAction::GroupTransition { group, to } => {
                     if let Err((_, group, to)) = transitions.push((true, group, to)) {
                         self.group_transition(now, group, to);
@@ -850,7 +864,7 @@ impl Daemon {
     }
 
     /// Logs each instance's state and receive counters (SIGUSR1, SIGUSR2).
-    fn log_vrrp_state(&self) {
+    fn log_vrrp_state(&self, now: picket::time::Instant) {
         for slot in 0..u16::try_from(self.engine.len()).unwrap_or(u16::MAX) {
             let (Some(inst), Some(rx)) = (self.engine.instance(slot), self.engine.rx_stats(slot))
             else {
@@ -863,6 +877,9 @@ impl Daemon {
                 inst.priority(),
                 inst.master(),
             );
+            for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
+                log::info!("({}) heard {}", self.name(slot), p.summary(now));
+            }
         }
         log::info!(
             "VRRP rx not matched to an instance: {}",

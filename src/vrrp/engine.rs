@@ -60,6 +60,7 @@ use super::fsm::{
     AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
     WantedState,
 };
+use super::peers::{PEERS_PER_INSTANCE, PeerEvent, Peers};
 use super::sync::SyncGroupState;
 use crate::config::vrrp::{Broadcast, VrrpInstance};
 use crate::config::{Config, Diagnostics, Loc, Severity};
@@ -245,6 +246,14 @@ pub enum EngineAction {
         /// Its priority.
         priority: u8,
     },
+    /// What instance `slot` heard from a peer changed: a configured peer
+    /// silent since the start, or heard after that (log it).
+    Peer {
+        /// The instance.
+        slot: u16,
+        /// What happened.
+        event: PeerEvent,
+    },
     /// Sync group `group` (index in `cfg.vrrp.sync_groups`) entered `to`:
     /// run its notify scripts. Comes after its members' transitions.
     GroupTransition {
@@ -349,7 +358,18 @@ pub struct Engine {
     group_events: Deque<EngineAction, GROUP_EVENTS>,
     /// Group transitions lost to a full queue.
     group_events_lost: u32,
+    /// What each instance heard from each source, by slot.
+    peers: Vec<Peers, VRRP_INSTANCES>,
+    /// Peer events not yet polled.
+    peer_events: Deque<EngineAction, PEER_EVENTS>,
 }
+
+/// Room for pending peer events: one per configured peer, twice.
+const PEER_EVENTS: usize = 2 * PEERS_PER_INSTANCE;
+
+/// How long a configured unicast peer may stay unheard after the start
+/// before it is reported: this many advert intervals.
+pub const PEER_SILENCE_ADVERTS: u32 = 10;
 
 /// Names every feature `inst` uses that this build does not run, with where
 /// it is written. An instance is runnable when this reports nothing.
@@ -485,6 +505,8 @@ impl Engine {
             groups: Vec::new(),
             group_events: Deque::new(),
             group_events_lost: 0,
+            peers: Vec::new(),
+            peer_events: Deque::new(),
         };
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
             if let Err((name, e)) = engine.add(cfg, i, inst, lookup) {
@@ -492,7 +514,18 @@ impl Engine {
             }
         }
         engine.add_groups(cfg);
+        for s in &engine.slots {
+            let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;
+            let configured = s.peers.iter().map(|p| IpAddr::V4(p.addr));
+            // Capacity: one per slot.
+            let _ = engine.peers.push(Peers::new(configured, silence));
+        }
         engine
+    }
+
+    /// What instance `slot` heard from each source.
+    pub fn peers(&self, slot: u16) -> Option<&Peers> {
+        self.peers.get(usize::from(slot))
     }
 
     /// Builds the sync groups from the instances that run; members that
@@ -813,6 +846,9 @@ impl Engine {
 
     /// Starts every instance.
     pub fn start(&mut self, now: Instant) {
+        for p in self.peers.iter_mut() {
+            p.start(now);
+        }
         for i in 0..self.slots.len() {
             let before = self.before(i);
             if let Some(s) = self.slots.get_mut(i) {
@@ -838,13 +874,28 @@ impl Engine {
 
     /// The earliest deadline of any instance.
     pub fn poll_at(&self) -> Option<Instant> {
-        self.slots.iter().fold(None, |acc, s| {
+        let slots = self.slots.iter().fold(None, |acc, s| {
             earliest(earliest(acc, s.fsm.poll_at()), s.garp_next)
-        })
+        });
+        self.peers
+            .iter()
+            .fold(slots, |acc, p| earliest(acc, p.poll_at()))
     }
 
     /// Fires every due deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let Engine {
+            peers, peer_events, ..
+        } = self;
+        for (i, p) in peers.iter_mut().enumerate() {
+            if is_due(now, p.poll_at()) {
+                let slot = u16::try_from(i).unwrap_or(u16::MAX);
+                // Room: at most one event per configured peer is queued.
+                p.handle_timeout(now, &mut |event| {
+                    let _ = peer_events.push_back(EngineAction::Peer { slot, event });
+                });
+            }
+        }
         for i in 0..self.slots.len() {
             let before = self.before(i);
             let Some(s) = self.slots.get_mut(i) else {
@@ -875,7 +926,8 @@ impl Engine {
     /// Checks one datagram received on interface `iface` (whole IPv4
     /// datagram, as a raw socket gives it; `received` is the length the
     /// kernel reported, which may exceed `datagram`) and hands a valid
-    /// advert to its instance. Every drop is counted.
+    /// advert to its instance. Every drop is counted, for the instance and
+    /// for the source ([`Engine::peers`]).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
@@ -883,6 +935,40 @@ impl Engine {
         datagram: &[u8],
         received: usize,
     ) {
+        // The instance and source it concerns, and its counters before.
+        let before = wire::parse_ipv4(datagram).ok().and_then(|ip| {
+            let vrid = *ip.payload.get(1)?;
+            let priority = ip.payload.get(2).copied().unwrap_or(0);
+            let Envelope::Ipv4 { src, .. } = ip.envelope else {
+                return None;
+            };
+            let i = self
+                .slots
+                .iter()
+                .position(|s| usize::from(s.iface) == iface && s.fsm.params().vrid == vrid)?;
+            Some((i, src, priority, self.slots.get(i)?.rx))
+        });
+        self.check_datagram(now, iface, datagram, received);
+        let Some((i, src, priority, rx)) = before else {
+            return;
+        };
+        let (Some(s), Some(p)) = (self.slots.get(i), self.peers.get_mut(i)) else {
+            return;
+        };
+        if src == s.src {
+            // Our own advert: not a peer.
+            return;
+        }
+        if let Some(event) = p.record(now, IpAddr::V4(src), &rx, &s.rx, priority) {
+            let slot = u16::try_from(i).unwrap_or(u16::MAX);
+            let _ = self
+                .peer_events
+                .push_back(EngineAction::Peer { slot, event });
+        }
+    }
+
+    /// [`Engine::handle_datagram`] without the per-source record.
+    fn check_datagram(&mut self, now: Instant, iface: usize, datagram: &[u8], received: usize) {
         if received > datagram.len() {
             self.rx.oversized += 1;
             return;
@@ -1070,7 +1156,9 @@ impl Engine {
                 }
             });
         }
-        self.group_events.pop_front()
+        self.group_events
+            .pop_front()
+            .or_else(|| self.peer_events.pop_front())
     }
 
     /// How many copies of each advert of `slot` go out: one to the

@@ -858,9 +858,12 @@ impl Instance {
                 }
                 Some(Ordering::Greater) => {}
                 Some(Ordering::Less) => {
-                    // RFC 5798 §6.4.3: equal priority, our address is higher:
-                    // discard; our adverts make the other side yield.
+                    // RFC 5798 §6.4.3 says discard; keepalived treats an
+                    // equal priority from a lower address as a lower
+                    // priority: re-advertise and GARP, so the other master
+                    // yields at once and caches it fed heal (split brain).
                     self.stats.tie_won += 1;
+                    self.master_rx_lower(now, advert);
                     return;
                 }
                 Some(Ordering::Equal) => {

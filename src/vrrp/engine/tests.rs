@@ -740,3 +740,56 @@ fn instances_outside_groups_are_not_held() {
     let a = run(&mut e, t(0), t(5_000), |_| StdVec::new());
     assert_eq!(transitions(&a), [(0, State::Master)]);
 }
+
+#[test]
+fn each_source_is_counted_and_a_silent_peer_reported() {
+    use crate::vrrp::peers::PeerEvent;
+    // advert_int 1 s (conf's), so the silence window is 10 s.
+    let (_, mut e) = engine(&conf(100, 3, &unicast(A, "  10.0.0.2", "")), A);
+    e.start(t(0));
+    let actions = |e: &mut Engine, now| -> StdVec<EngineAction> {
+        core::iter::from_fn(|| e.poll_action(now)).collect()
+    };
+    actions(&mut e, t(0));
+    let stranger = unicast_advert(C, A, 255);
+    e.handle_datagram(t(100), 0, &stranger, stranger.len());
+    let heard: StdVec<_> = e
+        .peers(0)
+        .unwrap()
+        .iter()
+        .map(|p| std::format!("{}", p.summary(t(600))))
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            "10.0.0.2 (peer): never heard",
+            "10.0.0.3: last heard 0.500 s ago; not_a_peer=1"
+        ]
+    );
+    // The configured peer stays silent: reported once, at 10 s.
+    assert_eq!(e.poll_at().map(|at| at <= t(10_000)), Some(true));
+    e.handle_timeout(t(10_000));
+    let got = actions(&mut e, t(10_000));
+    assert!(
+        got.contains(&EngineAction::Peer {
+            slot: 0,
+            event: PeerEvent::NeverHeard {
+                addr: IpAddr::V4(B),
+                silent_for: Duration::from_secs(10)
+            }
+        }),
+        "{got:?}"
+    );
+    // Then heard: its priority and an event.
+    let peer = unicast_advert(B, A, 255);
+    e.handle_datagram(t(10_500), 0, &peer, peer.len());
+    let got = actions(&mut e, t(10_500));
+    assert!(got.contains(&EngineAction::Peer {
+        slot: 0,
+        event: PeerEvent::HeardAgain {
+            addr: IpAddr::V4(B)
+        }
+    }));
+    let b = e.peers(0).unwrap().iter().next().unwrap();
+    assert_eq!((b.last_priority, b.counts[0]), (Some(200), 1));
+}
