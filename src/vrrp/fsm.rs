@@ -769,9 +769,17 @@ impl Instance {
             }
             State::Master => {
                 if self.due(now, Timer::Advert) {
-                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
+                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer —
+                    // from its deadline, so a loop turn that runs late does
+                    // not stretch the interval (from `now` if it ran later
+                    // than a whole interval: no burst).
                     self.send_advert(self.priority);
-                    self.arm(Timer::Advert, now + self.advertisement_interval());
+                    let interval = self.advertisement_interval();
+                    let next = self.timers[Timer::Advert as usize].unwrap_or(now) + interval;
+                    self.arm(
+                        Timer::Advert,
+                        if next > now { next } else { now + interval },
+                    );
                 }
                 if self.due(now, Timer::GarpDelayed) {
                     // keepalived: second burst after garp_master_delay (or

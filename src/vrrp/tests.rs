@@ -1041,3 +1041,26 @@ fn own_fault_is_not_cleared_by_force_backup() {
     assert_eq!(i.state(), Fault);
     assert_eq!(i.stats().force_ignored, 1);
 }
+
+#[test]
+fn adverts_keep_their_period_when_the_loop_runs_late() {
+    let mut p = params(100, Version::V3);
+    p.garp.master_delay = Duration::ZERO;
+    let mut i = inst(p);
+    i.start(ms(0));
+    let at = i.poll_at().unwrap();
+    i.handle_timeout(at);
+    drain(&mut i);
+    let first = at + Duration::from_secs(1);
+    assert_eq!(i.poll_at(), Some(first));
+    // Handled 3 ms late: the next one is still a period after the first.
+    i.handle_timeout(first + Duration::from_millis(3));
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
+    assert_eq!(i.poll_at(), Some(first + Duration::from_secs(1)));
+    // More than a whole period late: one advert, the period restarts from
+    // then (no burst).
+    let late = first + Duration::from_millis(3500);
+    i.handle_timeout(late);
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
+    assert_eq!(i.poll_at(), Some(late + Duration::from_secs(1)));
+}
