@@ -1636,7 +1636,8 @@ mod tests {
     /// the backup receives and checks every advert; the master's tracking
     /// script (`/bin/true` every 10 ms) runs through the child table and adds
     /// its weight; a tracked file written meanwhile (inotify) adds its
-    /// value × weight; the transitions run notify scripts.
+    /// value × weight; the transitions run notify scripts; the master adds
+    /// a virtual route.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
@@ -1674,6 +1675,7 @@ mod tests {
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
                     track_file {\n  f\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \
+                    virtual_routes {\n  10.97.0.0/24 via 10.98.0.2 dev va\n }\n \
                     virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n\
@@ -1776,6 +1778,15 @@ mod tests {
         assert!(
             String::from_utf8_lossy(&addrs.stdout).contains("10.98.0.100/24"),
             "VIP added"
+        );
+        let routes = std::process::Command::new("ip")
+            .args(["route", "show", "10.97.0.0/24"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&routes.stdout).contains("via 10.98.0.2 dev va"),
+            "virtual route added: {}",
+            String::from_utf8_lossy(&routes.stdout)
         );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }
