@@ -8,8 +8,13 @@
 //! - a `notify_master` script that hangs for ever is killed at picket's
 //!   notify timeout (10 s: keepalived has no configurable one): its process
 //!   is gone after that and not before, and meanwhile picket's adverts on a
-//!   capture of the bridge keep their 100 ms interval (every gap within
-//!   ±10 ms).
+//!   capture of the bridge keep their interval: every gap is 100 ms ± 10 ms
+//!   and the k-th advert goes out within 10 ms of the first + k × 100 ms
+//!   (none lost, no drift; a blocked loop would miss by the 10 s of the
+//!   hang). picket runs there at real-time priority (`chrt -f -p 10`, what a
+//!   service manager would set; picket ignores keepalived's
+//!   `vrrp_rt_priority`), so a loaded test machine's other work does not
+//!   stall it.
 //!
 //! Needs root, iproute2, tcpdump and tshark; otherwise `SKIPPED: why` (a
 //! failure under `CI=true`). Run with
@@ -31,6 +36,17 @@ const VRID: u8 = 54;
 const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// picket's notify timeout (`picket::core::NOTIFY_TIMEOUT`).
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How far from its schedule an advert may go out.
+const SLACK_US: u64 = 10_000;
+
+/// The tests take turns: the timing one is judged with less load.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn conf(extra: &str) -> String {
     format!(
@@ -86,6 +102,7 @@ fn lines(p: &Path) -> Vec<String> {
 
 #[test]
 fn notify_master_rx_lower_pri_runs_for_each_lower_advert() {
+    let _turn = one_at_a_time();
     if !lab::ready(&[]) {
         return;
     }
@@ -135,7 +152,8 @@ fn notify_master_rx_lower_pri_runs_for_each_lower_advert() {
 
 #[test]
 fn a_hanging_notify_script_is_killed_and_adverts_keep_their_interval() {
-    if !lab::ready(&[]) {
+    let _turn = one_at_a_time();
+    if !lab::ready(&["chrt"]) {
         return;
     }
     let lab = Lab::with_routers("nh", 1);
@@ -149,6 +167,8 @@ fn a_hanging_notify_script_is_killed_and_adverts_keep_their_interval() {
     let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
     let extra = format!("    notify_master {}\n", hang.display());
     let mut picket = Daemon::Picket.start(&lab, &p.ns, &conf(&extra));
+    let pid = picket.pid().unwrap().to_string();
+    lab::run("chrt", &["-f", "-p", "10", &pid]).unwrap_or_else(|e| panic!("{e}"));
     let read_pid = || {
         std::fs::read_to_string(&pid_file)
             .ok()
@@ -181,17 +201,22 @@ fn a_hanging_notify_script_is_killed_and_adverts_keep_their_interval() {
         ads.len()
     );
     let gaps: Vec<u64> = ads.windows(2).map(|w| w[1].ts_us - w[0].ts_us).collect();
-    let late: Vec<(usize, u64)> = gaps
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|&(_, g)| !(98_000..=102_000).contains(&g))
-        .collect();
-    println!("gaps off by more than 2 ms (index, µs): {late:?}");
     let (min, max) = (*gaps.iter().min().unwrap(), *gaps.iter().max().unwrap());
+    // The k-th advert against the schedule of the first.
+    let first = ads[0].ts_us;
+    let late: Vec<(usize, i64)> = ads
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (k, a.ts_us as i64 - (first + k as u64 * 100_000) as i64))
+        .filter(|&(_, off)| off.unsigned_abs() > SLACK_US)
+        .collect();
     assert!(
-        gaps.iter().all(|&g| (90_000..=110_000).contains(&g)),
-        "an advert gap outside 100 ms ± 10 ms: min {min} µs, max {max} µs"
+        gaps.iter().all(|&g| g.abs_diff(100_000) <= SLACK_US),
+        "an advert gap outside 100 ms ± 10 ms: {min}..{max} µs"
+    );
+    assert!(
+        late.is_empty(),
+        "adverts off their 100 ms schedule by more than {SLACK_US} µs (index, µs): {late:?}"
     );
     let log = picket.log_text();
     assert!(
