@@ -8,7 +8,7 @@
 //! - a `notify_master` script that hangs for ever is killed at picket's
 //!   notify timeout (10 s: keepalived has no configurable one): its process
 //!   is gone after that and not before, and meanwhile picket's adverts on a
-//!   capture of the bridge keep their interval: every gap is 100 ms ± 10 ms
+//!   capture of its `eth0` keep their interval: every gap is 100 ms ± 10 ms
 //!   and the k-th advert goes out within 10 ms of the first + k × 100 ms
 //!   (none lost, no drift; a blocked loop would miss by the 10 s of the
 //!   hang). picket runs there at real-time priority (`chrt -f -p 10`, what a
@@ -164,7 +164,9 @@ fn a_hanging_notify_script_is_killed_and_adverts_keep_their_interval() {
         "hang",
         &format!("echo $$ > {}\nexec sleep 1000", pid_file.display()),
     );
-    let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    // On picket's own eth0: the frames are stamped as picket sends them,
+    // not when a loaded machine gets round to the bridge's receive path.
+    let mut cap = Capture::start(&lab, &p.ns, "eth0", "vrrp");
     let extra = format!("    notify_master {}\n", hang.display());
     let mut picket = Daemon::Picket.start(&lab, &p.ns, &conf(&extra));
     let pid = picket.pid().unwrap().to_string();

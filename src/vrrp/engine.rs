@@ -40,6 +40,12 @@
 //! A configuration whose `unicast_peer` block lists no peer is refused by
 //! [`check_config`]: keepalived would silently fall back to multicast.
 //!
+//! Every datagram matched to an instance is also counted for its source
+//! ([`Engine::peers`], [`super::peers`]): last time heard, last priority,
+//! outcome by drop reason; configured unicast peers silent for
+//! [`PEER_SILENCE_ADVERTS`] advert intervals after the start come out as
+//! [`EngineAction::Peer`].
+//!
 //! # Sync groups
 //!
 //! The members of each `vrrp_sync_group` run as sync members of their
