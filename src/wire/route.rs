@@ -14,7 +14,7 @@
 //! RTA_PRIORITY, RTA_TABLE (a table above 255)
 //! ```
 //!
-//! [`RouteRequest`] follows keepalived's `netlink_route()`: adds carry
+//! [`RouteRepr::emit`] follows keepalived's `netlink_route()`: adds carry
 //! `NLM_F_CREATE` (no `EXCL`, no `REPLACE`) and protocol `RTPROT_KEEPALIVED`
 //! unless configured; deletes carry scope `RT_SCOPE_NOWHERE` (the kernel
 //! then matches any scope). Every request asks for an ack. [`RouteRepr`]
@@ -55,7 +55,7 @@ pub const RTNH_F_ONLINK: u32 = 4;
 pub const RT_SCOPE_NOWHERE: u8 = 255;
 /// Bytes of `struct rtmsg`.
 pub const RTMSG_LEN: usize = 12;
-/// Largest request [`RouteRequest::emit`] writes: header, `rtmsg`, three
+/// Largest request [`RouteRepr::emit`] writes: header, `rtmsg`, three
 /// IPv6 addresses, OIF, priority and table.
 pub const MAX_REQUEST_LEN: usize =
     netlink::HEADER_LEN + RTMSG_LEN + 3 * attribute_len(16) + 3 * attribute_len(4);
