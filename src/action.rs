@@ -8,7 +8,7 @@
 
 use heapless::Deque;
 
-use crate::core::ArgvBuf;
+use crate::core::{ArgvBuf, RunAs};
 use crate::limits::CHILDREN;
 use crate::time::Duration;
 
@@ -37,7 +37,8 @@ pub enum KillSignal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Start a child process: fork, then in the child reset signals, make a
-    /// new process group and `execve(argv)` (argument 0 looked up in `PATH` if
+    /// new process group, take `user`'s group, groups and uid, and
+    /// `execve(argv)` (argument 0 looked up in `PATH` if
     /// it has no `/`). Report the outcome with
     /// [`handle_child_started`](crate::core::Core::handle_child_started) or
     /// [`handle_spawn_failed`](crate::core::Core::handle_spawn_failed). The
@@ -49,6 +50,8 @@ pub enum Action {
         argv: ArgvBuf,
         /// How long the core lets it run.
         timeout: Duration,
+        /// Who it runs as (the binary's table of script users).
+        user: RunAs,
     },
     /// Send `signal` to the process group of child `pid` (the child leads
     /// its own group, so scripts' own children go too).

@@ -30,9 +30,11 @@
 //!
 //! [`Engine::adopt`]: picket::vrrp::engine::Engine::adopt
 
-use picket::config::Config;
+use picket::config::global::ScriptCmd;
 use picket::config::vrrp::VrrpInstance;
+use picket::config::{Config, Diagnostics};
 use picket::config::{LoadOptions, Severity};
+use picket::core::RunAs;
 use picket::core::{ChildRole, Phase};
 use picket::reload::{Plan, missing_addresses};
 use picket::status::LastReload;
@@ -40,11 +42,13 @@ use picket::time::Instant;
 use picket::vrrp::State;
 use picket::vrrp::engine::Engine;
 use picket::vrrp::track::{LinkId, ScriptId};
+use picket::wire::route::RouteRepr;
 use picket::wire::rtnetlink::Operation;
 
 use crate::logger::LogLines;
 use crate::sys::fs::RealFs;
 use crate::sys::net::NetlinkSocket;
+use crate::sys::user::ScriptUsers;
 use crate::{
     Daemon, Spare, TOKEN_LINKS, TOKEN_NETLINK, core_settings, fill_tracking, interface_facts,
     open_status_socket,
@@ -54,6 +58,179 @@ use crate::{
 /// addresses of the old configuration (their failures are not looked up
 /// in the new one).
 pub const RELOAD_SLOT: u16 = 0xfff;
+
+/// The indices of `from`'s routes that `to` does not have.
+fn missing(
+    from: &[RouteRepr],
+    to: &[RouteRepr],
+) -> heapless::Vec<usize, { picket::limits::ROUTES_PER_INSTANCE }> {
+    let mut out = heapless::Vec::new();
+    for (k, r) in from.iter().enumerate() {
+        if !to.contains(r) {
+            // Capacity: one per route of `from`.
+            let _ = out.push(k);
+        }
+    }
+    out
+}
+
+/// Visits every script command of `cfg` that carries a user: `(what,
+/// command, user, group)`.
+fn for_each_script(cfg: &Config, f: &mut dyn FnMut(&str, &str, &str, &str)) {
+    let cmd = |f: &mut dyn FnMut(&str, &str, &str, &str), what: &str, c: &Option<ScriptCmd>| {
+        if let Some(c) = c {
+            f(what, cfg.strings.get(c.command), &c.user, &c.group);
+        }
+    };
+    let g = &cfg.global;
+    cmd(f, "startup_script", &g.startup_script);
+    cmd(f, "shutdown_script", &g.shutdown_script);
+    for s in &cfg.vrrp.scripts {
+        f(
+            &s.name,
+            cfg.strings.get(s.script.command),
+            &s.script.user,
+            &s.script.group,
+        );
+    }
+    for i in &cfg.vrrp.instances {
+        for c in [
+            &i.notify_master,
+            &i.notify_backup,
+            &i.notify_fault,
+            &i.notify_stop,
+            &i.notify,
+            &i.notify_master_rx_lower_pri,
+        ] {
+            cmd(f, &i.name, c);
+        }
+    }
+    for gr in &cfg.vrrp.sync_groups {
+        for c in [
+            &gr.notify_master,
+            &gr.notify_backup,
+            &gr.notify_fault,
+            &gr.notify_stop,
+            &gr.notify,
+        ] {
+            cmd(f, &gr.name, c);
+        }
+    }
+    let lvs = |f: &mut dyn FnMut(&str, &str, &str, &str),
+               what: &str,
+               c: &Option<picket::config::lvs::Script>| {
+        if let Some(c) = c {
+            f(
+                what,
+                cfg.strings.get(c.command),
+                cfg.strings.get(c.user),
+                cfg.strings.get(c.group),
+            );
+        }
+    };
+    for v in &cfg.lvs.virtual_servers {
+        lvs(f, "quorum_up", &v.quorum_up);
+        lvs(f, "quorum_down", &v.quorum_down);
+    }
+    for r in &cfg.lvs.real_servers {
+        lvs(f, "notify_up", &r.notify_up);
+        lvs(f, "notify_down", &r.notify_down);
+    }
+}
+
+/// A hash of every script command, user and group of `cfg` (FNV-1a): a
+/// reload re-checks the scripts' paths only when it differs.
+fn scripts_hash(cfg: &Config) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for_each_script(cfg, &mut |_, c, u, g| {
+        for b in c
+            .bytes()
+            .chain([0])
+            .chain(u.bytes())
+            .chain([0])
+            .chain(g.bytes())
+            .chain([0])
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    });
+    h
+}
+
+/// Reports what a reload from `running` to `next` cannot apply (yet):
+/// VMACs (created at start-up), a changed set of tracked files (watched
+/// from start-up), a changed default `script_user`, a script user not
+/// looked up at start-up; and, under `enable_script_security`, changed
+/// scripts that are not safe (their paths are checked again: this one
+/// check may allocate).
+fn not_reloadable(running: &Config, next: &Config, users: &ScriptUsers, diags: &mut Diagnostics) {
+    let restart = format_args!("restart picket to apply this configuration");
+    for inst in next.vrrp.instances.iter().filter(|i| i.use_vmac.is_some()) {
+        diags.push(
+            Severity::Error,
+            Some(inst.loc),
+            format_args!("vrrp_instance {}: use_vmac is not applied by a reload (VMACs are made at start-up)", inst.name),
+            restart,
+        );
+    }
+    if next.vrrp.instances.iter().all(|i| i.use_vmac.is_none())
+        && running.vrrp.instances.iter().any(|i| i.use_vmac.is_some())
+    {
+        diags.push(
+            Severity::Error,
+            None,
+            format_args!("the running configuration has VMACs, which a reload does not remove"),
+            restart,
+        );
+    }
+    let files = |c: &Config| {
+        c.vrrp
+            .track_files
+            .iter()
+            .map(|f| (f.name.clone(), f.path.clone(), f.used))
+            .collect::<heapless::Vec<_, { picket::limits::TRACK_FILES }>>()
+    };
+    if files(running) != files(next) {
+        diags.push(
+            Severity::Error,
+            next.vrrp.track_files.first().map(|f| f.loc),
+            format_args!("vrrp_track_file blocks changed: the watched files are set at start-up"),
+            restart,
+        );
+    }
+    let g = (&running.global, &next.global);
+    if (&g.0.script_user, &g.0.script_group) != (&g.1.script_user, &g.1.script_group) {
+        diags.push(
+            Severity::Error,
+            None,
+            format_args!("script_user changed: script users are looked up at start-up"),
+            restart,
+        );
+    }
+    for_each_script(next, &mut |what, _, user, group| {
+        if !user.is_empty() && users.find(user, group) == RunAs::DEFAULT {
+            diags.push(
+                Severity::Error,
+                None,
+                format_args!("{what}: user '{user}' was not looked up at start-up"),
+                restart,
+            );
+        }
+    });
+    if next.global.enable_script_security && scripts_hash(running) != scripts_hash(next) {
+        let uses = crate::sys::user::scripts_of(next);
+        if let Err(e) = crate::sys::user::check_scripts(next, users, &uses) {
+            for line in e.lines() {
+                diags.push(
+                    Severity::Error,
+                    None,
+                    format_args!("{line}"),
+                    format_args!("make the script and its directories writable by root only"),
+                );
+            }
+        }
+    }
+}
 
 /// The configuration of instance `slot` of `engine`.
 fn instance<'c>(cfg: &'c Config, engine: &Engine, slot: u16) -> Option<&'c VrrpInstance> {
@@ -96,6 +273,8 @@ impl Daemon {
             links,
             tracking,
             sockets,
+            routes,
+            script_users,
         } = &mut *self.spare;
         let opts = LoadOptions {
             config_id: &self.config_id,
@@ -107,6 +286,7 @@ impl Daemon {
         }
         picket::vrrp::engine::check_config(cfg, diags, Severity::Error);
         picket::ipvs::check_config(cfg, diags);
+        not_reloadable(&self.cfg, cfg, &self.users, diags);
         if !diags.is_ok() {
             return diags.error_count() + diags.fatal_count();
         }
@@ -143,7 +323,16 @@ impl Daemon {
                 format_args!("fix the script's command line"),
             );
         }
-        let settings = core_settings(cfg);
+        if let Err(e) = crate::fill_routes(cfg, engine, routes) {
+            diags.push(
+                Severity::Error,
+                Some(e.route.loc),
+                format_args!("{e}"),
+                format_args!("create the interface first, or fix the route"),
+            );
+        }
+        crate::fill_script_users(cfg, &self.users, script_users);
+        let settings = core_settings(cfg, &self.users);
         if let Err(e) = picket::core::split_command(
             settings.shutdown_script.unwrap_or("true"),
             &mut picket::core::ArgvBuf::new(),
@@ -219,7 +408,13 @@ impl Daemon {
             self.engine.shutdown_slot(now, o);
         }
         self.run_engine_actions(now);
-        // Kept masters drop the addresses the new configuration drops.
+        // Kept masters drop the routes, then the addresses, the new
+        // configuration drops (keepalived's order).
+        for m in &plan.matched {
+            if self.engine.state(m.old) == Some(State::Master) {
+                self.remove_dropped_routes(m.old, m.new);
+            }
+        }
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.old) == Some(State::Master) {
                 self.remove_dropped_addresses(m.old, m.new);
@@ -245,6 +440,10 @@ impl Daemon {
             r => r,
         });
         self.carry_links();
+        // Status documents in progress walk the old tables' shapes: their
+        // clients are cut (they ask again).
+        let tally = self.status.abort_all(&mut self.poll);
+        self.count_status(tally);
         // The sockets: unchanged interfaces lend theirs.
         self.sockets.unregister(&mut self.poll);
         self.spare.sockets.take_reused(&mut self.sockets);
@@ -256,6 +455,8 @@ impl Daemon {
         std::mem::swap(&mut self.links, &mut sp.links);
         std::mem::swap(&mut self.tracking, &mut sp.tracking);
         std::mem::swap(&mut self.sockets, &mut sp.sockets);
+        std::mem::swap(&mut self.routes, &mut sp.routes);
+        std::mem::swap(&mut self.script_users, &mut sp.script_users);
         // The old sockets not taken close here.
         sp.sockets.clear();
         if self.sockets.register(&mut self.poll).is_err() {
@@ -275,6 +476,11 @@ impl Daemon {
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.new) == Some(State::Master) {
                 self.add_new_addresses(m.old, m.new);
+            }
+        }
+        for m in &plan.matched {
+            if self.engine.state(m.new) == Some(State::Master) {
+                self.add_new_routes(m.old, m.new);
             }
         }
         self.scripts.start(now);
@@ -338,6 +544,36 @@ impl Daemon {
         }
     }
 
+    /// A kept master (`old` slot, the running tables) removes each of its
+    /// routes the new configuration (`new` slot, the spare) does not have.
+    fn remove_dropped_routes(&mut self, old: u16, new: u16) {
+        let (Some(o), Some(n)) = (
+            self.routes.get(usize::from(old)),
+            self.spare.routes.get(usize::from(new)),
+        ) else {
+            return;
+        };
+        let dropped = missing(o, n);
+        for k in dropped {
+            self.send_route_request(old, k, Operation::Delete, true);
+        }
+    }
+
+    /// A kept master (now running the new tables, `new` slot) adds each
+    /// route its old configuration (`old` slot, the spare) did not have.
+    fn add_new_routes(&mut self, old: u16, new: u16) {
+        let (Some(o), Some(n)) = (
+            self.spare.routes.get(usize::from(old)),
+            self.routes.get(usize::from(new)),
+        ) else {
+            return;
+        };
+        let added = missing(n, o);
+        for k in added {
+            self.send_route_request(new, k, Operation::Add, false);
+        }
+    }
+
     /// The new link table keeps what the old one knew of each link still
     /// tracked; links tracked for the first time are read now.
     fn carry_links(&mut self) {
@@ -397,10 +633,10 @@ impl Daemon {
     /// The global settings that live outside the tables: the shutdown
     /// script, the status socket, the dump files.
     fn reload_settings(&mut self) {
-        let s = core_settings(&self.cfg);
-        if let Err(e) = self
-            .core
-            .set_shutdown_script(s.shutdown_script, s.shutdown_timeout)
+        let s = core_settings(&self.cfg, &self.users);
+        if let Err(e) =
+            self.core
+                .set_shutdown_script(s.shutdown_script, s.shutdown_timeout, s.shutdown_user)
         {
             log::error!("reload: {e}");
         }

@@ -39,6 +39,11 @@ pub const MESSAGE_BYTES: usize = 192;
 pub const LOG_LINE_BYTES: usize = 512;
 /// Maximum number of addresses one VRRP advert can carry (the count is a u8).
 pub const VIPS_PER_ADVERT: usize = 255;
+/// Supplementary groups a script runs with (`set_supplementary_groups`).
+pub const SCRIPT_GROUPS: usize = 32;
+/// Distinct users (user and group) scripts run as, the default included
+/// (`script_user`, each script's `user`).
+pub const SCRIPT_USERS: usize = 16;
 
 // Relations. A board file that breaks one of these does not build.
 const_assert!(CONFIG_FILES >= 1 && CONFIG_FILES <= 255);
@@ -51,6 +56,7 @@ const_assert!(VIPS_PER_INSTANCE >= 1 && VIPS_PER_INSTANCE <= VIPS_PER_ADVERT);
 const_assert!(VRRP_INSTANCES >= 1 && VRRP_INSTANCES <= 255 * 16);
 const_assert!(SYNC_GROUP_MEMBERS <= VRRP_INSTANCES);
 const_assert!(SYNC_GROUPS <= VRRP_INSTANCES);
+const_assert!(TRACK_FILES <= u16::MAX as usize);
 const_assert!(REAL_SERVERS >= VIRTUAL_SERVERS);
 const_assert!(CHECKERS >= 1);
 const_assert!(HTTP_URLS <= CHECKERS * 8);
@@ -139,6 +145,7 @@ pub const ALL: &[Limit] = &[
         "static_ipaddress entries"
     ),
     limit!("vrrp_scripts", VRRP_SCRIPTS, "vrrp_script blocks"),
+    limit!("track_files", TRACK_FILES, "vrrp_track_file blocks"),
     limit!(
         "tracks_per_instance",
         TRACKS_PER_INSTANCE,
@@ -149,6 +156,11 @@ pub const ALL: &[Limit] = &[
         "sync_group_members",
         SYNC_GROUP_MEMBERS,
         "instances in one sync group"
+    ),
+    limit!(
+        "routes_per_instance",
+        ROUTES_PER_INSTANCE,
+        "virtual_routes entries per instance"
     ),
     limit!(
         "unicast_peers",
@@ -225,6 +237,16 @@ pub const ALL: &[Limit] = &[
         "child_args",
         CHILD_ARGS,
         "arguments of a child process (fixed)"
+    ),
+    limit!(
+        "script_users",
+        SCRIPT_USERS,
+        "distinct users scripts run as (fixed)"
+    ),
+    limit!(
+        "script_groups",
+        SCRIPT_GROUPS,
+        "supplementary groups of a script user (fixed)"
     ),
 ];
 

@@ -51,15 +51,19 @@ use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{
-    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, Signal,
+    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, RunAs,
+    Signal,
 };
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Announcement, Engine, EngineAction, IfFacts, Ipv6Meta};
-use picket::vrrp::notify::{NotifyScripts, Subject};
+use picket::vrrp::notify::{Line, NotifyRun, NotifyScripts, Subject};
+use picket::vrrp::peers::PeerEvent;
 use picket::vrrp::track::{
-    InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target, TrackAction,
+    FileId, FileTable, InstanceTracking, LinkTable, RunOutcome, ScriptId, ScriptTable, Target,
+    TrackAction,
 };
 use picket::wire::netlink::{self as nl, Control};
+use picket::wire::route::{RTNH_F_ONLINK, RouteRepr};
 use picket::wire::rtnetlink::{Failure, Operation};
 use picket::wire::vrrp::Family;
 
@@ -70,11 +74,14 @@ use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
+use crate::sys::inotify::{Reading, TrackedFiles};
 use crate::sys::net::{self, NetlinkSocket};
 use crate::sys::pidfile::{PidFile, PidFileError};
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 use crate::sys::timer::DeadlineTimer;
+use crate::sys::user::{self, ScriptUsers};
+use crate::sys::vmac::Vmacs;
 
 /// The signalfd's token.
 const TOKEN_SIGNAL: Token = Token(0);
@@ -84,6 +91,8 @@ const TOKEN_NETLINK: Token = Token(1);
 const TOKEN_TIMER: Token = Token(2);
 /// The link monitor's token (rtnetlink `RTMGRP_LINK`).
 const TOKEN_LINKS: Token = Token(3);
+/// The inotify fd watching `vrrp_track_file`s.
+const TOKEN_TRACK_FILES: Token = Token(4);
 /// The IPVS generic netlink socket's token.
 const TOKEN_IPVS: Token = Token(5);
 
@@ -114,6 +123,13 @@ enum InitError {
     Tracking(String),
     /// IPVS cannot be used.
     Ipvs(SyncError),
+    /// A script's user cannot be found, or a script is not safe to run
+    /// (`enable_script_security`).
+    Scripts(String),
+    /// A `virtual_routes` entry names an interface that does not exist.
+    Routes(String),
+    /// A VMAC cannot be set up.
+    Vmac(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -122,7 +138,10 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
-            InitError::Tracking(why) => f.write_str(why),
+            InitError::Tracking(why)
+            | InitError::Scripts(why)
+            | InitError::Routes(why)
+            | InitError::Vmac(why) => f.write_str(why),
             InitError::Ipvs(e) => write!(f, "{e}"),
         }
     }
@@ -173,6 +192,11 @@ pub struct Daemon {
     timer: DeadlineTimer,
     poll: PollSet,
     spawner: Spawner,
+    /// Who scripts run as (looked up at start-up).
+    users: ScriptUsers,
+    /// Who each `vrrp_script` runs as, by script id (room for every
+    /// script).
+    script_users: Vec<RunAs>,
     /// The sockets of the engine's interfaces.
     sockets: IfSockets,
     /// Every tracked `vrrp_script`: runs and results.
@@ -182,10 +206,17 @@ pub struct Daemon {
     links: Box<LinkTable>,
     /// Link notifications (opened when a link is tracked).
     link_monitor: Option<NetlinkSocket>,
+    /// The value of each `vrrp_track_file`.
+    files: FileTable,
+    /// The watch on tracked files (opened when a file is tracked).
+    tracked_files: Option<TrackedFiles>,
     /// Each engine instance's trackers, by slot (room for every instance).
     tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
     netlink: Option<NetlinkSocket>,
+    /// Each engine instance's `virtual_routes`, as requests (room for
+    /// every instance).
+    routes: Routes,
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
@@ -195,6 +226,8 @@ pub struct Daemon {
     heap_at_start: u64,
     pid_file: Option<PidFile>,
     finished: bool,
+    /// The VMACs (deleted when the daemon is dropped).
+    vmacs: Vmacs,
     /// The status socket and its clients.
     status: StatusServer,
     /// When the daemon was built.
@@ -225,6 +258,8 @@ struct Spare {
     links: Box<LinkTable>,
     tracking: Vec<InstanceTracking>,
     sockets: IfSockets,
+    routes: Routes,
+    script_users: Vec<RunAs>,
 }
 
 impl Spare {
@@ -239,6 +274,8 @@ impl Spare {
             links: Box::new(LinkTable::new()),
             tracking: Vec::with_capacity(picket::limits::VRRP_INSTANCES),
             sockets: IfSockets::new(),
+            routes: Vec::with_capacity(picket::limits::VRRP_INSTANCES),
+            script_users: Vec::with_capacity(picket::limits::VRRP_SCRIPTS),
         })
     }
 }
@@ -246,7 +283,7 @@ impl Spare {
 /// The status document's view of a daemon: its fields borrowed one by one,
 /// so the status server and the poll table stay free to borrow mutably.
 macro_rules! status_view {
-    ($d:expr, $wall:expr) => {
+    ($d:expr, $wall:expr, $sections:expr) => {
         picket::status::StatusView {
             facts: picket::status::Facts {
                 version: env!("CARGO_PKG_VERSION"),
@@ -262,9 +299,28 @@ macro_rules! status_view {
             scripts: &$d.scripts,
             links: &$d.links,
             stats: $d.core.stats(),
-            sections: &[],
+            sections: $sections,
         }
     };
+}
+
+/// The extra sections of the status document (IPVS when it runs; the
+/// health checkers and the watchdog join here), into `$list` (a `let`
+/// declared by the caller, so the borrows live as long as the view).
+macro_rules! status_sections {
+    ($d:expr, $ipvs:ident, $list:ident) => {{
+        $ipvs = $d
+            .ipvs
+            .as_ref()
+            .map(|i| picket::status::ipvs::IpvsSection(i.reconciler()));
+        match &$ipvs {
+            Some(s) => {
+                $list = [s as &dyn picket::status::Section];
+                &$list[..]
+            }
+            None => &[],
+        }
+    }};
 }
 
 impl Daemon {
@@ -273,12 +329,23 @@ impl Daemon {
     /// engine with its interfaces looked up, and their sockets. Blocks the
     /// handled signals in the calling thread, which must be the one that
     /// runs the loop.
-    fn init(cfg: Box<Config>, settings: Option<&CoreSettings<'_>>) -> Result<Box<Self>, InitError> {
+    fn init(
+        mut cfg: Box<Config>,
+        settings: Option<&CoreSettings<'_>>,
+    ) -> Result<Box<Self>, InitError> {
         // VRRP deadlines are met to within a few microseconds, not 50.
         clock::set_timer_slack(1_000);
+        // Before the engine: the instances run on their VMACs.
+        let vmacs = Vmacs::setup(&mut cfg).map_err(InitError::Vmac)?;
+        let uses = user::scripts_of(&cfg);
+        let users = user::script_users(&cfg, &uses).map_err(InitError::Scripts)?;
+        user::check_scripts(&cfg, &users, &uses).map_err(InitError::Scripts)?;
+        drop(uses);
+        let mut script_users = Vec::with_capacity(picket::limits::VRRP_SCRIPTS);
+        fill_script_users(&cfg, &users, &mut script_users);
         let core = match settings {
             Some(s) => Core::new(s),
-            None => Core::new(&core_settings(&cfg)),
+            None => Core::new(&core_settings(&cfg, &users)),
         }
         .map_err(InitError::Core)?;
         let mut setup_failed = false;
@@ -300,6 +367,8 @@ impl Daemon {
         let mut tracking = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
         fill_tracking(&cfg, &engine, &mut scripts, &mut links, &mut tracking)
             .map_err(|e| InitError::Tracking(e.to_string()))?;
+        let mut routes = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
+        fill_routes(&cfg, &engine, &mut routes).map_err(|e| InitError::Routes(e.to_string()))?;
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
@@ -322,6 +391,19 @@ impl Daemon {
             None
         };
         resync_links(&mut links);
+        let mut files = FileTable::new(cfg.vrrp.track_files.len());
+        let tracked_files = if cfg.vrrp.track_files.iter().any(|f| f.used) {
+            let t = TrackedFiles::open(&cfg.vrrp.track_files).map_err(InitError::Tracking)?;
+            poll.add(&t.as_fd(), TOKEN_TRACK_FILES).map_err(full)?;
+            for (id, path) in t.files() {
+                let reading = sys::inotify::read_value(path);
+                log_file_reading(&cfg, id, path, reading);
+                files.set(id, reading.value());
+            }
+            Some(t)
+        } else {
+            None
+        };
         let netlink = if engine.is_empty() {
             None
         } else {
@@ -346,12 +428,17 @@ impl Daemon {
             timer,
             poll,
             spawner: Spawner::from_env(),
+            users,
+            script_users,
             sockets,
             scripts,
             links,
             link_monitor,
+            files,
+            tracked_files,
             tracking,
             netlink,
+            routes,
             netlink_counter: 0,
             buf: [0; RX_BUF],
             ipvs,
@@ -368,6 +455,7 @@ impl Daemon {
             tmp_dir,
             cfg,
             spare: Spare::new(Box::new(LoadScratch::new())),
+            vmacs,
         }))
     }
 
@@ -420,6 +508,7 @@ impl Daemon {
                         i.drain();
                     }
                 }
+                TOKEN_TRACK_FILES => self.drain_track_files(now),
                 TOKEN_TIMER => self.timer.clear(),
                 TOKEN_LISTENER => self.status_accept(now),
                 Token(t) if (TOKEN_CLIENT_BASE..TOKEN_CLIENT_BASE + 0x1000).contains(&t) => {
@@ -529,7 +618,7 @@ impl Daemon {
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
-                self.log_vrrp_state();
+                self.log_vrrp_state(now);
                 if let Some(ipvs) = &self.ipvs {
                     log_ipvs(ipvs);
                 }
@@ -550,7 +639,8 @@ impl Daemon {
     /// Writes one of keepalived's dump files; a failure is logged and
     /// counted, never fatal.
     fn dump(&mut self, which: Dump) {
-        let view = status_view!(self, clock::wall());
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
         let path = self.dump_paths.path(which);
         let written = dump_files::write(path, |out| match which {
             Dump::Data => picket::status::keepalived::write_data(&view, out),
@@ -568,14 +658,16 @@ impl Daemon {
 
     /// Accepts status clients and sends each its document.
     fn status_accept(&mut self, now: picket::time::Instant) {
-        let view = status_view!(self, clock::wall());
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
         let tally = self.status.handle_listener(now, &view, &mut self.poll);
         self.count_status(tally);
     }
 
     /// A status client has room for more of its document.
     fn status_client(&mut self, token: Token) {
-        let view = status_view!(self, clock::wall());
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
         let tally = self.status.handle_client(token, &view, &mut self.poll);
         self.count_status(tally);
     }
@@ -791,15 +883,53 @@ impl Daemon {
                 continue;
             }
             for id in changed {
-                for slot in 0..self.tracking.len() {
-                    if self
-                        .tracking
-                        .get(slot)
-                        .is_some_and(|t| t.tracks(Target::Link(id)))
-                    {
-                        self.apply_tracking(now, slot);
-                    }
+                self.apply_tracking_of(now, Target::Link(id));
+            }
+        }
+    }
+
+    /// Reads the changes of tracked files: a changed value updates the
+    /// instances that track the file.
+    fn drain_track_files(&mut self, now: picket::time::Instant) {
+        let Some(t) = self.tracked_files.as_mut() else {
+            return;
+        };
+        let mut changed: heapless::Vec<FileId, 16> = heapless::Vec::new();
+        let mut overflow = false;
+        let (cfg, files) = (&self.cfg, &mut self.files);
+        let r = t.drain(|id, path, reading| {
+            let before = files.value(id);
+            log_file_reading(cfg, id, path, reading);
+            if files.set(id, reading.value()) {
+                log::info!(
+                    "VRRP_Track_File({}) value {before} -> {}",
+                    file_name(cfg, id),
+                    files.value(id)
+                );
+                if !changed.contains(&id) && changed.push(id).is_err() {
+                    overflow = true;
                 }
+            }
+        });
+        if let Err(e) = r {
+            self.core.stats_mut().socket_errors += 1;
+            log::warn!("inotify: {e}");
+        }
+        if overflow {
+            self.apply_all_tracking(now);
+            return;
+        }
+        for id in changed {
+            self.apply_tracking_of(now, Target::File(id));
+        }
+    }
+
+    /// Recomputes the effective priority and fault of every instance that
+    /// tracks `target`.
+    fn apply_tracking_of(&mut self, now: picket::time::Instant, target: Target) {
+        for slot in 0..self.tracking.len() {
+            if self.tracking.get(slot).is_some_and(|t| t.tracks(target)) {
+                self.apply_tracking(now, slot);
             }
         }
     }
@@ -808,6 +938,41 @@ impl Daemon {
     fn apply_all_tracking(&mut self, now: picket::time::Instant) {
         for slot in 0..self.tracking.len() {
             self.apply_tracking(now, slot);
+        }
+    }
+
+    /// Sends every route request of instance `slot` (each failure comes back
+    /// as a netlink error, logged with the route).
+    fn route_requests(&mut self, slot: u16, operation: Operation) {
+        let n = self.routes.get(usize::from(slot)).map_or(0, |r| r.len());
+        for k in 0..n {
+            self.send_route_request(slot, k, operation, false);
+        }
+    }
+
+    /// Sends the request for route `k` of instance `slot`; `reload`: of a
+    /// configuration being replaced (see [`Daemon::send_address_request`]).
+    fn send_route_request(&mut self, slot: u16, k: usize, operation: Operation, reload: bool) {
+        let Some(sock) = &self.netlink else { return };
+        let Some(r) = self.routes.get(usize::from(slot)).and_then(|r| r.get(k)) else {
+            return;
+        };
+        self.netlink_counter = self.netlink_counter.wrapping_add(1);
+        let tag = if reload {
+            apply_reload::RELOAD_SLOT
+        } else {
+            slot
+        };
+        let seq = encode_seq(self.netlink_counter, tag, k, operation) | SEQ_ROUTE;
+        let mut msg = [0u8; picket::wire::route::MAX_REQUEST_LEN];
+        match r.emit(operation, seq, &mut msg) {
+            Ok(len) => {
+                if let Err(e) = sock.send(&msg[..len]) {
+                    self.core.stats_mut().socket_errors += 1;
+                    log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+                }
+            }
+            Err(e) => log::error!("route request of instance {slot}: {e}"),
         }
     }
 
@@ -882,8 +1047,14 @@ impl Daemon {
                         }
                     }
                 }
-                EngineAction::AddVips { slot } => self.address_requests(slot, Operation::Add),
+                // keepalived: routes after the addresses (a route's source may
+                // be a VIP), removed before them.
+                EngineAction::AddVips { slot } => {
+                    self.address_requests(slot, Operation::Add);
+                    self.route_requests(slot, Operation::Add);
+                }
                 EngineAction::RemoveVips { slot } => {
+                    self.route_requests(slot, Operation::Delete);
                     self.address_requests(slot, Operation::Delete);
                 }
                 EngineAction::Garp { slot, count } => self.announce(slot, count),
@@ -892,6 +1063,24 @@ impl Daemon {
                         self.transition(now, slot, to);
                     }
                 }
+                EngineAction::MasterRxLowerPri {
+                    slot,
+                    src,
+                    priority,
+                } => self.master_rx_lower_pri(now, slot, src, priority),
+                EngineAction::Peer { slot, event } => match event {
+                    PeerEvent::NeverHeard { addr, silent_for } => log::warn!(
+                        "({}) unicast peer {addr} not heard from in {} ms since start: normal if \
+                         it is a backup; if it is master too, the path between them is cut \
+                         (both masters: split brain)",
+                        self.name(slot),
+                        silent_for.total_millis()
+                    ),
+                    PeerEvent::HeardAgain { addr } => log::info!(
+                        "({}) unicast peer {addr} heard (silent since start until now)",
+                        self.name(slot)
+                    ),
+                },
                 EngineAction::GroupTransition { group, to } => {
                     if let Err((_, group, to)) = transitions.push((true, group, to)) {
                         self.group_transition(now, group, to);
@@ -923,17 +1112,14 @@ impl Daemon {
         log::info!("VRRP_Group({}) Syncing instances to {to} state", g.name);
         let scripts = NotifyScripts::from_group(g, &self.cfg.strings);
         match scripts.for_transition(Subject::Group, g.name.as_str(), to, 0) {
-            Ok(argvs) => {
-                for argv in &argvs {
-                    if self
-                        .core
-                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
-                        .is_none()
-                    {
-                        log::warn!("VRRP_Group({}) notify script not run: {argv}", g.name);
-                    }
-                }
-            }
+            Ok(runs) => request_notify(
+                &mut self.core,
+                &self.users,
+                now,
+                &runs,
+                "VRRP_Group",
+                &g.name,
+            ),
             Err(e) => log::error!("VRRP_Group({}) notify script for {to}: {e}", g.name),
         }
     }
@@ -944,33 +1130,63 @@ impl Daemon {
     /// beside the loop, never waited for.
     fn transition(&mut self, now: picket::time::Instant, slot: u16, to: picket::vrrp::State) {
         log::info!("({}) Entering {to} STATE", self.name(slot));
-        let Some(inst) = self
-            .engine
-            .config_index(slot)
-            .and_then(|i| self.cfg.vrrp.instances.get(i))
-        else {
+        let Some(inst) = instance_cfg(&self.cfg, &self.engine, slot) else {
             return;
         };
         let priority = self.engine.instance(slot).map_or(0, |i| i.priority());
         let scripts = NotifyScripts::from_instance(inst, &self.cfg.strings);
         match scripts.for_transition(Subject::Instance, inst.name.as_str(), to, priority) {
-            Ok(argvs) => {
-                for argv in &argvs {
-                    if self
-                        .core
-                        .request_child(now, ChildRole::Notify, argv, NOTIFY_TIMEOUT)
-                        .is_none()
-                    {
-                        log::warn!("({}) notify script not run: {argv}", inst.name);
-                    }
-                }
-            }
+            Ok(runs) => request_notify(&mut self.core, &self.users, now, &runs, "", &inst.name),
             Err(e) => log::error!("({}) notify script for {to}: {e}", inst.name),
         }
     }
 
+    /// Master `slot` heard a lower priority: logs it (keepalived's words)
+    /// and runs `notify_master_rx_lower_pri` as configured (no extra
+    /// arguments, as keepalived).
+    fn master_rx_lower_pri(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        src: core::net::IpAddr,
+        priority: u8,
+    ) {
+        let Some(inst) = instance_cfg(&self.cfg, &self.engine, slot) else {
+            return;
+        };
+        let ours = self.engine.instance(slot).map_or(0, |i| i.priority());
+        log::info!(
+            "({}) Received advert from {src} with lower priority {priority}, ours {ours}, \
+             forcing new election",
+            inst.name
+        );
+        let Some(cmd) = &inst.notify_master_rx_lower_pri else {
+            return;
+        };
+        let line = Line::of(cmd, &self.cfg.strings);
+        let mut argv = picket::core::ArgvBuf::new();
+        match picket::core::split_command(line.command, &mut argv) {
+            Ok(()) => {
+                let run = NotifyRun {
+                    argv,
+                    user: line.user,
+                    group: line.group,
+                };
+                request_notify(
+                    &mut self.core,
+                    &self.users,
+                    now,
+                    core::slice::from_ref(&run),
+                    "",
+                    &inst.name,
+                );
+            }
+            Err(e) => log::error!("({}) notify_master_rx_lower_pri: {e}", inst.name),
+        }
+    }
+
     /// Logs each instance's state and receive counters (SIGUSR1, SIGUSR2).
-    fn log_vrrp_state(&self) {
+    fn log_vrrp_state(&self, now: picket::time::Instant) {
         for slot in 0..u16::try_from(self.engine.len()).unwrap_or(u16::MAX) {
             let (Some(inst), Some(rx)) = (self.engine.instance(slot), self.engine.rx_stats(slot))
             else {
@@ -983,6 +1199,9 @@ impl Daemon {
                 inst.priority(),
                 inst.master(),
             );
+            for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
+                log::info!("({}) heard {}", self.name(slot), p.summary(now));
+            }
         }
         log::info!(
             "VRRP rx not matched to an instance: {}",
@@ -992,10 +1211,7 @@ impl Daemon {
 
     /// The configured name of instance `slot`.
     fn name(&self, slot: u16) -> &str {
-        self.engine
-            .config_index(slot)
-            .and_then(|i| self.cfg.vrrp.instances.get(i))
-            .map_or("?", |v| v.name.as_str())
+        instance_cfg(&self.cfg, &self.engine, slot).map_or("?", |v| v.name.as_str())
     }
 
     /// Recomputes the effective priority and fault of instance `slot` from
@@ -1010,7 +1226,7 @@ impl Daemon {
             return;
         };
         let base = inst.params().priority;
-        let e = t.effective(base, &self.scripts, &self.links);
+        let e = t.effective(base, &self.scripts, &self.links, &self.files);
         let slot = u16::try_from(slot).unwrap_or(u16::MAX);
         self.engine.set_priority(now, slot, e.priority);
         self.engine.set_fault(now, slot, e.fault);
@@ -1025,9 +1241,19 @@ impl Daemon {
             any = true;
             match a {
                 TrackAction::Run { script, timeout } => {
+                    let user = self
+                        .script_users
+                        .get(usize::from(script.0))
+                        .copied()
+                        .unwrap_or_default();
                     let requested = self.scripts.argv(script).and_then(|argv| {
-                        self.core
-                            .request_child(now, ChildRole::VrrpScript(script.0), argv, timeout)
+                        self.core.request_child_as(
+                            now,
+                            ChildRole::VrrpScript(script.0),
+                            argv,
+                            timeout,
+                            user,
+                        )
                     });
                     if requested.is_none() {
                         self.scripts.handle_exit(now, script, RunOutcome::NotRun);
@@ -1048,15 +1274,7 @@ impl Daemon {
                             "failed"
                         }
                     );
-                    for slot in 0..self.tracking.len() {
-                        if self
-                            .tracking
-                            .get(slot)
-                            .is_some_and(|t| t.tracks(Target::Script(script)))
-                        {
-                            self.apply_tracking(now, slot);
-                        }
-                    }
+                    self.apply_tracking_of(now, Target::Script(script));
                 }
             }
         }
@@ -1118,7 +1336,8 @@ impl Daemon {
                     child,
                     argv,
                     timeout,
-                } => match self.spawner.spawn(&argv) {
+                    user,
+                } => match self.spawner.spawn(&argv, self.users.creds(user)) {
                     Ok(pid) => {
                         log::debug!(
                             "spawned pid {pid}: {argv} (timeout {} ms)",
@@ -1153,6 +1372,8 @@ impl Daemon {
         self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
+        // The VMACs go once the instances have stopped on them.
+        drop(std::mem::take(&mut self.vmacs));
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
         self.status.close(&mut self.poll);
@@ -1396,8 +1617,14 @@ fn fill_tracking(
                 .iter()
                 .any(|(m, _)| m.as_str() == inst.name.as_str())
         });
-        let t = InstanceTracking::from_config(inst, group, &cfg.vrrp.scripts, links)
-            .map_err(|e| TrackingSetupError::Instance(i, e))?;
+        let t = InstanceTracking::from_config(
+            inst,
+            group,
+            &cfg.vrrp.scripts,
+            &cfg.vrrp.track_files,
+            links,
+        )
+        .map_err(|e| TrackingSetupError::Instance(i, e))?;
         if tracking.len() < tracking.capacity() {
             tracking.push(t);
         }
@@ -1417,6 +1644,41 @@ fn interface_facts(name: &str) -> Option<IfFacts> {
     })
 }
 
+/// The configuration of engine instance `slot`.
+fn instance_cfg<'c>(
+    cfg: &'c Config,
+    engine: &Engine,
+    slot: u16,
+) -> Option<&'c picket::config::vrrp::VrrpInstance> {
+    engine
+        .config_index(slot)
+        .and_then(|i| cfg.vrrp.instances.get(i))
+}
+
+/// The name of tracked file `id`.
+fn file_name(cfg: &Config, id: FileId) -> &str {
+    cfg.vrrp
+        .track_files
+        .get(usize::from(id.0))
+        .map_or("?", |f| f.name.as_str())
+}
+
+/// Logs a tracked file that holds no number or cannot be read (its value is
+/// then 0, as keepalived).
+fn log_file_reading(cfg: &Config, id: FileId, path: &str, reading: Reading) {
+    let name = file_name(cfg, id);
+    match reading {
+        Reading::Value(_) => {}
+        Reading::Garbage => {
+            log::warn!("VRRP_Track_File({name}) {path} holds no number: value 0");
+        }
+        Reading::Unreadable(e) => {
+            log::warn!("VRRP_Track_File({name}) cannot read {path}: {e}: value 0");
+        }
+        Reading::Gone => log::warn!("VRRP_Track_File({name}) {path} was removed: value 0"),
+    }
+}
+
 /// Reads the state of every tracked link (start-up, and after a lost
 /// notification).
 fn resync_links(links: &mut LinkTable) {
@@ -1433,22 +1695,30 @@ fn resync_links(links: &mut LinkTable) {
 }
 
 /// A netlink sequence number that says which address a request was for:
-/// 10 bits of counter, the operation, 12 bits of instance, 9 bits of address.
+/// the route bit (0), 9 bits of counter, the operation, 12 bits of
+/// instance, 9 bits of address.
 fn encode_seq(counter: u32, slot: u16, k: usize, operation: Operation) -> u32 {
     let op = u32::from(operation == Operation::Delete);
     let k = u32::try_from(k).unwrap_or(0) & 0x1ff;
-    ((counter & 0x3ff) << 22) | (op << 21) | ((u32::from(slot) & 0xfff) << 9) | k
+    ((counter & 0x1ff) << 22) | (op << 21) | ((u32::from(slot) & 0xfff) << 9) | k
 }
 
+/// The top bit of a sequence number: the request was for route `k`.
+const SEQ_ROUTE: u32 = 1 << 31;
+
 /// Logs the kernel's refusal of an address request, with the address and
-/// interface. Adding an address already there and deleting one already gone
-/// are not failures.
+/// interface (or of a route request, see [`log_route_failure`]). Adding an
+/// address already there and deleting one already gone are not failures.
 fn log_address_failure(cfg: &Config, engine: &Engine, seq: u32, errno: i32) {
     let operation = if seq & (1 << 21) != 0 {
         Operation::Delete
     } else {
         Operation::Add
     };
+    if seq & SEQ_ROUTE != 0 {
+        log_route_failure(cfg, engine, seq, operation, errno);
+        return;
+    }
     let slot = u16::try_from((seq >> 9) & 0xfff).unwrap_or(0);
     let k = (seq & 0x1ff) as usize;
     let quiet = matches!(
@@ -1486,6 +1756,116 @@ fn log_address_failure(cfg: &Config, engine: &Engine, seq: u32, errno: i32) {
     } else {
         log::error!("({}) {failure}", inst.name);
     }
+}
+
+/// Logs the kernel's refusal of a route request with the route as
+/// configured. Adding a route already there and deleting one already gone
+/// are not failures.
+fn log_route_failure(cfg: &Config, engine: &Engine, seq: u32, operation: Operation, errno: i32) {
+    let slot = u16::try_from((seq >> 9) & 0xfff).unwrap_or(0);
+    let Some(inst) = instance_cfg(cfg, engine, slot) else {
+        return;
+    };
+    let Some(r) = inst.routes.get((seq & 0x1ff) as usize) else {
+        return;
+    };
+    let e = Errno::from_raw(errno);
+    let verb = if operation == Operation::Add {
+        "add"
+    } else {
+        "delete"
+    };
+    if matches!(
+        (operation, e),
+        (Operation::Add, Errno::EEXIST) | (Operation::Delete, Errno::ESRCH)
+    ) {
+        log::debug!("({}) cannot {verb} route {r}: {e}", inst.name);
+    } else {
+        log::error!("({}) cannot {verb} route {r}: {e}", inst.name);
+    }
+}
+
+/// Who each `vrrp_script` of `cfg` runs as, by script id, in place
+/// (`out` has room for every script).
+fn fill_script_users(cfg: &Config, users: &ScriptUsers, out: &mut Vec<RunAs>) {
+    out.clear();
+    for s in &cfg.vrrp.scripts {
+        if out.len() < out.capacity() {
+            out.push(users.of(&s.script));
+        }
+    }
+}
+
+/// Each engine instance's `virtual_routes` as requests, by slot.
+type Routes = Vec<heapless::Vec<RouteRepr, { picket::limits::ROUTES_PER_INSTANCE }>>;
+
+/// A `virtual_routes` entry names an interface that does not exist.
+#[derive(Debug)]
+struct RouteError<'c> {
+    inst: &'c str,
+    route: &'c picket::config::vrrp::VirtualRoute,
+    errno: Errno,
+}
+
+impl std::fmt::Display for RouteError<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "({}) virtual_routes '{}': interface {}: {}",
+            self.inst, self.route, self.route.dev, self.errno
+        )
+    }
+}
+
+/// Fills the routes of each engine instance as requests, their interfaces
+/// looked up, in place (start-up and a reload's spare: `routes` has room
+/// for every instance; no allocation). A missing interface is an error
+/// naming the route.
+fn fill_routes<'c>(
+    cfg: &'c Config,
+    engine: &Engine,
+    all: &mut Routes,
+) -> Result<(), RouteError<'c>> {
+    all.clear();
+    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
+        let Some(inst) = instance_cfg(cfg, engine, slot) else {
+            continue;
+        };
+        let mut routes = heapless::Vec::new();
+        for r in &inst.routes {
+            let oif = if r.dev.is_empty() {
+                None
+            } else {
+                Some(
+                    net::interface(&r.dev)
+                        .map_err(|errno| RouteError {
+                            inst: &inst.name,
+                            route: r,
+                            errno,
+                        })?
+                        .index,
+                )
+            };
+            // Capacity: the configuration holds at most as many.
+            let _ = routes.push(RouteRepr {
+                dst: r.dst,
+                dst_len: r.dst_len,
+                table: r.table,
+                protocol: r.protocol,
+                scope: r.effective_scope(),
+                route_type: r.kind.rtn(),
+                flags: if r.onlink { RTNH_F_ONLINK } else { 0 },
+                oif,
+                gateway: r.via,
+                prefsrc: r.src,
+                priority: r.metric,
+            });
+        }
+        if all.len() < all.capacity() {
+            all.push(routes);
+        }
+    }
+    Ok(())
 }
 
 /// The host name without its domain (keepalived's default config-id).
@@ -1540,29 +1920,44 @@ fn render(diags: &Diagnostics) -> String {
 }
 
 /// The core's settings from the configuration: `global_defs`'
-/// `startup_script` and `shutdown_script` with their timeouts.
-///
-/// Scripts run as picket's own user for now; a `user` given with a script
-/// is reported once here (running scripts as `script_user` comes with the
-/// notify scripts).
-fn core_settings(cfg: &Config) -> CoreSettings<'_> {
+/// `startup_script` and `shutdown_script` with their timeouts and users.
+fn core_settings<'c>(cfg: &'c Config, users: &ScriptUsers) -> CoreSettings<'c> {
     let g = &cfg.global;
-    let command = |s: &Option<picket::config::global::ScriptCmd>, what: &str| {
-        s.as_ref().map(|s| {
-            if !s.user.is_empty() {
-                log::warn!(
-                    "{what}: user '{}' not applied yet; running as picket's user",
-                    s.user
-                );
-            }
-            cfg.strings.get(s.command)
-        })
+    let command = |s: &'c Option<picket::config::global::ScriptCmd>| {
+        s.as_ref().map(|s| cfg.strings.get(s.command))
+    };
+    let user = |s: &Option<picket::config::global::ScriptCmd>| {
+        s.as_ref().map_or(RunAs::DEFAULT, |s| users.of(s))
     };
     CoreSettings {
-        startup_script: command(&g.startup_script, "startup_script"),
+        startup_script: command(&g.startup_script),
         startup_timeout: g.startup_script_timeout,
-        shutdown_script: command(&g.shutdown_script, "shutdown_script"),
+        startup_user: user(&g.startup_script),
+        shutdown_script: command(&g.shutdown_script),
         shutdown_timeout: g.shutdown_script_timeout,
+        shutdown_user: user(&g.shutdown_script),
+    }
+}
+
+/// Asks the core to run notify scripts `runs` (as their users), in order;
+/// one not run (the child table and its queue are full) is logged with
+/// `kind(name)`.
+fn request_notify(
+    core: &mut Core,
+    users: &ScriptUsers,
+    now: picket::time::Instant,
+    runs: &[NotifyRun<'_>],
+    kind: &str,
+    name: &str,
+) {
+    for r in runs {
+        let user = users.find(r.user, r.group);
+        if core
+            .request_child_as(now, ChildRole::Notify, &r.argv, NOTIFY_TIMEOUT, user)
+            .is_none()
+        {
+            log::warn!("{kind}({name}) notify script not run: {}", r.argv);
+        }
     }
 }
 
@@ -1680,8 +2075,12 @@ fn run_daemon(opts: &Options) -> u8 {
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
-                InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
-                InitError::Sys(..) | InitError::Ipvs(_) => exit::FATAL,
+                InitError::Core(_)
+                | InitError::Setup
+                | InitError::Tracking(_)
+                | InitError::Scripts(_)
+                | InitError::Routes(_) => exit::CONFIG,
+                InitError::Sys(..) | InitError::Vmac(_) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
     };
@@ -2003,21 +2402,30 @@ mod tests {
     /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
     /// the backup receives and checks every advert; the master's tracking
     /// script (`/bin/true` every 10 ms) runs through the child table and adds
-    /// its weight; the transitions run notify scripts. Over IPv6, a second
-    /// pair (D, E) does the same from the veths' link-local addresses: its
-    /// master adds an IPv6 VIP and sends unsolicited neighbour
-    /// advertisements, its backup receives through `recvmsg` with ancillary
-    /// data.
+    /// its weight; a tracked file written meanwhile (inotify) adds its
+    /// value × weight; the transitions run notify scripts; the master adds
+    /// a virtual route. Over IPv6, a second pair (D, E) does the same from
+    /// the veths' link-local addresses: its master adds an IPv6 VIP and
+    /// sends unsolicited neighbour advertisements, its backup receives
+    /// through `recvmsg` with ancillary data. A status client asks once the
+    /// elections are over.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
         if !veth_pair_netns() {
             return;
         }
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 2\n}\n\
+        let dir = test_dir("zero-alloc-vrrp");
+        let tracked = dir.join("value");
+        let text = format!(
+            "vrrp_track_file f {{\n file {}\n weight 5\n init_file 0 overwrite\n}}\n",
+            tracked.display()
+        ) + "vrrp_script chk {\n script \"/bin/true\"\n interval 0.01\n timeout 2\n}\n\
                     vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
                     version 3\n advert_int 0.01\n track_script {\n  chk weight 10\n }\n \
+                    track_file {\n  f\n }\n \
                     notify \"/bin/true generic\"\n notify_master /bin/true\n \
+                    virtual_routes {\n  10.97.0.0/24 via 10.98.0.2 dev va\n }\n \
                     virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
                     vrrp_instance B {\n interface vb\n virtual_router_id 7\n priority 100\n \
                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.101/24\n }\n}\n\
@@ -2028,7 +2436,7 @@ mod tests {
                     advert_int 0.01\n virtual_ipaddress {\n  fd00:98::100/64\n }\n}\n\
                     vrrp_instance E {\n interface vb\n virtual_router_id 9\n priority 100\n \
                     advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n";
-        let files = [("/t.conf", text)];
+        let files = [("/t.conf", text.as_str())];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
         let mut diags = Box::new(Diagnostics::new());
@@ -2046,13 +2454,21 @@ mod tests {
             &mut diags,
         );
         assert!(diags.is_ok(), "{}", render(&diags));
-        let dir = test_dir("zero-alloc-vrrp");
         ops_paths(&mut cfg, &dir);
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
         let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let client = status_client(dir.join("status.sock"), go.clone());
+        // Another thread (its allocations are not counted) writes the
+        // tracked file while the loop runs: inotify, read, apply.
+        let writer = std::thread::spawn({
+            let tracked = tracked.clone();
+            move || {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                std::fs::write(&tracked, "2\n").unwrap();
+            }
+        });
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
@@ -2065,7 +2481,8 @@ mod tests {
         while (turns < 10_000
             || received(&d, 1) < 20
             || received(&d, 4) < 20
-            || d.core.stats().status_served == 0)
+            || d.core.stats().status_served == 0
+            || d.files.value(FileId(0)) != 2)
             && clock::now() < give_up
         {
             if d.turn() {
@@ -2079,6 +2496,7 @@ mod tests {
             }
         }
         let (allocs, bytes) = counting_alloc::stop();
+        writer.join().unwrap();
         let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
         let states: Vec<_> = doc["vrrp"]["instances"]
             .as_array()
@@ -2140,9 +2558,11 @@ mod tests {
             d.core.stats().children_exited
         );
         assert!(chk.successes >= 1, "{chk:?}");
+        // 150 + 10 (script) + 2 × 5 (file, written during the loop).
+        assert_eq!(d.files.value(FileId(0)), 2, "the file write was seen");
         assert_eq!(
             d.engine.instance(0).map(picket::vrrp::Instance::priority),
-            Some(160)
+            Some(170)
         );
         let addrs = std::process::Command::new("ip")
             .args(["-o", "addr", "show", "dev", "va"])
@@ -2171,6 +2591,15 @@ mod tests {
         assert!(
             String::from_utf8_lossy(&addrs6.stdout).contains("fd00:98::100/64"),
             "IPv6 VIP added"
+        );
+        let routes = std::process::Command::new("ip")
+            .args(["route", "show", "10.97.0.0/24"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&routes.stdout).contains("via 10.98.0.2 dev va"),
+            "virtual route added: {}",
+            String::from_utf8_lossy(&routes.stdout)
         );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }

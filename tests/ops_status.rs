@@ -101,6 +101,16 @@ fn check(doc: &Value, ns: &str, me: usize, master: (&str, &str), backup: &str, p
     assert!(now - heard < 1.0, "last advert {heard}, now {now}");
     assert!(b["rx"]["accepted"].as_u64().unwrap() >= 8, "{b}");
     assert_eq!(b["rx"]["bad_ttl"], 0);
+    // What the backup heard from the master, per source.
+    let peer = b["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["address"] == router_addr(3 - me).to_string())
+        .unwrap_or_else(|| panic!("the master is not among the sources: {b}"));
+    assert_eq!(peer["last_priority"], peer_prio);
+    assert!(peer["counts"]["accepted"].as_u64().unwrap() >= 8, "{peer}");
+    assert!(now - peer["last_heard"].as_f64().unwrap() < 1.0, "{peer}");
 }
 
 #[test]

@@ -20,8 +20,9 @@ type Expected = &'static [(u32, &'static str)];
 /// keepalived 2.2.7 itself rejects `vrrp.lvs_syncd` (old-style sync group),
 /// `vrrp.rules` (a bad address) and `SSL_GET` (AH with MASTER); every other
 /// rejection below names a feature picket does not implement and that would
-/// change behaviour: TLS checks, SMTP `host {}` blocks, IPsec AH, static and
-/// virtual routes and rules, network namespaces, the LVS sync daemon.
+/// change behaviour: TLS checks, SMTP `host {}` blocks, IPsec AH, static
+/// routes, multipath virtual routes, rules, network namespaces, the LVS sync
+/// daemon.
 const TABLE: &[(&str, &[&str], Expected)] = &[
     (
         "keepalived.conf.HTTP_GET.port",
@@ -59,10 +60,7 @@ const TABLE: &[(&str, &[&str], Expected)] = &[
     (
         "keepalived.conf.track_interface",
         &[],
-        &[
-            (7, "'static_routes' is not supported"),
-            (28, "'virtual_routes' is not supported"),
-        ],
+        &[(7, "'static_routes' is not supported")],
     ),
     (
         "keepalived.conf.virtualhost",
@@ -84,7 +82,7 @@ const TABLE: &[(&str, &[&str], Expected)] = &[
         &[],
         &[
             (7, "'static_routes' is not supported"),
-            (25, "'virtual_routes' is not supported"),
+            (30, "virtual_routes: 'or' is not supported"),
         ],
     ),
     (
@@ -94,11 +92,6 @@ const TABLE: &[(&str, &[&str], Expected)] = &[
             (9, "'static_rules' is not supported"),
             (24, "'virtual_rules' is not supported"),
         ],
-    ),
-    (
-        "keepalived.conf.vrrp.static_ipaddress",
-        &[],
-        &[(21, "'virtual_routes' is not supported")],
     ),
 ];
 

@@ -28,7 +28,6 @@ mod lab;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use lab::{Capture, Daemon, Lab, Router, VIP, has_address, wait_until};
@@ -209,41 +208,6 @@ fn kinds() -> Vec<Kind> {
     ]
 }
 
-/// Sends each datagram of `packets` to 224.0.0.18 out of `eth0` of
-/// namespace `ns`, through an `IPPROTO_RAW` socket, `gap` apart. Runs in a
-/// thread of its own that joins the namespace (`setns` moves only the
-/// calling thread).
-fn inject(ns: &str, packets: Vec<Vec<u8>>, gap: Duration) -> std::thread::JoinHandle<()> {
-    use nix::sys::socket::{
-        AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, sendto, setsockopt,
-        socket, sockopt,
-    };
-    let netns = format!("/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&netns).unwrap_or_else(|e| panic!("{netns}: {e}"));
-        // SAFETY: setns on a valid namespace fd; it only moves this thread.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns {netns}: {}", std::io::Error::last_os_error());
-        let fd = socket(
-            AddressFamily::Inet,
-            SockType::Raw,
-            SockFlag::SOCK_CLOEXEC,
-            SockProtocol::Raw,
-        )
-        .unwrap();
-        setsockopt(&fd, sockopt::BindToDevice, &"eth0".into()).unwrap();
-        let [a, b, c, d] = GROUP.octets();
-        let to = SockaddrIn::new(a, b, c, d, 0);
-        for (i, p) in packets.iter().enumerate() {
-            if i > 0 {
-                std::thread::sleep(gap);
-            }
-            let n = sendto(fd.as_raw_fd(), p, &to, MsgFlags::empty()).unwrap();
-            assert_eq!(n, p.len(), "short send");
-        }
-    })
-}
-
 /// True if frame `f` carries exactly the IPv4 datagram `d` (Ethernet
 /// padding after it aside).
 fn carries(f: &lab::Frame, d: &[u8]) -> bool {
@@ -332,7 +296,7 @@ fn crafted_adverts_are_counted_and_ignored() {
         }
     }
     let packets: Vec<Vec<u8>> = sent.iter().map(|(_, p)| p.clone()).collect();
-    inject(&r2.ns, packets, Duration::from_millis(20))
+    lab::inject(&r2.ns, GROUP, packets, Duration::from_millis(20))
         .join()
         .expect("injector failed");
     let all_seen = || {
@@ -402,7 +366,7 @@ fn crafted_adverts_are_counted_and_ignored() {
     // The control: valid priority-200 adverts, 1 s apart, from the same
     // injector. picket must step down while they come.
     let stream: Vec<Vec<u8>> = (0..5).map(|i| valid(r2.addr, 0x2000 + i)).collect();
-    let injector = inject(&r2.ns, stream.clone(), Duration::from_secs(1));
+    let injector = lab::inject(&r2.ns, GROUP, stream.clone(), Duration::from_secs(1));
     let stepped_down = picket.wait_log_after(
         "(VI_1) Entering MASTER STATE",
         "(VI_1) Entering BACKUP STATE",

@@ -362,3 +362,75 @@ fn tracked_interface_down_lowers_priority_and_up_restores_it() {
     );
     drop((picket, keepalived));
 }
+
+/// The first advert of picket since `since_us` whose priority is `want`.
+fn advert_at(cap: &Capture, addr: Ipv4Addr, since_us: u64, want: u8) -> Option<Advert> {
+    picket_adverts(cap, addr, since_us)
+        .into_iter()
+        .find(|a| a.priority == want)
+}
+
+#[test]
+fn track_file_value_times_weight_sets_priority_and_weight_zero_faults() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("tfile");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let (weighted, zero) = (lab.dir.join("weighted"), lab.dir.join("zero"));
+    let blocks = format!(
+        "vrrp_track_file w {{\n    file {}\n    weight -30\n    init_file 0 overwrite\n}}\n\
+         vrrp_track_file z {{\n    file {}\n}}\n\n",
+        weighted.display(),
+        zero.display()
+    );
+    let extra = "    track_file {\n        w\n        z\n    }\n";
+    let cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let picket = Daemon::Picket.start(&lab, &p.ns, &(blocks + &conf_with(150, None, extra)));
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    assert!(
+        picket.log_text().contains("cannot read"),
+        "the missing file z is logged:\n{}",
+        picket.log_text()
+    );
+
+    // 2 × -30: priority 90, keepalived takes over.
+    let t0 = now_us();
+    std::fs::write(&weighted, "2\n").unwrap();
+    assert!(sole_master(&k.ns, &p.ns), "{}", picket.log_text());
+    let lowered = advert_at(&cap, p.addr, t0, 90)
+        .unwrap_or_else(|| panic!("no advert at 90: {:?}", picket_adverts(&cap, p.addr, t0)));
+
+    // Garbage reads as 0 (logged): 150 again, picket preempts back.
+    let t1 = now_us();
+    std::fs::write(&weighted, "not a number\n").unwrap();
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    let back = advert_at(&cap, p.addr, t1, 150).expect("an advert at 150");
+    assert!(
+        picket.wait_log("holds no number: value 0", Duration::from_secs(1)),
+        "{}",
+        picket.log_text()
+    );
+
+    // Weight 0: a non-zero value is a FAULT (priority 0 sent); gone: back.
+    let t2 = now_us();
+    std::fs::write(&zero, "1").unwrap();
+    assert!(
+        picket.wait_log("(VI_1) Entering FAULT STATE", Duration::from_secs(2)),
+        "{}",
+        picket.log_text()
+    );
+    assert!(sole_master(&k.ns, &p.ns), "{}", picket.log_text());
+    let fault = advert_at(&cap, p.addr, t2, 0).expect("a priority-0 advert");
+    std::fs::remove_file(&zero).unwrap();
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+    println!(
+        "track_file: weight -30 × 2 → priority 90 on the wire {:.1} ms after the write; garbage → \
+         150 {:.1} ms after; weight 0 non-zero → priority 0 {:.1} ms after; removed → back",
+        (lowered.ts_us - t0) as f64 / 1e3,
+        (back.ts_us - t1) as f64 / 1e3,
+        (fault.ts_us - t2) as f64 / 1e3,
+    );
+    drop((picket, keepalived));
+}

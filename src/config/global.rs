@@ -21,7 +21,7 @@
 //! `vrrp_strict` (the configuration checks of §c.16 are done when the
 //! instances are finished, see `vrrp`), `vrrp_startup_delay`,
 //! `vrrp_delay_after_boot`, `vrrp_notify_priority_changes`, `script_user`,
-//! `enable_script_security`, `startup_script`, `startup_script_timeout`,
+//! `enable_script_security`, `set_supplementary_groups`, `startup_script`, `startup_script_timeout`,
 //! `shutdown_script`, `shutdown_script_timeout`, `dynamic_interfaces`,
 //! `default_interface`, `vmac_prefix`, `vmac_addr_prefix`, `lvs_flush`,
 //! `lvs_flush_on_stop` (and `lvs_flush_onstop`), `lvs_timeouts`,
@@ -139,7 +139,8 @@ pub struct GlobalDefs {
     pub vrrp_owner_ignore_adverts: bool,
     /// `v3_checksum_as_v2` (false).
     pub v3_checksum_as_v2: bool,
-    /// `vrrp_check_unicast_src` (false).
+    /// `vrrp_check_unicast_src` (false; picket checks unicast sources
+    /// whatever it says).
     pub vrrp_check_unicast_src: bool,
     /// `vrrp_skip_check_adv_addr` (false).
     pub vrrp_skip_check_adv_addr: bool,
@@ -158,6 +159,9 @@ pub struct GlobalDefs {
     pub script_group: String<USER_BYTES>,
     /// `enable_script_security` (false).
     pub enable_script_security: bool,
+    /// `set_supplementary_groups` (false): scripts get their user's
+    /// supplementary groups; otherwise none.
+    pub set_supplementary_groups: bool,
     /// `startup_script`, run once at start.
     pub startup_script: Option<ScriptCmd>,
     /// `startup_script_timeout` 1..1000 s (10 s).
@@ -316,6 +320,7 @@ impl GlobalDefs {
             script_user: String::new(),
             script_group: String::new(),
             enable_script_security: false,
+            set_supplementary_groups: false,
             startup_script: None,
             startup_script_timeout: Duration::from_secs(10),
             shutdown_script: None,
@@ -604,10 +609,6 @@ pub const IGNORED: &[(&str, &str)] = &[
     ),
     ("iproute_usr_dir", "picket reads no iproute2 tables"),
     ("iproute_etc_dir", "picket reads no iproute2 tables"),
-    (
-        "set_supplementary_groups",
-        "scripts run with the user's groups",
-    ),
     ("use_symlink_paths", "script paths are used as written"),
     (
         "fifo_write_vrrp_states_on_reload",
@@ -644,6 +645,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "vrrp_notify_priority_changes",
     "script_user",
     "enable_script_security",
+    "set_supplementary_groups",
     "startup_script",
     "startup_script_timeout",
     "shutdown_script",
@@ -829,6 +831,7 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
         "vrrp_strict" => set_flag(p, st, &mut g.vrrp_strict),
         "vrrp_notify_priority_changes" => set_flag(p, st, &mut g.vrrp_notify_priority_changes),
         "enable_script_security" => set_flag(p, st, &mut g.enable_script_security),
+        "set_supplementary_groups" => set_flag(p, st, &mut g.set_supplementary_groups),
         "lvs_flush" => set_flag(p, st, &mut g.lvs_flush),
         "checker_log_all_failures" => set_flag(p, st, &mut g.checker_log_all_failures),
         "vrrp_startup_delay" => {
@@ -1263,6 +1266,7 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
         )?,
     }
     d.boolean("enable_script_security", g.enable_script_security)?;
+    d.boolean("set_supplementary_groups", g.set_supplementary_groups)?;
     if let Some(s) = &g.startup_script {
         dump_script(d, "startup_script", s)?;
     }

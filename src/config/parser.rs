@@ -493,8 +493,6 @@ const UNSUPPORTED_TOP: &[(&str, &str)] = &[
         "bfd_instance",
         "BFD is not implemented; use vrrp_script or track_interface",
     ),
-    ("track_file", "track_file is not implemented yet"),
-    ("vrrp_track_file", "track_file is not implemented yet"),
     (
         "vrrp_track_process",
         "process tracking is not implemented; use a vrrp_script that checks the process",
@@ -528,6 +526,7 @@ const TOP_KEYWORDS: &[&str] = &[
     "track_group",
     "bfd_instance",
     "track_file",
+    "vrrp_track_file",
     "vrrp_track_process",
     "garp_group",
     "linkbeat_interfaces",

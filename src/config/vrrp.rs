@@ -18,10 +18,14 @@
 //! `vrrp_script`: all implemented (`script`, `interval`, `timeout`,
 //! `weight [reverse]`, `rise`, `fall`, `user`, `init_fail`).
 //!
+//! `vrrp_track_file` (also `track_file` at the top level): all implemented
+//! (`file`, `weight [reverse]`, `init_file [VALUE] [overwrite]`), see
+//! [`track_file`].
+//!
 //! `vrrp_sync_group`: implemented `group`, `track_interface`, `track_script`,
-//! `notify_master|backup|fault|stop`, `notify`, `notify_priority_changes`,
-//! `sync_group_tracking_weight`; unsupported `track_file`, `track_process`,
-//! `track_bfd`; ignored `smtp_alert`, `global_tracking`. The old syntax
+//! `track_file`, `notify_master|backup|fault|stop`, `notify`,
+//! `notify_priority_changes`, `sync_group_tracking_weight`; unsupported
+//! `track_process`, `track_bfd`; ignored `smtp_alert`, `global_tracking`. The old syntax
 //! (instance names without `group { }`) is an error with a hint, as
 //! keepalived errs on it.
 //!
@@ -42,17 +46,23 @@ mod address;
 mod check;
 mod dump;
 pub mod instance;
+pub mod route;
 mod script;
+pub mod track_file;
 
 pub use address::{Broadcast, Scope, VipSpec};
 pub use instance::{InstanceLocs, State, UnicastPeer, Vmac, VrrpInstance};
-pub use script::{SyncGroup, TrackInterface, TrackScript, VrrpScript};
+pub use route::{RouteType, VirtualRoute};
+pub use script::{SyncGroup, TrackFileRef, TrackInterface, TrackScript, VrrpScript};
+pub use track_file::{InitFile, TrackFile};
 
 use heapless::{String, Vec};
 
 use super::parser::Parser;
 use super::{Config, Diagnostics, Loc, Statement};
-use crate::limits::{NAME_BYTES, STATIC_ADDRESSES, SYNC_GROUPS, VRRP_INSTANCES, VRRP_SCRIPTS};
+use crate::limits::{
+    NAME_BYTES, STATIC_ADDRESSES, SYNC_GROUPS, TRACK_FILES, VRRP_INSTANCES, VRRP_SCRIPTS,
+};
 
 /// The VRRP tables of a configuration.
 #[derive(Clone, Debug)]
@@ -62,6 +72,8 @@ pub struct VrrpConfig {
     pub static_addresses: Vec<VipSpec, STATIC_ADDRESSES>,
     /// `vrrp_script` blocks.
     pub scripts: Vec<VrrpScript, VRRP_SCRIPTS>,
+    /// `vrrp_track_file` blocks.
+    pub track_files: Vec<TrackFile, TRACK_FILES>,
     /// `vrrp_sync_group` blocks.
     pub sync_groups: Vec<SyncGroup, SYNC_GROUPS>,
     /// `vrrp_instance` blocks.
@@ -80,6 +92,7 @@ impl VrrpConfig {
         VrrpConfig {
             static_addresses: Vec::new(),
             scripts: Vec::new(),
+            track_files: Vec::new(),
             sync_groups: Vec::new(),
             instances: Vec::new(),
         }
@@ -89,6 +102,7 @@ impl VrrpConfig {
     pub fn clear(&mut self) {
         self.static_addresses.clear();
         self.scripts.clear();
+        self.track_files.clear();
         self.sync_groups.clear();
         self.instances.clear();
     }
@@ -96,6 +110,11 @@ impl VrrpConfig {
     /// The index of the instance named `name`.
     pub fn instance_index(&self, name: &str) -> Option<usize> {
         self.instances.iter().position(|i| i.name == name)
+    }
+
+    /// The index of the `vrrp_track_file` named `name`.
+    pub fn track_file_index(&self, name: &str) -> Option<usize> {
+        self.track_files.iter().position(|f| f.name == name)
     }
 
     /// The index of the `vrrp_script` named `name`.
@@ -108,6 +127,8 @@ impl VrrpConfig {
 const TOP: &[&str] = &[
     "static_ipaddress",
     "vrrp_script",
+    "vrrp_track_file",
+    "track_file",
     "vrrp_sync_group",
     "vrrp_instance",
 ];
@@ -122,6 +143,7 @@ pub fn parse_top(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
     match st.keyword() {
         "static_ipaddress" => address::parse_static(p, st, cfg),
         "vrrp_script" => script::parse_script_block(p, st, cfg),
+        "vrrp_track_file" | "track_file" => track_file::parse_track_file_block(p, st, cfg),
         "vrrp_sync_group" => script::parse_sync_group(p, st, cfg),
         "vrrp_instance" => instance::parse_instance(p, st, cfg),
         _ => p.skip_block(st),

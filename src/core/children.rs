@@ -15,7 +15,7 @@
 
 use heapless::{Deque, Vec};
 
-use super::{ArgvBuf, ChildEvent, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out};
+use super::{ArgvBuf, ChildEvent, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out, RunAs};
 use crate::action::{Action, ChildId, KillSignal};
 use crate::limits::CHILDREN;
 use crate::time::{Duration, Instant, earliest};
@@ -65,12 +65,19 @@ impl Slot {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Queued {
+/// What one run is: everything but its arguments.
+#[derive(Clone, Copy, Debug)]
+struct Run {
     id: ChildId,
     role: ChildRole,
-    argv: ArgvBuf,
     timeout: Duration,
+    user: RunAs,
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    run: Run,
+    argv: ArgvBuf,
 }
 
 /// The table of children (`limits::CHILDREN` slots) and the queue of
@@ -99,7 +106,7 @@ impl ChildTable {
             s.role = f(s.role);
         }
         for q in self.queue.iter_mut() {
-            q.role = f(q.role);
+            q.run.role = f(q.run.role);
         }
         for e in self.events.iter_mut() {
             match e {
@@ -143,7 +150,7 @@ impl ChildTable {
 
     /// Whether the child `id` still has a slot or waits in the queue.
     pub fn contains(&self, id: ChildId) -> bool {
-        self.slots.iter().any(|s| s.id == id) || self.queue.iter().any(|q| q.id == id)
+        self.slots.iter().any(|s| s.id == id) || self.queue.iter().any(|q| q.run.id == id)
     }
 
     /// The pid of a running child `id`.
@@ -190,14 +197,31 @@ impl ChildTable {
         timeout: Duration,
         out: &mut Out<'_>,
     ) -> Option<ChildId> {
+        self.request_as(now, role, argv, timeout, RunAs::DEFAULT, out)
+    }
+
+    /// [`ChildTable::request`], run as `user`.
+    pub fn request_as(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        user: RunAs,
+        out: &mut Out<'_>,
+    ) -> Option<ChildId> {
         out.stats.spawn_requests += 1;
         let id = ChildId(self.next_id);
+        let run = Run {
+            id,
+            role,
+            timeout,
+            user,
+        };
         if self.slots.is_full() {
             let q = Queued {
-                id,
-                role,
+                run,
                 argv: argv.clone(),
-                timeout,
             };
             if self.queue.push_back(q).is_err() {
                 out.stats.spawn_queue_full += 1;
@@ -209,21 +233,19 @@ impl ChildTable {
             out.stats.spawn_queued += 1;
             log::debug!("{role}: child table full, queued");
         } else {
-            self.issue(now, id, role, argv, timeout, out);
+            self.issue(now, run, argv, out);
         }
         self.next_id = self.next_id.wrapping_add(1).max(1);
         Some(id)
     }
 
-    fn issue(
-        &mut self,
-        now: Instant,
-        id: ChildId,
-        role: ChildRole,
-        argv: &ArgvBuf,
-        timeout: Duration,
-        out: &mut Out<'_>,
-    ) {
+    fn issue(&mut self, now: Instant, run: Run, argv: &ArgvBuf, out: &mut Out<'_>) {
+        let Run {
+            id,
+            role,
+            timeout,
+            user,
+        } = run;
         let slot = Slot {
             id,
             role,
@@ -241,6 +263,7 @@ impl ChildTable {
             child: id,
             argv: argv.clone(),
             timeout,
+            user,
         });
     }
 
@@ -250,7 +273,7 @@ impl ChildTable {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
-            self.issue(now, q.id, q.role, &q.argv, q.timeout, out);
+            self.issue(now, q.run, &q.argv, out);
         }
     }
 
@@ -420,11 +443,11 @@ impl ChildTable {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
-            if q.role == ChildRole::Notify {
+            if q.run.role == ChildRole::Notify {
                 // Room: it was just taken out.
                 let _ = self.queue.push_back(q);
             } else {
-                log::info!("{}: stopping, queued run cancelled", q.role);
+                log::info!("{}: stopping, queued run cancelled", q.run.role);
             }
         }
         for i in 0..self.slots.len() {

@@ -114,6 +114,19 @@ impl ChildRole {
     }
 }
 
+/// Who a child runs as: an index into the binary's table of script users,
+/// resolved at start-up (`script_user`, a script's own `user USER
+/// [GROUP]`). [`RunAs::DEFAULT`] is the default script user. The core only
+/// carries it to [`Action::Spawn`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RunAs(pub u8);
+
+impl RunAs {
+    /// The default script user (`script_user`, else `keepalived_script` if
+    /// it exists, else picket's own user).
+    pub const DEFAULT: RunAs = RunAs(0);
+}
+
 /// The start or end of a child run asked for with [`Core::request_child`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChildEvent {
@@ -188,10 +201,14 @@ pub struct CoreSettings<'a> {
     pub startup_script: Option<&'a str>,
     /// How long it may run.
     pub startup_timeout: Duration,
+    /// Who it runs as.
+    pub startup_user: RunAs,
     /// Command line run at stop, after every other child has ended.
     pub shutdown_script: Option<&'a str>,
     /// How long it may run.
     pub shutdown_timeout: Duration,
+    /// Who it runs as.
+    pub shutdown_user: RunAs,
 }
 
 impl Default for CoreSettings<'_> {
@@ -199,8 +216,10 @@ impl Default for CoreSettings<'_> {
         CoreSettings {
             startup_script: None,
             startup_timeout: DEFAULT_SCRIPT_TIMEOUT,
+            startup_user: RunAs::DEFAULT,
             shutdown_script: None,
             shutdown_timeout: DEFAULT_SCRIPT_TIMEOUT,
+            shutdown_user: RunAs::DEFAULT,
         }
     }
 }
@@ -274,15 +293,20 @@ impl Housekeeping {
 struct Script {
     argv: ArgvBuf,
     timeout: Duration,
+    user: RunAs,
 }
 
-fn script(line: Option<&str>, timeout: Duration) -> Result<Option<Script>, ArgvError> {
+fn script(line: Option<&str>, timeout: Duration, user: RunAs) -> Result<Option<Script>, ArgvError> {
     let Some(line) = line else {
         return Ok(None);
     };
     let mut argv = ArgvBuf::new();
     split_command(line, &mut argv)?;
-    Ok(Some(Script { argv, timeout }))
+    Ok(Some(Script {
+        argv,
+        timeout,
+        user,
+    }))
 }
 
 /// The daemon core. See the module doc.
@@ -305,10 +329,18 @@ impl Core {
     /// A core for `settings` (the script command lines are split and copied
     /// now). Call [`Core::start`] to run it.
     pub fn new(settings: &CoreSettings<'_>) -> Result<Self, CoreError> {
-        let startup = script(settings.startup_script, settings.startup_timeout)
-            .map_err(CoreError::StartupScript)?;
-        let shutdown = script(settings.shutdown_script, settings.shutdown_timeout)
-            .map_err(CoreError::ShutdownScript)?;
+        let startup = script(
+            settings.startup_script,
+            settings.startup_timeout,
+            settings.startup_user,
+        )
+        .map_err(CoreError::StartupScript)?;
+        let shutdown = script(
+            settings.shutdown_script,
+            settings.shutdown_timeout,
+            settings.shutdown_user,
+        )
+        .map_err(CoreError::ShutdownScript)?;
         Ok(Core {
             phase: Phase::Idle,
             startup,
@@ -340,9 +372,14 @@ impl Core {
                 actions: &mut self.actions,
                 stats: &mut self.stats,
             };
-            self.startup_child =
-                self.children
-                    .request(now, ChildRole::StartupScript, &s.argv, s.timeout, &mut out);
+            self.startup_child = self.children.request_as(
+                now,
+                ChildRole::StartupScript,
+                &s.argv,
+                s.timeout,
+                s.user,
+                &mut out,
+            );
         }
     }
 
@@ -394,8 +431,9 @@ impl Core {
         &mut self,
         line: Option<&str>,
         timeout: Duration,
+        user: RunAs,
     ) -> Result<(), CoreError> {
-        self.shutdown = script(line, timeout).map_err(CoreError::ShutdownScript)?;
+        self.shutdown = script(line, timeout, user).map_err(CoreError::ShutdownScript)?;
         Ok(())
     }
 
@@ -439,6 +477,18 @@ impl Core {
         argv: &ArgvBuf,
         timeout: Duration,
     ) -> Option<ChildId> {
+        self.request_child_as(now, role, argv, timeout, RunAs::DEFAULT)
+    }
+
+    /// [`Core::request_child`], run as `user`.
+    pub fn request_child_as(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        user: RunAs,
+    ) -> Option<ChildId> {
         if self.phase != Phase::Running || !role.is_requested() {
             return None;
         }
@@ -446,7 +496,8 @@ impl Core {
             actions: &mut self.actions,
             stats: &mut self.stats,
         };
-        self.children.request(now, role, argv, timeout, &mut out)
+        self.children
+            .request_as(now, role, argv, timeout, user, &mut out)
     }
 
     /// The next start or end of a run asked for with
@@ -600,7 +651,14 @@ impl Core {
                 };
                 if self
                     .children
-                    .request(now, ChildRole::ShutdownScript, &s.argv, s.timeout, &mut out)
+                    .request_as(
+                        now,
+                        ChildRole::ShutdownScript,
+                        &s.argv,
+                        s.timeout,
+                        s.user,
+                        &mut out,
+                    )
                     .is_some()
                 {
                     return;

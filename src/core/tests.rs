@@ -30,6 +30,7 @@ fn settings<'a>(start: Option<&'a str>, stop: Option<&'a str>) -> CoreSettings<'
         startup_timeout: Duration::from_secs(10),
         shutdown_script: stop,
         shutdown_timeout: Duration::from_secs(3),
+        ..CoreSettings::default()
     }
 }
 
@@ -378,4 +379,43 @@ fn stop_leaves_notify_scripts_to_end() {
     assert!(!core.is_finished(), "waits for the notify script");
     core.handle_child_exit(t(3), 300, ChildStatus::Exited(0));
     assert!(core.is_finished());
+}
+
+#[test]
+fn each_run_carries_its_user_through_the_queue() {
+    let start = CoreSettings {
+        startup_user: RunAs(3),
+        ..settings(Some("/s"), None)
+    };
+    let mut core = Core::new(&start).unwrap();
+    core.start(t(0));
+    let users = |a: &[Action]| -> Vec<RunAs> {
+        a.iter()
+            .filter_map(|a| match a {
+                Action::Spawn { user, .. } => Some(*user),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(users(&drain(&mut core)), [RunAs(3)]);
+    let mut argv = ArgvBuf::new();
+    split_command("/n", &mut argv).unwrap();
+    // Fill the table (the startup script holds one slot), then queue one.
+    for _ in 1..CHILDREN {
+        core.request_child(t(0), ChildRole::Notify, &argv, NOTIFY_TIMEOUT)
+            .unwrap();
+    }
+    assert!(
+        users(&drain(&mut core))
+            .iter()
+            .all(|&u| u == RunAs::DEFAULT)
+    );
+    core.request_child_as(t(0), ChildRole::Notify, &argv, NOTIFY_TIMEOUT, RunAs(7))
+        .unwrap();
+    assert!(drain(&mut core).is_empty(), "queued");
+    // A slot frees (the startup script's spawn fails): the queued run goes,
+    // as its user.
+    let first = ChildId(1);
+    core.handle_spawn_failed(t(1), first, 2);
+    assert_eq!(users(&drain(&mut core)), [RunAs(7)]);
 }

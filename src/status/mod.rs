@@ -14,7 +14,9 @@
 //!            sync_group, master:{address, priority, self, last_advert},
 //!            last_transition:{at, from, to}, transitions:{to_master, ...},
 //!            addresses:[{address, prefix, dev, excluded, held}],
-//!            peers:[{address, min_ttl, max_ttl}], stats:{...}, rx:{...}}],
+//!            peers:[{address, configured, min_ttl, max_ttl, last_heard,
+//!            last_priority, counts:{accepted, <drop reason>...}}],
+//!            stats:{...}, rx:{...}}],
 //!          "sync_groups":[{name, state, members}],
 //!          "scripts":[{name, state, running, runs, ...}],
 //!          "links":[{name, up}], "rx_unmatched":{...}},
@@ -38,6 +40,7 @@
 //! The largest unit of a configuration at the board's limits fits
 //! [`crate::limits::STATUS_BUFFER_BYTES`] (tested).
 
+pub mod ipvs;
 pub mod json;
 pub mod keepalived;
 
@@ -281,14 +284,20 @@ fn unit(view: &StatusView<'_>, step: Step, j: &mut Json<'_, '_>) -> Result<Step,
         }
         Step::Instance(slot, part) => {
             let addresses = count(e.address_count(slot));
+            let peers = count(e.peers(slot).map_or(0, |p| p.iter().count()));
             match part {
                 0 => instance_head(view, slot, j)?,
                 p if p <= addresses => address(view, slot, usize::from(p - 1), j)?,
                 p if p == addresses + 1 => {
                     j.end_array()?;
-                    peers(view, slot, j)?;
+                    j.key("peers")?;
+                    j.begin_array()?;
+                }
+                p if p <= addresses + 1 + peers => {
+                    peer(view, slot, usize::from(p - addresses - 2), j)?;
                 }
                 _ => {
+                    j.end_array()?;
                     instance_counters(view, slot, j)?;
                     j.end_object()?;
                     let next = slot.saturating_add(1);
@@ -648,22 +657,40 @@ fn address(view: &StatusView<'_>, slot: u16, k: usize, j: &mut Json<'_, '_>) -> 
 
 /// The peers of an instance (closes nothing: the caller closed
 /// `addresses`).
-fn peers(view: &StatusView<'_>, slot: u16, j: &mut Json<'_, '_>) -> fmt::Result {
-    let inst = view
+/// Source `k` an instance heard (its configured unicast peers first): when
+/// it was last heard, the priority of its last accepted advert, its
+/// datagrams by outcome (non-zero counts only).
+fn peer(view: &StatusView<'_>, slot: u16, k: usize, j: &mut Json<'_, '_>) -> fmt::Result {
+    let wall = &view.facts.wall;
+    let Some(p) = view.engine.peers(slot).and_then(|t| t.iter().nth(k)) else {
+        return j.null();
+    };
+    let cfg = view
         .engine
         .config_index(slot)
-        .and_then(|i| view.cfg.vrrp.instances.get(i));
-    j.key("peers")?;
-    j.begin_array()?;
-    for p in inst.iter().flat_map(|i| i.unicast_peers.iter()) {
-        j.begin_object()?;
-        j.key("address")?;
-        j.ip(p.addr)?;
-        j.field_u64("min_ttl", u64::from(p.min_ttl))?;
-        j.field_u64("max_ttl", u64::from(p.max_ttl))?;
-        j.end_object()?;
+        .and_then(|i| view.cfg.vrrp.instances.get(i))
+        .and_then(|i| i.unicast_peers.iter().find(|c| c.addr == p.addr));
+    j.begin_object()?;
+    j.key("address")?;
+    j.ip(p.addr)?;
+    j.field_bool("configured", p.configured)?;
+    if let Some(c) = cfg {
+        j.field_u64("min_ttl", u64::from(c.min_ttl))?;
+        j.field_u64("max_ttl", u64::from(c.max_ttl))?;
     }
-    j.end_array()
+    j.field_secs("last_heard", p.last_heard.map(|t| wall.at(t)))?;
+    j.key("last_priority")?;
+    match p.last_priority {
+        Some(prio) => j.u64(u64::from(prio))?,
+        None => j.null()?,
+    }
+    j.key("counts")?;
+    j.begin_object()?;
+    for (name, n) in p.nonzero() {
+        j.field_u64(name, u64::from(n))?;
+    }
+    j.end_object()?;
+    j.end_object()
 }
 
 /// The counters of an instance (the caller closes its object).

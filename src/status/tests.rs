@@ -154,6 +154,8 @@ fn the_document_parses_and_says_what_the_engine_holds() {
     assert_eq!(b["sync_group"], "G");
     assert_eq!(b["peers"][0]["address"], "10.0.0.2");
     assert_eq!(b["peers"][0]["max_ttl"], 255);
+    assert_eq!(b["peers"][0]["configured"], true);
+    assert_eq!(b["peers"][0]["last_heard"], serde_json::Value::Null);
     assert_eq!(doc["vrrp"]["sync_groups"][0]["name"], "G");
     assert_eq!(doc["vrrp"]["sync_groups"][0]["members"][0], "VI_2");
     assert_eq!(doc["vrrp"]["scripts"][0]["name"], "chk");
@@ -286,4 +288,32 @@ fn at_the_limits_every_unit_fits_the_buffer() {
         inst["addresses"].as_array().unwrap().len(),
         VIPS_PER_INSTANCE + EXCLUDED_VIPS_PER_INSTANCE
     );
+}
+
+/// The IPVS table as a section: one item per service, then one per
+/// destination, weights as wanted and as in the kernel.
+#[test]
+fn the_ipvs_section_lists_services_and_destinations() {
+    let w = world(
+        "virtual_server 10.0.0.1 80 {\n lvs_sched wrr\n protocol TCP\n \
+         real_server 10.0.1.1 8080 {\n  weight 3\n }\n real_server 10.0.1.2 8080 {\n }\n}\n",
+    );
+    let mut rec = std::boxed::Box::new(crate::ipvs::Reconciler::new(&w.cfg).unwrap());
+    // The first destination reached the kernel, the rest not yet.
+    let _ = rec.poll_op();
+    let _ = rec.poll_op();
+    let section = ipvs::IpvsSection(&rec);
+    let sections: [&dyn Section; 1] = [&section];
+    let doc: serde_json::Value = serde_json::from_str(&whole(&w, t(0), &sections)).unwrap();
+    let items = doc["ipvs"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(items[0]["kind"], "service");
+    assert_eq!(items[0]["service"], "TCP 10.0.0.1:80");
+    assert_eq!(items[0]["scheduler"], "wrr");
+    assert_eq!(items[0]["in_kernel"], true);
+    assert_eq!(items[1]["address"], "10.0.1.1:8080");
+    assert_eq!(items[1]["desired_weight"], 3);
+    assert_eq!(items[1]["kernel_weight"], 3);
+    assert_eq!(items[2]["desired_weight"], 1);
+    assert_eq!(items[2]["kernel_weight"], serde_json::Value::Null);
 }

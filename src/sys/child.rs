@@ -5,8 +5,9 @@
 //! Between `fork` and `execve` the child calls only async-signal-safe libc
 //! functions on data prepared by the parent (the test harness is
 //! multi-threaded, and a daemon may one day be too): it resets the signal
-//! mask and every disposition, makes itself a process-group leader, closes
-//! every fd from 3 up, and execs; if exec fails it `_exit(127)`s (the shell's
+//! mask and every disposition, makes itself a process-group leader, takes
+//! the script user's ids (`setgid`, `setgroups`, `setuid`, looked up at
+//! start-up by [`super::user`]), closes every fd from 3 up, and execs; if exec fails it `_exit(127)`s (the shell's
 //! "command not found").
 //!
 //! A program name without `/` is looked up in `PATH` in the parent (a fixed
@@ -23,6 +24,8 @@ use nix::unistd::{AccessFlags, ForkResult, Pid, access, fork, setpgid};
 use picket::action::KillSignal;
 use picket::core::{ArgvBuf, ChildStatus};
 use picket::limits::{CHILD_ARGS, PATH_BYTES};
+
+use super::user::Creds;
 
 /// Bytes of the environment passed to children.
 pub const ENV_BYTES: usize = 4096;
@@ -108,8 +111,11 @@ impl Spawner {
         Err(last)
     }
 
-    /// Starts `argv` as a child in its own process group. Returns its pid.
-    pub fn spawn(&mut self, argv: &ArgvBuf) -> Result<i32, SpawnError> {
+    /// Starts `argv` as a child in its own process group, with `creds`'
+    /// group, supplementary groups and uid when given (set in the child
+    /// before `execve`; a refusal ends the child with status 126). Returns
+    /// its pid.
+    pub fn spawn(&mut self, argv: &ArgvBuf, creds: Option<&Creds>) -> Result<i32, SpawnError> {
         // Everything the child touches is prepared here, before the fork.
         let program = argv
             .arg_with_nul(0)
@@ -127,6 +133,14 @@ impl Spawner {
             *slot = self.env[usize::from(start)..].as_ptr().cast();
         }
         let exe: *const libc::c_char = self.exe[..exe_len].as_ptr().cast();
+        let ids = creds.map(|c| {
+            (
+                libc::c_long::from(c.gid),
+                c.groups().len(),
+                c.groups().as_ptr(),
+                libc::c_long::from(c.uid),
+            )
+        });
         // SAFETY: an all-zero sigset_t is valid storage; sigemptyset initialises it.
         let mut empty: libc::sigset_t = unsafe { core::mem::zeroed() };
         // SAFETY: `empty` is a live local.
@@ -157,6 +171,16 @@ impl Spawner {
                         }
                     }
                     libc::setpgid(0, 0);
+                    // Raw system calls: they change this (the only) thread,
+                    // without libc's all-threads machinery. Group first,
+                    // while still privileged.
+                    if let Some((gid, n, groups, uid)) = ids
+                        && (libc::syscall(libc::SYS_setgid, gid) != 0
+                            || libc::syscall(libc::SYS_setgroups, n, groups) != 0
+                            || libc::syscall(libc::SYS_setuid, uid) != 0)
+                    {
+                        libc::_exit(126)
+                    }
                     if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
                         for fd in 3..1024 {
                             libc::close(fd);

@@ -12,12 +12,15 @@ pub mod clock;
 pub mod fs;
 #[cfg(not(test))]
 pub mod heap;
+pub mod inotify;
 pub mod net;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
 pub mod timer;
 pub mod unix;
+pub mod user;
+pub mod vmac;
 
 #[cfg(test)]
 pub mod counting_alloc;

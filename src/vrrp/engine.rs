@@ -10,12 +10,12 @@
 //! [`Engine::poll_at`] is due, and carries out [`EngineAction`]s.
 //!
 //! What this build runs: VRRPv2 and VRRPv3 over IPv4 and VRRPv3 over IPv6,
-//! multicast or unicast, on the instance's interface, with `track_script`,
-//! `track_interface` and notify scripts (the binary runs the scripts,
-//! watches the links, and sets priority and fault with
-//! [`Engine::set_priority`] and [`Engine::set_fault`]). [`check_runnable`]
-//! names every configured feature the daemon does not run yet
-//! (`notify_master_rx_lower_pri`, VMACs, `no_accept`) so the daemon can
+//! multicast or unicast, on the instance's interface or its VMAC, with
+//! `track_script`, `track_interface`, `track_file` and notify scripts (the
+//! binary runs the scripts, watches the links and files, and sets priority
+//! and fault with [`Engine::set_priority`] and [`Engine::set_fault`]).
+//! [`check_runnable`] names every configured feature the daemon does not
+//! run yet (per-VIP VMACs, `no_accept`) so the daemon can
 //! refuse to start rather than run a configuration differently from
 //! keepalived.
 //!
@@ -49,15 +49,21 @@
 //! - an advert from a configured peer has its TTL checked against that
 //!   peer's `min_ttl`..`max_ttl` (0..255 unless given: no check, as
 //!   keepalived), not against 255;
-//! - an advert from an address that is not a configured peer is dropped and
-//!   counted (`not_a_peer`) when `check_unicast_src` is on (also turned on by
-//!   any `min_ttl`/`max_ttl`, or `vrrp_check_unicast_src` in `global_defs`).
-//!   With the check off it is accepted, as keepalived does, so configurations
-//!   behave the same under both daemons; it is still counted
-//!   (`stranger_accepted`) so the status dump shows it.
+//! - an advert from an address that is not a configured peer is always
+//!   dropped and counted (`not_a_peer`): `check_unicast_src` (and
+//!   `vrrp_check_unicast_src`) is accepted but always on in picket.
+//!   keepalived accepts strangers unless the check is on; a stranger that
+//!   takes part in the election is how unicast set-ups split-brain, so picket
+//!   does not (issue 4).
 //!
 //! A configuration whose `unicast_peer` block lists no peer is refused by
 //! [`check_config`]: keepalived would silently fall back to multicast.
+//!
+//! Every datagram matched to an instance is also counted for its source
+//! ([`Engine::peers`], [`super::peers`]): last time heard, last priority,
+//! outcome by drop reason; configured unicast peers silent for
+//! [`PEER_SILENCE_ADVERTS`] advert intervals after the start come out as
+//! [`EngineAction::Peer`].
 //!
 //! # Sync groups
 //!
@@ -79,6 +85,7 @@ use super::fsm::{
     AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
     WantedState,
 };
+use super::peers::{PEERS_PER_INSTANCE, PeerEvent, Peers};
 use super::sync::SyncGroupState;
 use crate::config::vrrp::{Broadcast, VrrpInstance};
 use crate::config::{Config, Diagnostics, Loc, Severity};
@@ -178,11 +185,9 @@ pub struct RxStats {
     /// The destination does not match the mode: a multicast instance got a
     /// unicast advert, or a unicast instance one not sent to its address.
     pub bad_destination: u64,
-    /// Unicast with `check_unicast_src`: the source is not a configured peer.
+    /// Unicast: the source is not a configured peer (`check_unicast_src` is
+    /// always on in picket).
     pub not_a_peer: u64,
-    /// Unicast without `check_unicast_src`: accepted from an address that is
-    /// not a configured peer (keepalived accepts these too).
-    pub stranger_accepted: u64,
 }
 
 impl RxStats {
@@ -207,7 +212,6 @@ impl RxStats {
             ("address_mismatch", self.address_mismatch),
             ("bad_destination", self.bad_destination),
             ("not_a_peer", self.not_a_peer),
-            ("stranger_accepted", self.stranger_accepted),
         ]
         .into_iter()
     }
@@ -271,6 +275,24 @@ pub enum EngineAction {
         from: State,
         /// New state.
         to: State,
+    },
+    /// Master `slot` heard an advert with a lower priority: log it and run
+    /// its `notify_master_rx_lower_pri`.
+    MasterRxLowerPri {
+        /// The instance.
+        slot: u16,
+        /// The advert's source.
+        src: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
+    /// What instance `slot` heard from a peer changed: a configured peer
+    /// silent since the start, or heard after that (log it).
+    Peer {
+        /// The instance.
+        slot: u16,
+        /// What happened.
+        event: PeerEvent,
     },
     /// Sync group `group` (index in `cfg.vrrp.sync_groups`) entered `to`:
     /// run its notify scripts. Comes after its members' transitions.
@@ -355,8 +377,6 @@ struct Slot {
     /// TTL / hop limit of unicast adverts (`unicast_ttl`); `None`: the
     /// kernel's default (IPv6 only; IPv4 is resolved to 255).
     unicast_ttl: Option<u8>,
-    /// Drop adverts whose source is not in `peers`.
-    check_src: bool,
     version: Version,
     adver_int_cs: u16,
     /// v2 `auth_type PASS` data.
@@ -466,16 +486,27 @@ pub struct Engine {
     group_events: Deque<EngineAction, GROUP_EVENTS>,
     /// Group transitions lost to a full queue.
     group_events_lost: u32,
+    /// What each instance heard from each source, by slot.
+    peers: Vec<Peers, VRRP_INSTANCES>,
+    /// Peer events not yet polled.
+    peer_events: Deque<EngineAction, PEER_EVENTS>,
 }
+
+/// Room for pending peer events: one per configured peer, twice.
+const PEER_EVENTS: usize = 2 * PEERS_PER_INSTANCE;
+
+/// How long a configured unicast peer may stay unheard after the start
+/// before it is reported: this many advert intervals.
+pub const PEER_SILENCE_ADVERTS: u32 = 10;
 
 /// Names every feature `inst` uses that this build does not run, with where
 /// it is written. An instance is runnable when this reports nothing.
 pub fn check_runnable(inst: &VrrpInstance, mut report: impl FnMut(Loc, &str)) {
-    if inst.notify_master_rx_lower_pri.is_some() {
-        report(inst.loc, "notify_master_rx_lower_pri");
-    }
-    if inst.use_vmac.is_some() {
-        report(inst.loc, "use_vmac");
+    if inst.vips.iter().any(|v| v.use_vmac) {
+        report(
+            inst.loc,
+            "use_vmac on a virtual_ipaddress entry (a VMAC per VIP)",
+        );
     }
     if inst.accept == Some(false) {
         report(inst.loc, "no_accept (it needs firewall rules)");
@@ -607,6 +638,8 @@ impl Engine {
             groups: Vec::new(),
             group_events: Deque::new(),
             group_events_lost: 0,
+            peers: Vec::new(),
+            peer_events: Deque::new(),
         }
     }
 
@@ -626,12 +659,20 @@ impl Engine {
         self.rx = RxStats::default();
         self.groups.clear();
         self.group_events.clear();
+        self.peers.clear();
+        self.peer_events.clear();
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
             if let Err((name, e)) = self.add(cfg, i, inst, lookup) {
                 error(i, name, e);
             }
         }
         self.add_groups(cfg);
+        for s in &self.slots {
+            let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;
+            let configured = s.peers.iter().map(|p| p.addr);
+            // Capacity: one per slot.
+            let _ = self.peers.push(Peers::new(configured, silence));
+        }
     }
 
     /// Whether instance `slot` of this engine and `other_slot` of `other`
@@ -685,6 +726,12 @@ impl Engine {
         // The old slot is gone with the old engine: nothing of it runs.
         o.garp_pending = 0;
         o.garp_next = None;
+        if let (Some(np), Some(op)) = (
+            self.peers.get_mut(usize::from(slot)),
+            old.peers.get(usize::from(old_slot)),
+        ) {
+            np.adopt(now, op);
+        }
     }
 
     /// Reload: sync group `group` (index in the configuration) of this
@@ -735,11 +782,19 @@ impl Engine {
     /// Starts instance `slot` alone (a reload added it).
     pub fn start_slot(&mut self, now: Instant, slot: u16) {
         let i = usize::from(slot);
+        if let Some(p) = self.peers.get_mut(i) {
+            p.start(now);
+        }
         let before = self.before(i);
         if let Some(s) = self.slots.get_mut(i) {
             s.fsm.start(now);
         }
         self.sync_after(now, i, before);
+    }
+
+    /// What instance `slot` heard from each source.
+    pub fn peers(&self, slot: u16) -> Option<&Peers> {
+        self.peers.get(usize::from(slot))
     }
 
     /// Builds the sync groups from the instances that run; members that
@@ -1049,7 +1104,6 @@ impl Engine {
             group,
             peers,
             unicast_ttl: inst.unicast_ttl,
-            check_src: inst.check_unicast_src.unwrap_or(false),
             version,
             adver_int_cs,
             password,
@@ -1182,13 +1236,28 @@ impl Engine {
 
     /// The earliest deadline of any instance.
     pub fn poll_at(&self) -> Option<Instant> {
-        self.slots.iter().fold(None, |acc, s| {
+        let slots = self.slots.iter().fold(None, |acc, s| {
             earliest(earliest(acc, s.fsm.poll_at()), s.garp_next)
-        })
+        });
+        self.peers
+            .iter()
+            .fold(slots, |acc, p| earliest(acc, p.poll_at()))
     }
 
     /// Fires every due deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let Engine {
+            peers, peer_events, ..
+        } = self;
+        for (i, p) in peers.iter_mut().enumerate() {
+            if is_due(now, p.poll_at()) {
+                let slot = u16::try_from(i).unwrap_or(u16::MAX);
+                // Room: at most one event per configured peer is queued.
+                p.handle_timeout(now, &mut |event| {
+                    let _ = peer_events.push_back(EngineAction::Peer { slot, event });
+                });
+            }
+        }
         for i in 0..self.slots.len() {
             let before = self.before(i);
             let Some(s) = self.slots.get_mut(i) else {
@@ -1219,7 +1288,8 @@ impl Engine {
     /// Checks one datagram received on interface `iface` (whole IPv4
     /// datagram, as a raw socket gives it; `received` is the length the
     /// kernel reported, which may exceed `datagram`) and hands a valid
-    /// advert to its instance. Every drop is counted.
+    /// advert to its instance. Every drop is counted, for the instance and
+    /// for the source ([`Engine::peers`]).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
@@ -1289,8 +1359,40 @@ impl Engine {
         );
     }
 
-    /// The checks after the IP layer, either family.
+    /// The checks after the IP layer, either family, and the record of the
+    /// source ([`Engine::peers`]) of a datagram matched to an instance.
     fn handle_advert(&mut self, now: Instant, iface: usize, ip: &Received<'_>) {
+        // The instance it concerns, and its counters before.
+        let before = ip.payload.get(1).and_then(|&vrid| {
+            let i = self.slots.iter().position(|s| {
+                usize::from(s.iface) == iface
+                    && s.family == ip.family
+                    && s.fsm.params().vrid == vrid
+            })?;
+            Some((i, self.slots.get(i)?.rx))
+        });
+        self.check_advert(now, iface, ip);
+        let Some((i, rx)) = before else {
+            return;
+        };
+        let (Some(s), Some(p)) = (self.slots.get(i), self.peers.get_mut(i)) else {
+            return;
+        };
+        if ip.src == s.src {
+            // Our own advert: not a peer.
+            return;
+        }
+        let priority = ip.payload.get(2).copied().unwrap_or(0);
+        if let Some(event) = p.record(now, ip.src, &rx, &s.rx, priority) {
+            let slot = u16::try_from(i).unwrap_or(u16::MAX);
+            let _ = self
+                .peer_events
+                .push_back(EngineAction::Peer { slot, event });
+        }
+    }
+
+    /// [`Engine::handle_advert`] without the record of the source.
+    fn check_advert(&mut self, now: Instant, iface: usize, ip: &Received<'_>) {
         let (src, dst) = (ip.src, ip.dst);
         let Some(&vrid) = ip.payload.get(1) else {
             self.rx.truncated += 1;
@@ -1331,16 +1433,14 @@ impl Engine {
                     return;
                 }
                 Some(_) => {}
-                None if slot.check_src => {
+                // Not a configured peer: never part of the election
+                // (`check_unicast_src` always on).
+                None => {
                     slot.rx.not_a_peer += 1;
                     return;
                 }
-                // Counted when accepted, below: a bad advert from a
-                // stranger counts under its own reason.
-                None => {}
             }
         }
-        let stranger = !slot.peers.is_empty() && !slot.peers.iter().any(|p| p.addr == src);
         let ours = match slot.version {
             Version::V2 => 2,
             Version::V3 => 3,
@@ -1409,9 +1509,6 @@ impl Engine {
         }
         slot.rx.accepted += 1;
         slot.last_advert = Some(now);
-        if stranger {
-            slot.rx.stranger_accepted += 1;
-        }
         let info = AdvertInfo {
             src,
             priority: repr.priority,
@@ -1451,6 +1548,11 @@ impl Engine {
                     s.last_transition = Some((now, from));
                     EngineAction::Transition { slot, from, to }
                 }
+                VrrpAction::MasterRxLowerPri { src, priority } => EngineAction::MasterRxLowerPri {
+                    slot,
+                    src,
+                    priority,
+                },
                 VrrpAction::SendGarp { count } => {
                     if s.garp_interval == Duration::ZERO || count <= 1 {
                         EngineAction::Garp { slot, count }
@@ -1464,7 +1566,9 @@ impl Engine {
                 }
             });
         }
-        self.group_events.pop_front()
+        self.group_events
+            .pop_front()
+            .or_else(|| self.peer_events.pop_front())
     }
 
     /// How many copies of each advert of `slot` go out: one to the

@@ -268,6 +268,14 @@ pub enum VrrpAction {
         /// New state.
         to: State,
     },
+    /// As master, an advert with a lower priority was heard (keepalived:
+    /// log it, run `notify_master_rx_lower_pri`).
+    MasterRxLowerPri {
+        /// Its source.
+        src: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
 }
 
 /// Counters of one instance: events, and one per ignored input.
@@ -799,9 +807,17 @@ impl Instance {
             }
             State::Master => {
                 if self.due(now, Timer::Advert) {
-                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
+                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer —
+                    // from its deadline, so a loop turn that runs late does
+                    // not stretch the interval (from `now` if it ran later
+                    // than a whole interval: no burst).
                     self.send_advert(self.priority);
-                    self.arm(Timer::Advert, now + self.advertisement_interval());
+                    let interval = self.advertisement_interval();
+                    let next = self.timers[Timer::Advert as usize].unwrap_or(now) + interval;
+                    self.arm(
+                        Timer::Advert,
+                        if next > now { next } else { now + interval },
+                    );
                 }
                 if self.due(now, Timer::GarpDelayed) {
                     // keepalived: second burst after garp_master_delay (or
@@ -876,7 +892,7 @@ impl Instance {
         match advert.priority.cmp(&own) {
             Ordering::Greater => {}
             Ordering::Less => {
-                self.master_rx_lower(now);
+                self.master_rx_lower(now, advert);
                 return;
             }
             Ordering::Equal => match addr_cmp(advert.src, self.params.primary) {
@@ -888,9 +904,12 @@ impl Instance {
                 }
                 Some(Ordering::Greater) => {}
                 Some(Ordering::Less) => {
-                    // RFC 5798 §6.4.3: equal priority, our address is higher:
-                    // discard; our adverts make the other side yield.
+                    // RFC 5798 §6.4.3 says discard; keepalived treats an
+                    // equal priority from a lower address as a lower
+                    // priority: re-advertise and GARP, so the other master
+                    // yields at once and caches it fed heal (split brain).
                     self.stats.tie_won += 1;
+                    self.master_rx_lower(now, advert);
                     return;
                 }
                 Some(Ordering::Equal) => {
@@ -918,8 +937,9 @@ impl Instance {
 
     /// keepalived item 8: a master hearing a lower priority re-advertises
     /// ("forcing new election", RFC 9568 behaviour) unless
-    /// `lower_prio_no_advert`, and sends a GARP burst.
-    fn master_rx_lower(&mut self, now: Instant) {
+    /// `lower_prio_no_advert`, sends a GARP burst, and runs
+    /// `notify_master_rx_lower_pri` ([`VrrpAction::MasterRxLowerPri`]).
+    fn master_rx_lower(&mut self, now: Instant, advert: &AdvertInfo) {
         self.stats.master_rx_lower_prio += 1;
         if !self.params.lower_prio_no_advert {
             // keepalived: extra advert; the Adver_Timer keeps its deadline.
@@ -933,6 +953,10 @@ impl Instance {
                 self.arm(Timer::GarpDelayed, now + g.lower_prio_delay);
             }
         }
+        self.push(VrrpAction::MasterRxLowerPri {
+            src: advert.src,
+            priority: advert.priority,
+        });
     }
 
     /// RFC 5798 §6.4.1/§6.4.2: send an advert, (keepalived item 11) add the

@@ -35,6 +35,7 @@
 pub mod engine;
 pub mod fsm;
 pub mod notify;
+pub mod peers;
 pub mod sync;
 pub mod track;
 

@@ -58,28 +58,70 @@ pub fn state_word(s: State) -> &'static str {
     }
 }
 
+/// One configured script: its command line and who runs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// The command line.
+    pub command: &'a str,
+    /// Its user as written (empty: the default script user).
+    pub user: &'a str,
+    /// Its group as written (empty: the user's).
+    pub group: &'a str,
+}
+
+impl<'a> Line<'a> {
+    /// A command run as the default user.
+    pub const fn new(command: &'a str) -> Self {
+        Line {
+            command,
+            user: "",
+            group: "",
+        }
+    }
+
+    /// A configured script, its command from `strings`.
+    pub fn of(c: &'a ScriptCmd, strings: &'a StringPool) -> Self {
+        Line {
+            command: strings.get(c.command),
+            user: c.user.as_str(),
+            group: c.group.as_str(),
+        }
+    }
+}
+
+/// One script to run: its arguments and who runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyRun<'a> {
+    /// The arguments.
+    pub argv: ArgvBuf,
+    /// The user as written (empty: the default).
+    pub user: &'a str,
+    /// The group as written (empty: the user's).
+    pub group: &'a str,
+}
+
 /// The command lines of one instance's or group's notify scripts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NotifyScripts<'a> {
     /// `notify_master`.
-    pub master: Option<&'a str>,
+    pub master: Option<Line<'a>>,
     /// `notify_backup`.
-    pub backup: Option<&'a str>,
+    pub backup: Option<Line<'a>>,
     /// `notify_fault`.
-    pub fault: Option<&'a str>,
+    pub fault: Option<Line<'a>>,
     /// `notify_stop`.
-    pub stop: Option<&'a str>,
+    pub stop: Option<Line<'a>>,
     /// `notify` (generic).
-    pub generic: Option<&'a str>,
+    pub generic: Option<Line<'a>>,
 }
 
-fn line<'a>(c: &Option<ScriptCmd>, strings: &'a StringPool) -> Option<&'a str> {
-    c.as_ref().map(|c| strings.get(c.command))
+fn line<'a>(c: &'a Option<ScriptCmd>, strings: &'a StringPool) -> Option<Line<'a>> {
+    c.as_ref().map(|c| Line::of(c, strings))
 }
 
 impl<'a> NotifyScripts<'a> {
     /// An instance's scripts.
-    pub fn from_instance(i: &VrrpInstance, strings: &'a StringPool) -> Self {
+    pub fn from_instance(i: &'a VrrpInstance, strings: &'a StringPool) -> Self {
         NotifyScripts {
             master: line(&i.notify_master, strings),
             backup: line(&i.notify_backup, strings),
@@ -90,7 +132,7 @@ impl<'a> NotifyScripts<'a> {
     }
 
     /// A sync group's scripts.
-    pub fn from_group(g: &SyncGroup, strings: &'a StringPool) -> Self {
+    pub fn from_group(g: &'a SyncGroup, strings: &'a StringPool) -> Self {
         NotifyScripts {
             master: line(&g.notify_master, strings),
             backup: line(&g.notify_backup, strings),
@@ -101,7 +143,7 @@ impl<'a> NotifyScripts<'a> {
     }
 
     /// The state's own script.
-    pub fn for_state(&self, s: State) -> Option<&'a str> {
+    pub fn for_state(&self, s: State) -> Option<Line<'a>> {
         match s {
             State::Master => self.master,
             State::Backup => self.backup,
@@ -119,18 +161,26 @@ impl<'a> NotifyScripts<'a> {
         name: &str,
         to: State,
         priority: u8,
-    ) -> Result<Vec<ArgvBuf, SCRIPTS_PER_TRANSITION>, ArgvError> {
+    ) -> Result<Vec<NotifyRun<'a>, SCRIPTS_PER_TRANSITION>, ArgvError> {
         let mut v = Vec::new();
-        if let Some(cmd) = self.for_state(to) {
-            let mut a = ArgvBuf::new();
-            split_command(cmd, &mut a)?;
+        if let Some(l) = self.for_state(to) {
+            let mut argv = ArgvBuf::new();
+            split_command(l.command, &mut argv)?;
             // Capacity: at most two pushes.
-            let _ = v.push(a);
+            let _ = v.push(NotifyRun {
+                argv,
+                user: l.user,
+                group: l.group,
+            });
         }
-        if let Some(cmd) = self.generic {
-            let mut a = ArgvBuf::new();
-            generic_argv(cmd, subject, name, to, priority, &mut a)?;
-            let _ = v.push(a);
+        if let Some(l) = self.generic {
+            let mut argv = ArgvBuf::new();
+            generic_argv(l.command, subject, name, to, priority, &mut argv)?;
+            let _ = v.push(NotifyRun {
+                argv,
+                user: l.user,
+                group: l.group,
+            });
         }
         Ok(v)
     }
@@ -166,16 +216,20 @@ mod tests {
     use super::*;
     use crate::limits::CHILD_ARGS;
 
-    fn args(a: &ArgvBuf) -> std::vec::Vec<&str> {
-        a.args().collect()
+    fn args<'a>(r: &'a NotifyRun<'_>) -> std::vec::Vec<&'a str> {
+        r.argv.args().collect()
     }
 
     const ALL: NotifyScripts<'static> = NotifyScripts {
-        master: Some("/etc/m.sh master-arg"),
-        backup: Some("/etc/b.sh"),
-        fault: Some("/etc/f.sh 'two words'"),
-        stop: Some("/etc/s.sh"),
-        generic: Some("/etc/n.sh --log /tmp/x"),
+        master: Some(Line::new("/etc/m.sh master-arg")),
+        backup: Some(Line::new("/etc/b.sh")),
+        fault: Some(Line::new("/etc/f.sh 'two words'")),
+        stop: Some(Line::new("/etc/s.sh")),
+        generic: Some(Line {
+            command: "/etc/n.sh --log /tmp/x",
+            user: "nobody",
+            group: "nogroup",
+        }),
     };
 
     #[test]
@@ -185,6 +239,10 @@ mod tests {
             .unwrap();
         assert_eq!(v.len(), 2);
         assert_eq!(args(&v[0]), ["/etc/m.sh", "master-arg"]);
+        assert_eq!(
+            (v[0].user, v[1].user, v[1].group),
+            ("", "nobody", "nogroup")
+        );
         assert_eq!(
             args(&v[1]),
             [
@@ -209,8 +267,8 @@ mod tests {
             let v = ALL
                 .for_transition(Subject::Instance, "VI_2", s, 100)
                 .unwrap();
-            assert_eq!(v[0].program(), Some(prog));
-            assert_eq!(v[1].arg(5), Some(word));
+            assert_eq!(v[0].argv.program(), Some(prog));
+            assert_eq!(v[1].argv.arg(5), Some(word));
         }
         let v = ALL
             .for_transition(Subject::Instance, "VI_2", State::Fault, 1)
@@ -221,7 +279,7 @@ mod tests {
     #[test]
     fn group_args_and_name_with_spaces_is_one_arg() {
         let s = NotifyScripts {
-            generic: Some("/n"),
+            generic: Some(Line::new("/n")),
             ..NotifyScripts::default()
         };
         let v = s
@@ -238,7 +296,7 @@ mod tests {
             .unwrap();
         assert!(v.is_empty());
         let only_master = NotifyScripts {
-            master: Some("/m"),
+            master: Some(Line::new("/m")),
             ..NotifyScripts::default()
         };
         assert!(

@@ -8,7 +8,7 @@ use super::fsm::*;
 use crate::time::{Duration, Instant};
 
 use State::{Backup, Fault, Initialize, Master};
-use VrrpAction::{AddVips, RemoveVips, SendAdvert, SendGarp, Transition};
+use VrrpAction::{AddVips, MasterRxLowerPri, RemoveVips, SendAdvert, SendGarp, Transition};
 
 fn us(n: i64) -> Instant {
     Instant::from_micros(n)
@@ -415,11 +415,22 @@ fn tie_break_on_primary_address_both_ways() {
     let (mut i, _) = master_100(Version::V2);
     i.handle_advert(ms(5000), &adv(PEER, 100, 100));
     assert_eq!(i.state(), Backup);
-    // Lower address: we stay, nothing sent.
+    // Lower address: we stay and re-assert as for a lower priority
+    // (keepalived), so the other master yields and caches heal.
     let (mut i, _) = master_100(Version::V2);
     i.handle_advert(ms(5000), &adv(LOW_PEER, 100, 100));
     assert_eq!(i.state(), Master);
-    assert!(drain(&mut i).is_empty());
+    assert_eq!(
+        drain(&mut i),
+        [
+            SendAdvert { priority: 100 },
+            SendGarp { count: 5 },
+            MasterRxLowerPri {
+                src: LOW_PEER,
+                priority: 100
+            }
+        ]
+    );
     assert_eq!(i.stats().tie_won, 1);
     // Our own address: misconfiguration, counted.
     i.handle_advert(ms(5100), &adv(ME, 100, 100));
@@ -449,7 +460,14 @@ fn master_readvertises_on_lower_priority() {
     i.handle_advert(at + Duration::from_millis(300), &adv(PEER, 50, 100));
     assert_eq!(
         drain(&mut i),
-        [SendAdvert { priority: 100 }, SendGarp { count: 5 }]
+        [
+            SendAdvert { priority: 100 },
+            SendGarp { count: 5 },
+            MasterRxLowerPri {
+                src: PEER,
+                priority: 50
+            }
+        ]
     );
     assert_eq!(i.poll_at(), next, "the advert timer keeps its deadline");
     assert_eq!(i.state(), Master);
@@ -468,7 +486,16 @@ fn lower_prio_no_advert_only_garps() {
     i.handle_timeout(us(3_609_375));
     drain(&mut i);
     i.handle_advert(ms(4000), &adv(PEER, 50, 100));
-    assert_eq!(drain(&mut i), [SendGarp { count: 2 }]);
+    assert_eq!(
+        drain(&mut i),
+        [
+            SendGarp { count: 2 },
+            MasterRxLowerPri {
+                src: PEER,
+                priority: 50
+            }
+        ]
+    );
     // Second lower-priority burst after lower_prio_delay (advert at 4.609375 first).
     i.handle_timeout(us(4_609_375));
     assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
@@ -739,7 +766,7 @@ impl Sim {
                     }
                 }
                 Transition { to, .. } => self.log.push((self.now, k, to)),
-                AddVips | RemoveVips | SendGarp { .. } => {}
+                AddVips | RemoveVips | SendGarp { .. } | MasterRxLowerPri { .. } => {}
             }
         }
     }
@@ -1013,4 +1040,27 @@ fn own_fault_is_not_cleared_by_force_backup() {
     i.force_backup(ms(20));
     assert_eq!(i.state(), Fault);
     assert_eq!(i.stats().force_ignored, 1);
+}
+
+#[test]
+fn adverts_keep_their_period_when_the_loop_runs_late() {
+    let mut p = params(100, Version::V3);
+    p.garp.master_delay = Duration::ZERO;
+    let mut i = inst(p);
+    i.start(ms(0));
+    let at = i.poll_at().unwrap();
+    i.handle_timeout(at);
+    drain(&mut i);
+    let first = at + Duration::from_secs(1);
+    assert_eq!(i.poll_at(), Some(first));
+    // Handled 3 ms late: the next one is still a period after the first.
+    i.handle_timeout(first + Duration::from_millis(3));
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
+    assert_eq!(i.poll_at(), Some(first + Duration::from_secs(1)));
+    // More than a whole period late: one advert, the period restarts from
+    // then (no burst).
+    let late = first + Duration::from_millis(3500);
+    i.handle_timeout(late);
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 100 }]);
+    assert_eq!(i.poll_at(), Some(late + Duration::from_secs(1)));
 }

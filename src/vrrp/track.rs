@@ -18,6 +18,8 @@
 //!   configured script with its argv, and an action queue.
 //! - [`LinkTable`]: tracked interfaces, up or down, as the caller learns them
 //!   from rtnetlink. An interface never reported counts as down.
+//! - [`FileTable`]: the value of each `vrrp_track_file`, as the caller reads
+//!   it ([`parse_file_value`]) when inotify says the file changed.
 //! - [`effective`]: base priority ± the weights of one instance's trackers,
 //!   by keepalived's rules (`vrrp_track.c`), giving an [`Effective`];
 //!   [`InstanceTracking`] resolves an instance's `track_script` /
@@ -28,13 +30,21 @@
 //! negates the adjustment. Weight 0: the object being down/failed puts the
 //! instance in FAULT (`reverse`: being up/OK does). The sum is clamped to
 //! 1..=254; an owner (base 255) keeps 255 (but still goes to FAULT).
+//!
+//! Files (keepalived's `vrrp_track.c`): weight 0: a non-zero value means
+//! FAULT. Otherwise value × weight (× -1 with `reverse`), clamped to
+//! -254..253, is added; -254 means FAULT.
 
 use heapless::{Deque, String, Vec};
 
 use crate::config::strings::StringPool;
-use crate::config::vrrp::{SyncGroup, TrackInterface, TrackScript, VrrpInstance, VrrpScript};
+use crate::config::vrrp::{
+    SyncGroup, TrackFile, TrackFileRef, TrackInterface, TrackScript, VrrpInstance, VrrpScript,
+};
 use crate::core::{ArgvBuf, ArgvError, ChildStatus, split_command};
-use crate::limits::{IFNAME_BYTES, SYNC_GROUPS, TRACKS_PER_INSTANCE, VRRP_INSTANCES, VRRP_SCRIPTS};
+use crate::limits::{
+    IFNAME_BYTES, SYNC_GROUPS, TRACK_FILES, TRACKS_PER_INSTANCE, VRRP_INSTANCES, VRRP_SCRIPTS,
+};
 use crate::time::{Duration, Instant, earliest, is_due};
 
 /// The address owner's priority: trackers cannot change it.
@@ -47,9 +57,9 @@ pub const MAX_TRACKED_PRIORITY: u8 = 254;
 /// distinct (the worst case a loaded configuration can reach).
 pub const TRACKED_LINKS: usize =
     VRRP_INSTANCES * (TRACKS_PER_INSTANCE + 1) + SYNC_GROUPS * TRACKS_PER_INSTANCE;
-/// Trackers of one instance: its own `track_interface` and `track_script`
-/// entries, its sync group's, and its own interface.
-pub const TRACKERS_PER_INSTANCE: usize = 4 * TRACKS_PER_INSTANCE + 1;
+/// Trackers of one instance: its own `track_interface`, `track_script` and
+/// `track_file` entries, its sync group's, and its own interface.
+pub const TRACKERS_PER_INSTANCE: usize = 6 * TRACKS_PER_INSTANCE + 1;
 /// Actions [`ScriptTable`] can hold between two drains: each script emits at
 /// most two per call.
 pub const TRACK_ACTIONS: usize = 2 * VRRP_SCRIPTS;
@@ -649,6 +659,89 @@ impl Default for LinkTable {
     }
 }
 
+/// A `vrrp_track_file`, by its index in the configuration's
+/// `vrrp.track_files`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u16);
+
+/// Largest value of a tracked file, either sign (keepalived clamps to it).
+pub const FILE_VALUE_MAX: i16 = 254;
+
+/// The value of each `vrrp_track_file` (0 until set; ids are indices in the
+/// configuration).
+pub struct FileTable {
+    values: Vec<i16, TRACK_FILES>,
+}
+
+impl FileTable {
+    /// `count` files, all 0 (`count` is at most the configuration's table).
+    pub fn new(count: usize) -> Self {
+        let mut values = Vec::new();
+        for _ in 0..count.min(TRACK_FILES) {
+            // Capacity: bounded just above.
+            let _ = values.push(0);
+        }
+        FileTable { values }
+    }
+
+    /// The value of `id` (0 for an unknown id).
+    pub fn value(&self, id: FileId) -> i16 {
+        self.values.get(usize::from(id.0)).copied().unwrap_or(0)
+    }
+
+    /// Sets the value of `id` (clamped to ±[`FILE_VALUE_MAX`]); whether it
+    /// changed (recompute the instances that track it).
+    pub fn set(&mut self, id: FileId, value: i64) -> bool {
+        let v = value.clamp(-i64::from(FILE_VALUE_MAX), i64::from(FILE_VALUE_MAX)) as i16;
+        match self.values.get_mut(usize::from(id.0)) {
+            Some(slot) if *slot != v => {
+                *slot = v;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The integer at the start of a tracked file's contents, as keepalived's
+/// `strtol(buf, NULL, 0)`: leading white space, a sign, then `0x`/`0X` hex,
+/// a leading `0` octal, or decimal, up to the first other byte. `None` when
+/// there is no number (keepalived then uses 0); a value too large saturates.
+pub fn parse_file_value(bytes: &[u8]) -> Option<i64> {
+    let mut i = 0;
+    while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    let negative = match bytes.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let (radix, start) = match (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2)) {
+        (Some(b'0'), Some(b'x' | b'X'), Some(c)) if c.is_ascii_hexdigit() => (16, i + 2),
+        (Some(b'0'), _, _) => (8, i),
+        _ => (10, i),
+    };
+    let mut value: i64 = 0;
+    let mut digits = 0;
+    for &b in bytes.get(start..).unwrap_or(&[]) {
+        let Some(d) = char::from(b).to_digit(radix) else {
+            break;
+        };
+        value = value
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
+        digits += 1;
+    }
+    (digits > 0).then_some(if negative { -value } else { value })
+}
+
 /// The state of one tracked object, for [`effective`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tracked {
@@ -658,6 +751,8 @@ pub enum Tracked {
     Down,
     /// No result yet (a script before its first run ended).
     Init,
+    /// A tracked file's value.
+    Value(i16),
 }
 
 /// One tracker of an instance, for [`effective`].
@@ -697,6 +792,15 @@ pub fn effective(base: u8, trackers: impl IntoIterator<Item = Weighted>) -> Effe
             Tracked::Up if w > 0 => total += w * sign,
             Tracked::Down if w < 0 => total += w * sign,
             Tracked::Up | Tracked::Down => {}
+            Tracked::Value(v) if w == 0 => fault |= v != 0,
+            Tracked::Value(v) => {
+                let status = (i32::from(v) * w * sign).clamp(-254, 253);
+                if status == -254 {
+                    fault = true;
+                } else {
+                    total += status;
+                }
+            }
         }
     }
     let priority = if base == OWNER_PRIORITY {
@@ -714,6 +818,8 @@ pub enum Target {
     Script(ScriptId),
     /// An interface.
     Link(LinkId),
+    /// A `vrrp_track_file`.
+    File(FileId),
 }
 
 /// One resolved tracker of an instance.
@@ -732,6 +838,9 @@ pub struct TrackEntry {
 pub enum TrackingError {
     /// A `track_script` names no `vrrp_script` (the config check prevents it).
     UnknownScript,
+    /// A `track_file` names no `vrrp_track_file` (the config check prevents
+    /// it).
+    UnknownFile,
     /// The [`LinkTable`] is full.
     LinksFull,
     /// More than [`TRACKERS_PER_INSTANCE`] entries.
@@ -780,6 +889,7 @@ impl InstanceTracking {
         inst: &VrrpInstance,
         group: Option<&SyncGroup>,
         scripts: &[VrrpScript],
+        files: &[TrackFile],
         links: &mut LinkTable,
     ) -> Result<Self, TrackingError> {
         let mut t = InstanceTracking::new();
@@ -801,10 +911,38 @@ impl InstanceTracking {
             scripts,
             links,
         )?;
+        t.add_files(&inst.track_files, keep_weights, files)?;
         if let Some(g) = group {
             t.add(&g.track_interfaces, &g.track_scripts, true, scripts, links)?;
+            t.add_files(&g.track_files, true, files)?;
         }
         Ok(t)
+    }
+
+    fn add_files(
+        &mut self,
+        refs: &[TrackFileRef],
+        keep_weights: bool,
+        files: &[TrackFile],
+    ) -> Result<(), TrackingError> {
+        for r in refs {
+            let idx = files
+                .iter()
+                .position(|f| f.name == r.name)
+                .ok_or(TrackingError::UnknownFile)?;
+            let f = files.get(idx).ok_or(TrackingError::UnknownFile)?;
+            let id = FileId(u16::try_from(idx).map_err(|_| TrackingError::UnknownFile)?);
+            self.push(TrackEntry {
+                target: Target::File(id),
+                weight: if keep_weights {
+                    r.weight.unwrap_or(f.weight)
+                } else {
+                    0
+                },
+                reverse: r.reverse.unwrap_or(f.reverse),
+            })?;
+        }
+        Ok(())
     }
 
     fn add(
@@ -841,8 +979,14 @@ impl InstanceTracking {
     }
 
     /// The effective priority for base priority `base`, from the current
-    /// states in `scripts` and `links`.
-    pub fn effective(&self, base: u8, scripts: &ScriptTable, links: &LinkTable) -> Effective {
+    /// states in `scripts`, `links` and `files`.
+    pub fn effective(
+        &self,
+        base: u8,
+        scripts: &ScriptTable,
+        links: &LinkTable,
+        files: &FileTable,
+    ) -> Effective {
         effective(
             base,
             self.entries.iter().map(|e| Weighted {
@@ -861,6 +1005,7 @@ impl InstanceTracking {
                             Tracked::Down
                         }
                     }
+                    Target::File(id) => Tracked::Value(files.value(id)),
                 },
             }),
         )
@@ -1234,7 +1379,7 @@ mod tests {
             })
             .unwrap();
         let mut links = LinkTable::new();
-        let tr = InstanceTracking::from_config(&inst, None, &scripts, &mut links).unwrap();
+        let tr = InstanceTracking::from_config(&inst, None, &scripts, &[], &mut links).unwrap();
         assert_eq!(tr.entries().len(), 3);
         let eth0 = links.find("eth0").unwrap();
         assert!(tr.tracks(Target::Link(eth0)));
@@ -1243,12 +1388,12 @@ mod tests {
         let mut tab = ScriptTable::new();
         tab.push(ScriptParams::from_config(&scripts[0]), ArgvBuf::new());
         // Own interface down, script not run yet: FAULT.
-        let e = tr.effective(100, &tab, &links);
+        let e = tr.effective(100, &tab, &links, &FileTable::new(0));
         assert!(e.fault);
         links.handle_link("eth0", true);
         links.handle_link("eth1", true);
         assert_eq!(
-            tr.effective(100, &tab, &links),
+            tr.effective(100, &tab, &links, &FileTable::new(0)),
             Effective {
                 priority: 110,
                 fault: false
@@ -1258,20 +1403,80 @@ mod tests {
         tab.scripts[0].0.start(t(0));
         tab.handle_timeout(t(0));
         tab.handle_exit(t(1), ScriptId(0), FAIL);
-        assert_eq!(tr.effective(100, &tab, &links).priority, 60);
+        assert_eq!(
+            tr.effective(100, &tab, &links, &FileTable::new(0)).priority,
+            60
+        );
 
         // In a sync group without sync_group_tracking_weight, the member's
         // weights are ignored: a failure means FAULT.
         let g = SyncGroup::new(name("G"), loc);
         let mut links2 = LinkTable::new();
-        let tr = InstanceTracking::from_config(&inst, Some(&g), &scripts, &mut links2).unwrap();
+        let tr =
+            InstanceTracking::from_config(&inst, Some(&g), &scripts, &[], &mut links2).unwrap();
         assert!(tr.entries().iter().all(|e| e.weight == 0));
-        assert!(tr.effective(100, &tab, &links2).fault);
+        assert!(tr.effective(100, &tab, &links2, &FileTable::new(0)).fault);
 
         inst.track_scripts[0].name = name("nope");
         assert_eq!(
-            InstanceTracking::from_config(&inst, None, &scripts, &mut links),
+            InstanceTracking::from_config(&inst, None, &scripts, &[], &mut links),
             Err(TrackingError::UnknownScript)
         );
+    }
+
+    #[test]
+    fn file_values_read_as_strtol() {
+        for (text, want) in [
+            (&b"42\n"[..], Some(42)),
+            (b"  -7 trailing", Some(-7)),
+            (b"+3", Some(3)),
+            (b"0x1F", Some(31)),
+            (b"017", Some(15)),
+            (b"08", Some(0)),
+            (b"0", Some(0)),
+            (b"12abc", Some(12)),
+            (b"abc", None),
+            (b"", None),
+            (b"-", None),
+            (b"0x", Some(0)),
+            (b"99999999999999999999999", Some(i64::MAX)),
+        ] {
+            assert_eq!(
+                parse_file_value(text),
+                want,
+                "{:?}",
+                std::str::from_utf8(text)
+            );
+        }
+        let mut t = FileTable::new(2);
+        assert!(!t.set(FileId(0), 0), "no change");
+        assert!(t.set(FileId(0), 1000));
+        assert_eq!(t.value(FileId(0)), FILE_VALUE_MAX);
+        assert!(t.set(FileId(1), -1000));
+        assert_eq!(t.value(FileId(1)), -FILE_VALUE_MAX);
+        assert!(!t.set(FileId(9), 1), "unknown id");
+    }
+
+    #[test]
+    fn file_weights_multiply_and_fault_at_minus_254() {
+        use Tracked::*;
+        let e = |p, f| Effective {
+            priority: p,
+            fault: f,
+        };
+        // Weight 0: any non-zero value is a fault.
+        assert_eq!(eff(100, &[w(0, false, Value(0))]), e(100, false));
+        assert_eq!(eff(100, &[w(0, false, Value(-3))]), e(100, true));
+        // value × weight.
+        assert_eq!(eff(100, &[w(10, false, Value(3))]), e(130, false));
+        assert_eq!(eff(100, &[w(-10, false, Value(3))]), e(70, false));
+        assert_eq!(eff(100, &[w(10, true, Value(3))]), e(70, false));
+        // Clamped to -254..253; -254 means FAULT.
+        assert_eq!(eff(100, &[w(2, false, Value(200))]).priority, 254);
+        assert!(eff(100, &[w(-2, false, Value(200))]).fault);
+        assert!(eff(100, &[w(-254, false, Value(1))]).fault);
+        assert!(!eff(100, &[w(-253, false, Value(1))]).fault);
+        // The owner keeps 255.
+        assert_eq!(eff(255, &[w(-10, false, Value(3))]), e(255, false));
     }
 }

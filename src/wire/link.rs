@@ -9,8 +9,16 @@
 //!
 //! Up means keepalived's `IF_ISUP`: `IFF_UP` and `IFF_RUNNING` both set. A
 //! deleted link is down.
+//!
+//! Requests (VMACs, keepalived's `vrrp_vmac.c`): [`MacvlanRequest`] creates
+//! a macvlan over a parent (`RTM_NEWLINK`, `NLM_F_CREATE | NLM_F_EXCL`,
+//! `IFLA_LINK`, `IFLA_IFNAME`, `IFLA_ADDRESS`, and `IFLA_LINKINFO` nesting
+//! `IFLA_INFO_KIND "macvlan"` and `IFLA_INFO_DATA { IFLA_MACVLAN_MODE }`),
+//! [`emit_set_flags`] brings a link up, [`emit_delete`] removes one.
 
-use super::netlink::{Attributes, Error, Packet};
+use super::netlink::{
+    self, Attributes, Error, NLA_F_NESTED, NLM_F_ACK, NLM_F_REQUEST, Packet, attribute_len,
+};
 
 /// Message type: a link was added or changed.
 pub const RTM_NEWLINK: u16 = 16;
@@ -26,6 +34,190 @@ pub const IFF_UP: u32 = 0x1;
 pub const IFF_RUNNING: u32 = 0x40;
 /// The multicast group of link notifications (`RTMGRP_LINK`).
 pub const RTMGRP_LINK: u32 = 1;
+
+/// Attribute: the hardware address.
+pub const IFLA_ADDRESS: u16 = 1;
+/// Attribute: the parent (lower) link's index.
+pub const IFLA_LINK: u16 = 5;
+/// Attribute: nested link kind and its data.
+pub const IFLA_LINKINFO: u16 = 18;
+/// `IFLA_LINKINFO` attribute: the kind (`"macvlan"`).
+pub const IFLA_INFO_KIND: u16 = 1;
+/// `IFLA_LINKINFO` attribute: nested kind-specific data.
+pub const IFLA_INFO_DATA: u16 = 2;
+/// macvlan data attribute: the mode (u32).
+pub const IFLA_MACVLAN_MODE: u16 = 1;
+/// macvlan mode: no traffic between macvlans of one parent (keepalived's).
+pub const MACVLAN_MODE_PRIVATE: u32 = 1;
+/// Flag: create the link.
+pub const NLM_F_CREATE: u16 = 0x400;
+/// Flag: fail if it exists.
+pub const NLM_F_EXCL: u16 = 0x200;
+/// Longest interface name, without its NUL.
+pub const IFNAME_MAX: usize = 15;
+/// Largest request [`MacvlanRequest::emit`] writes.
+pub const MAX_REQUEST_LEN: usize = netlink::HEADER_LEN
+    + IFINFOMSG_LEN
+    + attribute_len(4)
+    + attribute_len(IFNAME_MAX + 1)
+    + attribute_len(6)
+    + attribute_len(attribute_len(8) + attribute_len(attribute_len(4)));
+
+/// A macvlan to create (a VMAC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MacvlanRequest<'a> {
+    /// Its name (1..=15 bytes, no NUL).
+    pub name: &'a str,
+    /// The parent's index.
+    pub parent: u32,
+    /// Its hardware address.
+    pub mac: [u8; 6],
+    /// `MACVLAN_MODE_*`.
+    pub mode: u32,
+}
+
+/// The `ifinfomsg` fields of a link request.
+#[derive(Clone, Copy)]
+struct Ifinfo {
+    index: u32,
+    flags: u32,
+    change: u32,
+}
+
+/// Zeroes the first `total` bytes of `buffer` and writes the `nlmsghdr`
+/// and `ifinfomsg` of a link request there; the message's bytes.
+fn start(
+    buffer: &mut [u8],
+    total: usize,
+    kind: u16,
+    flags: u16,
+    sequence: u32,
+    ifi: Ifinfo,
+) -> Result<&mut [u8], Error> {
+    let out = buffer
+        .get_mut(..total)
+        .ok_or(Error::BufferTooSmall(total))?;
+    out.fill(0);
+    netlink::Repr {
+        message_type: kind,
+        flags,
+        sequence,
+        port_id: 0,
+        payload_len: total - netlink::HEADER_LEN,
+    }
+    .emit(out)?;
+    let m = out
+        .get_mut(netlink::HEADER_LEN..netlink::HEADER_LEN + IFINFOMSG_LEN)
+        .ok_or(Error::BufferTooSmall(total))?;
+    m[4..8].copy_from_slice(&ifi.index.to_ne_bytes());
+    m[8..12].copy_from_slice(&ifi.flags.to_ne_bytes());
+    m[12..16].copy_from_slice(&ifi.change.to_ne_bytes());
+    Ok(out)
+}
+
+impl MacvlanRequest<'_> {
+    /// Bytes of the request.
+    pub fn buffer_len(&self) -> usize {
+        netlink::HEADER_LEN
+            + IFINFOMSG_LEN
+            + attribute_len(4)
+            + attribute_len(self.name.len() + 1)
+            + attribute_len(6)
+            + attribute_len(attribute_len(8) + attribute_len(attribute_len(4)))
+    }
+
+    /// Writes the create request (up at once: `ifi_flags` = `IFF_UP`) at the
+    /// start of `buffer`; its length.
+    pub fn emit(&self, sequence: u32, buffer: &mut [u8]) -> Result<usize, Error> {
+        if self.name.is_empty() || self.name.len() > IFNAME_MAX || self.name.contains('\0') {
+            return Err(Error::Truncated);
+        }
+        let total = self.buffer_len();
+        let out = start(
+            buffer,
+            total,
+            RTM_NEWLINK,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            sequence,
+            Ifinfo {
+                index: 0,
+                flags: IFF_UP,
+                change: IFF_UP,
+            },
+        )?;
+        let mut at = netlink::HEADER_LEN + IFINFOMSG_LEN;
+        let mut put = |kind: u16, value: &[u8]| -> Result<(), Error> {
+            let rest = out.get_mut(at..).ok_or(Error::BufferTooSmall(total))?;
+            at += netlink::emit_attribute(rest, kind, value)?;
+            Ok(())
+        };
+        put(IFLA_LINK, &self.parent.to_ne_bytes())?;
+        let mut name = [0u8; IFNAME_MAX + 1];
+        name[..self.name.len()].copy_from_slice(self.name.as_bytes());
+        put(IFLA_IFNAME, &name[..=self.name.len()])?;
+        put(IFLA_ADDRESS, &self.mac)?;
+        // IFLA_LINKINFO { IFLA_INFO_KIND "macvlan", IFLA_INFO_DATA { MODE } }
+        let mut info = [0u8; attribute_len(8) + attribute_len(attribute_len(4))];
+        let mut mode = [0u8; attribute_len(4)];
+        netlink::emit_attribute(&mut mode, IFLA_MACVLAN_MODE, &self.mode.to_ne_bytes())?;
+        let k = netlink::emit_attribute(&mut info, IFLA_INFO_KIND, b"macvlan\0")?;
+        netlink::emit_attribute(&mut info[k..], IFLA_INFO_DATA | NLA_F_NESTED, &mode)?;
+        put(IFLA_LINKINFO | NLA_F_NESTED, &info)?;
+        Ok(total)
+    }
+}
+
+/// Bytes of a request with no attributes.
+pub const BARE_REQUEST_LEN: usize = netlink::HEADER_LEN + IFINFOMSG_LEN;
+
+/// Writes a request setting `flags` (e.g. [`IFF_UP`]; 0 = down) on link
+/// `index`; its length ([`BARE_REQUEST_LEN`]).
+pub fn emit_set_flags(
+    index: u32,
+    flags: u32,
+    sequence: u32,
+    buffer: &mut [u8],
+) -> Result<usize, Error> {
+    let ifi = Ifinfo {
+        index,
+        flags,
+        change: IFF_UP,
+    };
+    start(
+        buffer,
+        BARE_REQUEST_LEN,
+        RTM_NEWLINK,
+        NLM_F_REQUEST | NLM_F_ACK,
+        sequence,
+        ifi,
+    )?;
+    Ok(BARE_REQUEST_LEN)
+}
+
+/// Writes a request deleting link `index`; its length
+/// ([`BARE_REQUEST_LEN`]).
+pub fn emit_delete(index: u32, sequence: u32, buffer: &mut [u8]) -> Result<usize, Error> {
+    let ifi = Ifinfo {
+        index,
+        flags: 0,
+        change: 0,
+    };
+    start(
+        buffer,
+        BARE_REQUEST_LEN,
+        RTM_DELLINK,
+        NLM_F_REQUEST | NLM_F_ACK,
+        sequence,
+        ifi,
+    )?;
+    Ok(BARE_REQUEST_LEN)
+}
+
+/// The VRRP virtual MAC of `vrid` (RFC 5798 §7.3): 00-00-5E-00-01-{VRID}
+/// for IPv4, 00-00-5E-00-02-{VRID} for IPv6.
+pub const fn vrrp_mac(vrid: u8, ipv6: bool) -> [u8; 6] {
+    [0x00, 0x00, 0x5e, 0x00, if ipv6 { 0x02 } else { 0x01 }, vrid]
+}
 
 /// Whether interface flags say up (`IFF_UP` and `IFF_RUNNING`).
 pub const fn flags_up(flags: u32) -> bool {
@@ -158,5 +350,52 @@ mod tests {
             LinkEvent::parse(&Packet::new_checked(&short[..]).unwrap()),
             Some(Err(_))
         ));
+    }
+
+    #[test]
+    fn macvlan_request_bytes() {
+        let r = MacvlanRequest {
+            name: "vrrp.51",
+            parent: 2,
+            mac: vrrp_mac(51, false),
+            mode: MACVLAN_MODE_PRIVATE,
+        };
+        let mut buf = [0u8; MAX_REQUEST_LEN];
+        let n = r.emit(9, &mut buf).unwrap();
+        assert_eq!(n, r.buffer_len());
+        #[rustfmt::skip]
+        let want: &[u8] = &[
+            // nlmsghdr: 92 bytes, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE, seq 9
+            92, 0, 0, 0, 16, 0, 0x05, 0x06, 9, 0, 0, 0, 0, 0, 0, 0,
+            // ifinfomsg: AF_UNSPEC, index 0, flags/change IFF_UP
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+            8, 0, 5, 0, 2, 0, 0, 0, // IFLA_LINK 2
+            12, 0, 3, 0, b'v', b'r', b'r', b'p', b'.', b'5', b'1', 0, // IFLA_IFNAME
+            10, 0, 1, 0, 0, 0, 0x5e, 0, 1, 51, 0, 0, // IFLA_ADDRESS
+            28, 0, 18, 0x80, // IFLA_LINKINFO (nested)
+            12, 0, 1, 0, b'm', b'a', b'c', b'v', b'l', b'a', b'n', 0, // KIND
+            12, 0, 2, 0x80, // INFO_DATA (nested)
+            8, 0, 1, 0, 1, 0, 0, 0, // MACVLAN_MODE private
+        ];
+        assert_eq!(&buf[..n], want);
+        assert_eq!(vrrp_mac(7, true), [0, 0, 0x5e, 0, 2, 7]);
+        let long = MacvlanRequest {
+            name: "a-name-of-16-byt",
+            ..r
+        };
+        assert!(long.emit(1, &mut buf).is_err());
+    }
+
+    #[test]
+    fn set_up_and_delete_requests() {
+        let mut buf = [0u8; BARE_REQUEST_LEN];
+        assert_eq!(emit_set_flags(4, IFF_UP, 3, &mut buf), Ok(32));
+        let m = Packet::new_checked(&buf[..]).unwrap();
+        assert_eq!((m.message_type(), m.flags()), (RTM_NEWLINK, 0x05));
+        assert_eq!(&buf[20..32], &[4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(emit_delete(4, 3, &mut buf), Ok(32));
+        let m = Packet::new_checked(&buf[..]).unwrap();
+        assert_eq!(m.message_type(), RTM_DELLINK);
+        assert_eq!(&buf[20..24], &[4, 0, 0, 0]);
     }
 }

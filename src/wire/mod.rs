@@ -20,6 +20,7 @@
 //! | [`ipvs`] | IPVS requests (services, destinations, dumps, flush, info, timeouts) and replies |
 //! | [`link`] | rtnetlink link notifications (`RTM_NEWLINK` / `RTM_DELLINK`): interface name and up/down |
 //! | [`ndisc`] | unsolicited IPv6 neighbour advertisements (the IPv6 gratuitous ARP), on smoltcp's NDISC types |
+//! | [`route`] | rtnetlink routes (`RTM_NEWROUTE` / `RTM_DELROUTE`), IPv4 and IPv6 |
 //! | [`vrrp`] | VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798 / RFC 9568) adverts, their checksums, the advert's IPv4 header and the gratuitous ARP frame |
 
 pub mod genetlink;
@@ -27,5 +28,6 @@ pub mod ipvs;
 pub mod link;
 pub mod ndisc;
 pub mod netlink;
+pub mod route;
 pub mod rtnetlink;
 pub mod vrrp;

@@ -134,7 +134,7 @@ pub enum Error {
     Netlink(netlink::Error),
     /// Parse: the message is not `RTM_NEWADDR` / `RTM_DELADDR` (kept).
     MessageType(u16),
-    /// Parse: the payload is shorter than `ifaddrmsg`.
+    /// Parse: the payload is shorter than `ifaddrmsg` (routes: `rtmsg`).
     Truncated,
     /// Parse: an address attribute whose length does not fit the family
     /// (the attribute kind is kept).
@@ -165,7 +165,7 @@ impl fmt::Display for Error {
         match self {
             Error::Netlink(e) => e.fmt(f),
             Error::MessageType(t) => write!(f, "netlink message type {t} is not an address"),
-            Error::Truncated => f.write_str("ifaddrmsg truncated"),
+            Error::Truncated => f.write_str("ifaddrmsg or rtmsg truncated"),
             Error::AttributeValue(k) => write!(f, "address attribute {k} of the wrong length"),
             Error::PrefixLen(p) => write!(f, "prefix length {p} too long for the address"),
             Error::AddressFamily => f.write_str("broadcast or peer of the wrong address family"),

@@ -155,6 +155,14 @@ impl Router {
         wait_until(timeout, || self.log_after(marker).contains(needle))
     }
 
+    /// Waits up to `timeout` for the daemon to exit by itself (a refusal to
+    /// start); its exit status, `None` if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let status = self.proc.as_mut()?.wait_timeout(timeout)?;
+        self.proc = None;
+        Some(status)
+    }
+
     /// SIGTERM, and waits for the daemon (and its child) to exit; its exit
     /// status. Panics if it is still running after 15 s.
     pub fn stop(&mut self) -> ExitStatus {

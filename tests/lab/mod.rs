@@ -257,6 +257,47 @@ impl Drop for Proc {
     }
 }
 
+/// Sends each whole IPv4 datagram of `packets` to `dst` out of `eth0` of
+/// namespace `ns`, through an `IPPROTO_RAW` socket (the IP header is the
+/// caller's), `gap` apart. Runs in a thread of its own that joins the
+/// namespace (`setns` moves only the calling thread).
+pub fn inject(
+    ns: &str,
+    dst: Ipv4Addr,
+    packets: Vec<Vec<u8>>,
+    gap: Duration,
+) -> std::thread::JoinHandle<()> {
+    use nix::sys::socket::{
+        AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, sendto, setsockopt,
+        socket, sockopt,
+    };
+    use std::os::fd::AsRawFd;
+    let netns = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&netns).unwrap_or_else(|e| panic!("{netns}: {e}"));
+        // SAFETY: setns on a valid namespace fd; it only moves this thread.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {netns}: {}", std::io::Error::last_os_error());
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::Raw,
+        )
+        .unwrap();
+        setsockopt(&fd, sockopt::BindToDevice, &"eth0".into()).unwrap();
+        let [a, b, c, d] = dst.octets();
+        let to = SockaddrIn::new(a, b, c, d, 0);
+        for (i, p) in packets.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(gap);
+            }
+            let n = sendto(fd.as_raw_fd(), p, &to, MsgFlags::empty()).unwrap();
+            assert_eq!(n, p.len(), "short send");
+        }
+    })
+}
+
 /// Starts `cmd args` inside namespace `ns`, output discarded; killed (with
 /// its process group) when the returned [`Proc`] is dropped.
 pub fn spawn_in(ns: &str, cmd: &str, args: &[&str]) -> Proc {

@@ -11,7 +11,8 @@ use super::super::{Config, Diagnostics};
 use super::address::VipSpec;
 use super::instance::{State, VrrpInstance};
 use super::script::{TrackScript, VrrpScript};
-use crate::limits::{TRACKS_PER_INSTANCE, VRRP_INSTANCES, VRRP_SCRIPTS};
+use super::track_file::TrackFile;
+use crate::limits::{TRACKS_PER_INSTANCE, VRRP_INSTANCES};
 use crate::time::Duration;
 
 /// Largest VRRPv3 advert interval (12 bits of centiseconds).
@@ -35,9 +36,11 @@ pub fn finish(cfg: &mut Config, diags: &mut Diagnostics) {
     check_vrids(&v.instances, diags);
     for inst in v.instances.iter_mut() {
         resolve_tracks(&mut v.scripts, &mut inst.track_scripts, diags);
+        resolve_tracks(&mut v.track_files, &mut inst.track_files, diags);
     }
     for grp in v.sync_groups.iter_mut() {
         resolve_tracks(&mut v.scripts, &mut grp.track_scripts, diags);
+        resolve_tracks(&mut v.track_files, &mut grp.track_files, diags);
     }
     check_sync_groups(cfg, diags);
     for s in cfg.vrrp.scripts.iter() {
@@ -47,6 +50,65 @@ pub fn finish(cfg: &mut Config, diags: &mut Diagnostics) {
                 format_args!("vrrp_script '{}' is not tracked by any instance or sync group; it will not run", s.name),
             );
         }
+    }
+    for f in cfg.vrrp.track_files.iter() {
+        if !f.used {
+            diags.warning(
+                f.loc,
+                format_args!("vrrp_track_file '{}' is not tracked by any instance or sync group; it will not be watched", f.name),
+            );
+        }
+    }
+}
+
+/// What a `track_script` / `track_file` entry names: a `vrrp_script` or a
+/// `vrrp_track_file`, with the default weight and `reverse` of its entries.
+trait Trackable {
+    /// `track_script` or `track_file`.
+    const LIST: &'static str;
+    /// `vrrp_script` or `vrrp_track_file`.
+    const BLOCK: &'static str;
+    /// How to define one, for the hint (`{}` = the name).
+    const DEFINE: &'static str;
+    fn name(&self) -> &str;
+    fn weight(&self) -> i16;
+    fn reverse(&self) -> bool;
+    fn mark_used(&mut self);
+}
+
+impl Trackable for VrrpScript {
+    const LIST: &'static str = "track_script";
+    const BLOCK: &'static str = "vrrp_script";
+    const DEFINE: &'static str = "script ...";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn weight(&self) -> i16 {
+        self.weight
+    }
+    fn reverse(&self) -> bool {
+        self.reverse
+    }
+    fn mark_used(&mut self) {
+        self.used = true;
+    }
+}
+
+impl Trackable for TrackFile {
+    const LIST: &'static str = "track_file";
+    const BLOCK: &'static str = "vrrp_track_file";
+    const DEFINE: &'static str = "file /path";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn weight(&self) -> i16 {
+        self.weight
+    }
+    fn reverse(&self) -> bool {
+        self.reverse
+    }
+    fn mark_used(&mut self) {
+        self.used = true;
     }
 }
 
@@ -470,38 +532,40 @@ fn check_vrids(instances: &[VrrpInstance], diags: &mut Diagnostics) {
     }
 }
 
-/// Checks `track_script` references and resolves their weights.
-fn resolve_tracks(
-    scripts: &mut Vec<VrrpScript, VRRP_SCRIPTS>,
+/// Checks `track_script` / `track_file` references and resolves their
+/// weights (the entry's, else the named block's).
+fn resolve_tracks<T: Trackable, const N: usize>(
+    defs: &mut Vec<T, N>,
     tracks: &mut Vec<TrackScript, TRACKS_PER_INSTANCE>,
     diags: &mut Diagnostics,
 ) {
     for t in tracks.iter_mut() {
-        match scripts.iter_mut().find(|s| s.name == t.name) {
+        match defs.iter_mut().find(|s| s.name() == t.name.as_str()) {
             Some(s) => {
-                s.used = true;
+                s.mark_used();
                 if t.weight.is_none() {
-                    t.weight = Some(s.weight);
-                    t.reverse = Some(t.reverse.unwrap_or(s.reverse));
+                    t.weight = Some(s.weight());
+                    t.reverse = Some(t.reverse.unwrap_or(s.reverse()));
                 } else {
                     t.reverse = Some(t.reverse.unwrap_or(false));
                 }
             }
             None => {
-                let mut names: Vec<&str, VRRP_SCRIPTS> = Vec::new();
-                for s in scripts.iter() {
-                    let _ = names.push(s.name.as_str());
+                let mut names: Vec<&str, N> = Vec::new();
+                for s in defs.iter() {
+                    let _ = names.push(s.name());
                 }
+                let (list, block) = (T::LIST, T::BLOCK);
                 match closest(&t.name, &names) {
                     Some(k) => diags.error_hint(
                         t.loc,
-                        format_args!("track_script: unknown vrrp_script '{}'", t.name),
+                        format_args!("{list}: unknown {block} '{}'", t.name),
                         format_args!("did you mean '{k}'?"),
                     ),
                     None => diags.error_hint(
                         t.loc,
-                        format_args!("track_script: unknown vrrp_script '{}'", t.name),
-                        format_args!("define it with 'vrrp_script {} {{ script ... }}'", t.name),
+                        format_args!("{list}: unknown {block} '{}'", t.name),
+                        format_args!("define it with '{block} {} {{ {} }}'", t.name, T::DEFINE),
                     ),
                 }
             }

@@ -11,6 +11,7 @@ use super::VrrpConfig;
 use super::address::{VipSpec, write_address};
 use super::instance::{State, VrrpInstance};
 use super::script::{SyncGroup, TrackInterface, TrackScript, VrrpScript};
+use super::track_file::TrackFile;
 use crate::time::Duration;
 
 /// Writes every VRRP section.
@@ -23,6 +24,9 @@ pub fn dump(v: &VrrpConfig, d: &mut Dumper<'_>) -> fmt::Result {
     }
     for s in v.scripts.iter() {
         script(d, s)?;
+    }
+    for f in v.track_files.iter() {
+        track_file(d, f)?;
     }
     for g in v.sync_groups.iter() {
         sync_group(d, g)?;
@@ -73,6 +77,23 @@ fn script(d: &mut Dumper<'_>, s: &VrrpScript) -> fmt::Result {
     d.blank()
 }
 
+fn track_file(d: &mut Dumper<'_>, f: &TrackFile) -> fmt::Result {
+    d.open("vrrp_track_file", format_args!("{}", Word(&f.name)))?;
+    d.word("file", &f.path)?;
+    d.line(
+        "weight",
+        format_args!("{}{}", f.weight, if f.reverse { " reverse" } else { "" }),
+    )?;
+    if let Some(i) = f.init {
+        d.line(
+            "init_file",
+            format_args!("{}{}", i.value, if i.overwrite { " overwrite" } else { "" }),
+        )?;
+    }
+    d.close()?;
+    d.blank()
+}
+
 fn track_interfaces(d: &mut Dumper<'_>, list: &[TrackInterface]) -> fmt::Result {
     if list.is_empty() {
         return Ok(());
@@ -92,10 +113,15 @@ fn track_interfaces(d: &mut Dumper<'_>, list: &[TrackInterface]) -> fmt::Result 
 }
 
 fn track_scripts(d: &mut Dumper<'_>, list: &[TrackScript]) -> fmt::Result {
+    track_names(d, "track_script", list)
+}
+
+/// A list of named trackers (`track_script`, `track_file`).
+fn track_names(d: &mut Dumper<'_>, keyword: &str, list: &[TrackScript]) -> fmt::Result {
     if list.is_empty() {
         return Ok(());
     }
-    d.open("track_script", format_args!(""))?;
+    d.open(keyword, format_args!(""))?;
     for t in list {
         let name: String<{ crate::limits::NAME_BYTES + 2 }> = {
             let mut s = String::new();
@@ -131,6 +157,7 @@ fn sync_group(d: &mut Dumper<'_>, g: &SyncGroup) -> fmt::Result {
     d.close()?;
     track_interfaces(d, &g.track_interfaces)?;
     track_scripts(d, &g.track_scripts)?;
+    track_names(d, "track_file", &g.track_files)?;
     notifies(
         d,
         &[
@@ -257,8 +284,20 @@ fn instance(d: &mut Dumper<'_>, i: &VrrpInstance) -> fmt::Result {
     if i.no_virtual_ipaddress {
         d.flag("no_virtual_ipaddress")?;
     }
+    if !i.routes.is_empty() {
+        d.open("virtual_routes", format_args!(""))?;
+        for r in &i.routes {
+            // A route line is at most ~150 bytes (two IPv6 addresses and
+            // every option).
+            let mut s: String<192> = String::new();
+            let _ = write!(s, "{r}");
+            d.line(&s, format_args!(""))?;
+        }
+        d.close()?;
+    }
     track_interfaces(d, &i.track_interfaces)?;
     track_scripts(d, &i.track_scripts)?;
+    track_names(d, "track_file", &i.track_files)?;
     d.boolean("dont_track_primary", i.dont_track_primary)?;
     notifies(
         d,

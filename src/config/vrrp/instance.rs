@@ -9,10 +9,14 @@ use super::super::parser::Parser;
 use super::super::{Config, Loc, Statement};
 use super::address::{AddrKind, VipSpec, parse_address};
 use super::block_name;
-use super::script::{TrackInterface, TrackScript, parse_track_interfaces, parse_track_scripts};
+use super::route::{VirtualRoute, parse_route};
+use super::script::{
+    TrackFileRef, TrackInterface, TrackScript, parse_track_files, parse_track_interfaces,
+    parse_track_scripts,
+};
 use crate::limits::{
-    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, NAME_BYTES, TRACKS_PER_INSTANCE, UNICAST_PEERS,
-    VIPS_PER_INSTANCE,
+    EXCLUDED_VIPS_PER_INSTANCE, IFNAME_BYTES, NAME_BYTES, ROUTES_PER_INSTANCE, TRACKS_PER_INSTANCE,
+    UNICAST_PEERS, VIPS_PER_INSTANCE,
 };
 use crate::time::Duration;
 
@@ -128,6 +132,7 @@ pub struct VrrpInstance {
     /// `unicast_ttl`; resolved to 255 for IPv4, `None` = kernel default (IPv6).
     pub unicast_ttl: Option<u8>,
     /// `check_unicast_src`; resolved (global, or on with `min_ttl`/`max_ttl`).
+    /// picket drops strangers' adverts whatever this says (always on).
     pub check_unicast_src: Option<bool>,
     /// `mcast_dst_ip`; resolved (the global group of the family).
     pub mcast_dst_ip: Option<IpAddr>,
@@ -137,10 +142,14 @@ pub struct VrrpInstance {
     pub evips: Vec<VipSpec, EXCLUDED_VIPS_PER_INSTANCE>,
     /// `no_virtual_ipaddress`: zero VIPs allowed.
     pub no_virtual_ipaddress: bool,
+    /// `virtual_routes`: added on becoming MASTER, removed on leaving it.
+    pub routes: Vec<VirtualRoute, ROUTES_PER_INSTANCE>,
     /// `track_interface`.
     pub track_interfaces: Vec<TrackInterface, TRACKS_PER_INSTANCE>,
     /// `track_script`.
     pub track_scripts: Vec<TrackScript, TRACKS_PER_INSTANCE>,
+    /// `track_file`.
+    pub track_files: Vec<TrackFileRef, TRACKS_PER_INSTANCE>,
     /// `dont_track_primary`.
     pub dont_track_primary: bool,
     /// `notify_master`.
@@ -222,8 +231,10 @@ impl VrrpInstance {
             vips: Vec::new(),
             evips: Vec::new(),
             no_virtual_ipaddress: false,
+            routes: Vec::new(),
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
+            track_files: Vec::new(),
             dont_track_primary: false,
             notify_master: None,
             notify_backup: None,
@@ -277,8 +288,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "virtual_ipaddress",
     "virtual_ipaddress_excluded",
     "no_virtual_ipaddress",
+    "virtual_routes",
     "track_interface",
     "track_script",
+    "track_file",
     "dont_track_primary",
     "notify_master",
     "notify_backup",
@@ -312,16 +325,8 @@ pub const IMPLEMENTED: &[&str] = &[
 /// behaviour (errors), with a hint each.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
     (
-        "virtual_routes",
-        "virtual routes are not implemented yet; add the routes from notify_master/notify_backup scripts",
-    ),
-    (
         "virtual_rules",
-        "virtual rules are not implemented yet; add the rules from notify_master/notify_backup scripts",
-    ),
-    (
-        "track_file",
-        "track_file is not implemented; use a vrrp_script that reads the file",
+        "virtual rules are not implemented; add the rules from notify_master/notify_backup scripts",
     ),
     (
         "track_process",
@@ -541,8 +546,10 @@ fn keyword(p: &mut Parser<'_>, st: &Statement, inst: &mut VrrpInstance, cfg: &mu
             "excluded_vips_per_instance",
         ),
         "no_virtual_ipaddress" => set_flag(p, st, &mut inst.no_virtual_ipaddress),
+        "virtual_routes" => parse_routes(p, st, &mut inst.routes),
         "track_interface" => parse_track_interfaces(p, st, &mut inst.track_interfaces),
         "track_script" => parse_track_scripts(p, st, &mut inst.track_scripts),
+        "track_file" => parse_track_files(p, st, &mut inst.track_files),
         "dont_track_primary" => set_flag(p, st, &mut inst.dont_track_primary),
         "notify_master"
         | "notify_backup"
@@ -797,6 +804,36 @@ fn parse_addresses<const N: usize>(
             );
         } else if out.push(a).is_err() {
             p.capacity(st.loc, limit);
+        }
+    }
+}
+
+/// A `virtual_routes` block.
+fn parse_routes(
+    p: &mut Parser<'_>,
+    head: &Statement,
+    out: &mut Vec<VirtualRoute, ROUTES_PER_INSTANCE>,
+) {
+    if !p.open(head) {
+        return;
+    }
+    let mut st = Statement::new();
+    while p.next_in_block(&mut st) {
+        let Some(r) = parse_route(p, &st) else {
+            continue;
+        };
+        if out.iter().any(|x| {
+            x.dst == r.dst && x.dst_len == r.dst_len && x.table == r.table && x.metric == r.metric
+        }) {
+            p.warning(
+                st.loc,
+                format_args!(
+                    "route {}/{} is listed twice; the first entry is kept",
+                    r.dst, r.dst_len
+                ),
+            );
+        } else if out.push(r).is_err() {
+            p.capacity(st.loc, "routes_per_instance");
         }
     }
 }

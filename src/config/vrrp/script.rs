@@ -6,6 +6,7 @@ use heapless::{String, Vec};
 use super::super::global::{ScriptCmd, parse_script, parse_user, set_flag};
 use super::super::parser::Parser;
 use super::super::{Config, Loc, Statement};
+use super::track_file::FILE_WEIGHT_MAX;
 use super::{block_name, list_name};
 use crate::limits::{IFNAME_BYTES, NAME_BYTES, SYNC_GROUP_MEMBERS, TRACKS_PER_INSTANCE};
 use crate::time::Duration;
@@ -88,6 +89,11 @@ pub struct TrackScript {
     pub loc: Loc,
 }
 
+/// An entry of `track_file { NAME [weight W] [reverse|noreverse] }`: the
+/// shape of a `track_script` entry, naming a `vrrp_track_file` (weight
+/// -254..254; `None` until `finish`, then the file's).
+pub type TrackFileRef = TrackScript;
+
 /// A `vrrp_sync_group` block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncGroup {
@@ -101,6 +107,8 @@ pub struct SyncGroup {
     pub track_interfaces: Vec<TrackInterface, TRACKS_PER_INSTANCE>,
     /// `track_script`.
     pub track_scripts: Vec<TrackScript, TRACKS_PER_INSTANCE>,
+    /// `track_file`.
+    pub track_files: Vec<TrackFileRef, TRACKS_PER_INSTANCE>,
     /// `notify_master`.
     pub notify_master: Option<ScriptCmd>,
     /// `notify_backup`.
@@ -126,6 +134,7 @@ impl SyncGroup {
             members: Vec::new(),
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
+            track_files: Vec::new(),
             notify_master: None,
             notify_backup: None,
             notify_fault: None,
@@ -264,7 +273,7 @@ pub fn parse_track_interfaces(
             );
             continue;
         }
-        let Some((weight, reverse)) = weight_words(p, &st) else {
+        let Some((weight, reverse)) = weight_words(p, &st, WEIGHT_MAX) else {
             continue;
         };
         let mut name = String::new();
@@ -291,14 +300,18 @@ pub fn parse_track_interfaces(
 
 /// The words after a tracked name: `[weight W] [reverse|noreverse]`.
 /// Returns `(weight, reverse)`, each `None` when absent.
-fn weight_words(p: &mut Parser<'_>, st: &Statement) -> Option<(Option<i16>, Option<bool>)> {
+fn weight_words(
+    p: &mut Parser<'_>,
+    st: &Statement,
+    max: i64,
+) -> Option<(Option<i16>, Option<bool>)> {
     let mut weight = None;
     let mut reverse = None;
     let mut i = 0;
     while let Some(w) = st.arg(i) {
         match w {
             "weight" => {
-                let v = p.int_arg(st, i + 1, -WEIGHT_MAX, WEIGHT_MAX)?;
+                let v = p.int_arg(st, i + 1, -max, max)?;
                 weight = Some(v as i16);
                 i += 2;
             }
@@ -329,6 +342,26 @@ pub fn parse_track_scripts(
     head: &Statement,
     out: &mut Vec<TrackScript, TRACKS_PER_INSTANCE>,
 ) {
+    parse_track_names(p, head, out, WEIGHT_MAX, "script");
+}
+
+/// Parses `track_file { NAME [weight W] [reverse|noreverse] ... }`.
+pub fn parse_track_files(
+    p: &mut Parser<'_>,
+    head: &Statement,
+    out: &mut Vec<TrackFileRef, TRACKS_PER_INSTANCE>,
+) {
+    parse_track_names(p, head, out, FILE_WEIGHT_MAX, "file");
+}
+
+/// A list of named trackers with optional weights (`what`: for messages).
+fn parse_track_names(
+    p: &mut Parser<'_>,
+    head: &Statement,
+    out: &mut Vec<TrackScript, TRACKS_PER_INSTANCE>,
+    max: i64,
+    what: &str,
+) {
     if !p.open(head) {
         return;
     }
@@ -340,7 +373,7 @@ pub fn parse_track_scripts(
         let Some((name, loc)) = list_name(p, &st) else {
             continue;
         };
-        let Some((weight, reverse)) = weight_words(p, &st) else {
+        let Some((weight, reverse)) = weight_words(p, &st, max) else {
             continue;
         };
         let t = TrackScript {
@@ -353,7 +386,7 @@ pub fn parse_track_scripts(
             p.warning(
                 st.loc,
                 format_args!(
-                    "script '{}' is tracked twice; the first entry is kept",
+                    "{what} '{}' is tracked twice; the first entry is kept",
                     t.name
                 ),
             );
@@ -425,9 +458,10 @@ pub fn parse_sync_group(p: &mut Parser<'_>, head: &Statement, cfg: &mut Config) 
             }
             "track_interface" => parse_track_interfaces(p, &st, &mut g.track_interfaces),
             "track_script" => parse_track_scripts(p, &st, &mut g.track_scripts),
-            "track_file" | "track_process" | "track_bfd" => p.unsupported(
+            "track_file" => parse_track_files(p, &st, &mut g.track_files),
+            "track_process" | "track_bfd" => p.unsupported(
                 &st,
-                "only track_interface and track_script are implemented; use a vrrp_script",
+                "only track_interface, track_script and track_file are implemented; use a vrrp_script",
             ),
             "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
                 if let Some(c) = parse_script(p, &st, &mut cfg.strings) {

@@ -216,11 +216,11 @@ fn bad_instance_values_are_located() {
     );
     expect(
         &inst(
-            "    prority 5\n    virtual_routes {\n        1.2.3.0/24 dev eth0\n    }\n    smtp_alert\n    debug 2",
+            "    prority 5\n    virtual_rules {\n        from 1.2.3.0/24 table 5\n    }\n    smtp_alert\n    debug 2",
         ),
         &[
             "t.conf:2:5: error: unknown keyword 'prority' in vrrp_instance\n  hint: did you mean 'priority'?",
-            "t.conf:3:5: error: 'virtual_routes' is not supported by picket",
+            "t.conf:3:5: error: 'virtual_rules' is not supported by picket",
             "t.conf:6:5: warning: 'smtp_alert' is ignored by picket",
             "t.conf:7:5: warning: 'debug' is ignored by picket",
         ],
@@ -581,7 +581,7 @@ vrrp_instance VI_2 {
         &[
             "t.conf:4:3: error: vrrp_sync_group 'G1': unknown vrrp_instance 'VI_X'",
             "t.conf:9:3: error: vrrp_instance 'VI_1' is in sync groups 'G1' and 'G2'",
-            "t.conf:11:2: error: 'track_file' is not supported by picket",
+            "t.conf:12:3: error: track_file: unknown vrrp_track_file 'f'",
             "t.conf:16:2: error: instance 'VI_1' listed outside 'group { }'",
             "t.conf:15:1: error: vrrp_sync_group 'G3' has no 'group { }'",
             "t.conf:7:1: warning: vrrp_sync_group 'G2' has only one member",
@@ -881,14 +881,7 @@ const SAMPLES: &[(&str, &[Expected])] = &[
     ("keepalived.conf.quorum", &[]),
     ("keepalived.conf.sample", &[]),
     ("keepalived.conf.status_code", &[]),
-    (
-        "keepalived.conf.track_interface",
-        &[(
-            28,
-            Severity::Error,
-            "'virtual_routes' is not supported by picket",
-        )],
-    ),
+    ("keepalived.conf.track_interface", &[]),
     ("keepalived.conf.virtual_server_group", &[]),
     ("keepalived.conf.virtualhost", &[]),
     (
@@ -928,9 +921,9 @@ const SAMPLES: &[(&str, &[Expected])] = &[
     (
         "keepalived.conf.vrrp.routes",
         &[(
-            25,
+            30,
             Severity::Error,
-            "'virtual_routes' is not supported by picket",
+            "virtual_routes: 'or' is not supported by picket",
         )],
     ),
     (
@@ -942,14 +935,7 @@ const SAMPLES: &[(&str, &[Expected])] = &[
         )],
     ),
     ("keepalived.conf.vrrp.scripts", &[]),
-    (
-        "keepalived.conf.vrrp.static_ipaddress",
-        &[(
-            21,
-            Severity::Error,
-            "'virtual_routes' is not supported by picket",
-        )],
-    ),
+    ("keepalived.conf.vrrp.static_ipaddress", &[]),
     ("keepalived.conf.vrrp.sync", &[]),
     (
         "/etc/keepalived/keepalived.conf.sample",
@@ -1037,4 +1023,146 @@ fn debian_samples() {
     }
     std::println!("{report}");
     assert!(!failed, "{report}");
+}
+
+#[test]
+fn track_files() {
+    let text = "vrrp_track_file up {
+    file /run/ka/up
+    weight -10 reverse
+    init_file 5 overwrite
+}
+track_file plain {
+    file /run/ka/plain
+}
+vrrp_sync_group G {
+    group {
+        VI_1
+        VI_2
+    }
+    track_file {
+        plain weight 3
+    }
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    track_file {
+        up
+        plain weight -254 noreverse
+    }
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 2
+    virtual_ipaddress {
+        10.0.0.2
+    }
+}
+";
+    let cfg = ok(text);
+    let f = &cfg.vrrp.track_files;
+    assert_eq!(
+        (f[0].name.as_str(), f[0].path.as_str()),
+        ("up", "/run/ka/up")
+    );
+    assert_eq!((f[0].weight, f[0].reverse), (-10, true));
+    assert_eq!(
+        f[0].init,
+        Some(crate::config::vrrp::InitFile {
+            value: 5,
+            overwrite: true
+        })
+    );
+    assert_eq!((f[1].weight, f[1].init), (0, None));
+    assert!(f[0].used && f[1].used);
+    let t = &cfg.vrrp.instances[0].track_files;
+    // Inherited from the block, or given.
+    assert_eq!((t[0].weight, t[0].reverse), (Some(-10), Some(true)));
+    assert_eq!((t[1].weight, t[1].reverse), (Some(-254), Some(false)));
+    assert_eq!(cfg.vrrp.sync_groups[0].track_files[0].weight, Some(3));
+    assert_round_trip(text);
+
+    expect(
+        "vrrp_track_file a {\n weight 3\n}\nvrrp_track_file b {\n file rel/x\n weight 255\n init_file 1 2\n}\n\
+         vrrp_track_file c {\n file /x\n}\n",
+        &[
+            "t.conf:1:1: error: vrrp_track_file 'a' has no 'file'",
+            "t.conf:6:9: error: 'weight': invalid value '255'",
+            "t.conf:7:14: error: unexpected '2' in 'init_file'",
+            "t.conf:4:1: error: vrrp_track_file 'b': file 'rel/x' is not an absolute path",
+            "t.conf:9:1: warning: vrrp_track_file 'c' is not tracked by any instance or sync group",
+        ],
+    );
+}
+
+#[test]
+fn virtual_routes() {
+    let text = inst(
+        "    virtual_routes {
+        192.168.7.0/24 via 10.0.0.254 dev eth0
+        src 10.0.0.1 to 10.9.0.0/16 via 10.0.0.253 metric 5 table 100 proto static onlink
+        blackhole 172.16.0.0/12
+        default via 10.0.0.1 table main no_track
+        unreachable 2001:db8::/32 scope link
+        default via fe80::1 dev eth0
+    }",
+    );
+    let cfg = ok(&text);
+    let r = &cfg.vrrp.instances[0].routes;
+    assert_eq!(r.len(), 6);
+    assert_eq!(
+        (r[0].dst, r[0].dst_len, r[0].via, r[0].dev.as_str()),
+        (
+            IpAddr::from([192, 168, 7, 0]),
+            24,
+            Some(IpAddr::from([10, 0, 0, 254])),
+            "eth0"
+        )
+    );
+    assert_eq!(r[0].effective_scope(), 0, "a gateway route is universal");
+    assert_eq!(
+        (
+            r[1].src,
+            r[1].metric,
+            r[1].table,
+            r[1].protocol,
+            r[1].onlink
+        ),
+        (Some(IpAddr::from([10, 0, 0, 1])), Some(5), 100, 4, true)
+    );
+    assert_eq!(r[2].kind, crate::config::vrrp::RouteType::Blackhole);
+    assert_eq!((r[3].dst_len, r[3].no_track), (0, true));
+    assert!(r[4].dst.is_ipv6() && r[4].scope == Some(253));
+    assert!(r[5].dst.is_ipv6(), "default takes the gateway's family");
+    assert_round_trip(&text);
+
+    expect(
+        &inst(
+            "    virtual_routes {
+        10.1.0.0/16 nexthop via 10.0.0.1
+        10.2.0.0/16 via fe80::1
+        blackhole 10.3.0.0/16 via 10.0.0.1
+        via 10.0.0.1
+        10.4.0.0/16 metirc 3
+        10.5.0.0/16 table
+    }
+    virtual_rules {
+        from 10.0.0.0/8 table 100
+    }",
+        ),
+        &[
+            "error: virtual_routes: 'nexthop' is not supported by picket",
+            "error: virtual_routes: '10.2.0.0/16 via fe80::1' mixes IPv4 and IPv6 addresses",
+            "error: virtual_routes: a blackhole route has no gateway or device",
+            "error: virtual_routes: a route without a destination",
+            "error: virtual_routes: unknown word 'metirc'",
+            "hint: did you mean 'metric'?",
+            "error: virtual_routes: 'table' needs a table",
+            "error: 'virtual_rules' is not supported by picket",
+        ],
+    );
 }

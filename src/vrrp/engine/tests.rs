@@ -346,7 +346,7 @@ fn garp_interval_paces_the_rounds() {
 
 #[test]
 fn features_not_run_yet_are_named() {
-    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n use_vmac\n notify_master /bin/true\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    let text = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n track_script {\n  chk\n }\n track_interface {\n  eth1\n }\n use_vmac\n notify_master /bin/true\n notify_master_rx_lower_pri /bin/true\n virtual_ipaddress {\n  10.0.0.100/24 use_vmac\n }\n}\n";
     let (cfg, _) = parse_text(text);
     let mut diags = Diagnostics::new();
     let _ = diags.files.push("t.conf");
@@ -360,8 +360,8 @@ fn features_not_run_yet_are_named() {
         "track_interface runs: {out}"
     );
     assert!(
-        out.contains("t.conf:4:") && out.contains("use_vmac"),
-        "{out}"
+        out.contains("t.conf:4:") && out.contains("use_vmac on a virtual_ipaddress entry"),
+        "the instance's use_vmac runs, a VIP's does not: {out}"
     );
     assert!(!out.contains("notify"), "notify scripts run: {out}");
     assert_eq!(diags.error_count(), 1, "{out}");
@@ -435,7 +435,7 @@ fn unicast_sends_one_advert_per_peer_with_its_own_checksum() {
 }
 
 #[test]
-fn unicast_drops_and_counts_strangers_with_check_unicast_src() {
+fn unicast_drops_and_counts_strangers() {
     let text = conf(100, 3, &unicast(A, "  10.0.0.2", " check_unicast_src"));
     let (_, mut e) = engine(&text, A);
     e.start(t(0));
@@ -462,7 +462,7 @@ fn unicast_drops_and_counts_strangers_with_check_unicast_src() {
     let peer = unicast_advert(B, A, 64);
     e.handle_datagram(t(100), 0, &peer, peer.len());
     let rx = *e.rx_stats(0).unwrap();
-    assert_eq!((rx.accepted, rx.bad_ttl, rx.stranger_accepted), (1, 0, 0));
+    assert_eq!((rx.accepted, rx.bad_ttl, rx.not_a_peer), (1, 0, 1));
     assert_ne!(e.poll_at(), before);
     assert_eq!(
         e.instance(0).unwrap().master(),
@@ -490,18 +490,17 @@ fn unicast_checks_the_peers_ttl_limits() {
 }
 
 #[test]
-fn unicast_accepts_strangers_without_the_check_as_keepalived() {
+fn unicast_drops_strangers_without_check_unicast_src_too() {
     let (_, mut e) = engine(&conf(100, 3, &unicast(A, "  10.0.0.2", "")), A);
     e.start(t(0));
     drain(&mut e, t(0));
+    let before = e.poll_at();
     let d = unicast_advert(C, A, 255);
     e.handle_datagram(t(100), 0, &d, d.len());
     let rx = e.rx_stats(0).unwrap();
-    assert_eq!(
-        (rx.accepted, rx.stranger_accepted, rx.not_a_peer),
-        (1, 1, 0)
-    );
-    assert!(std::format!("{rx}").contains("stranger_accepted=1"));
+    assert_eq!((rx.accepted, rx.not_a_peer), (0, 1));
+    assert_eq!(e.poll_at(), before, "a stranger does not reset the timer");
+    assert!(std::format!("{rx}").contains("not_a_peer=1"));
 }
 
 #[test]
@@ -747,4 +746,57 @@ fn instances_outside_groups_are_not_held() {
     assert_eq!(transitions(&a), [(1, State::Fault)]);
     let a = run(&mut e, t(0), t(5_000), |_| StdVec::new());
     assert_eq!(transitions(&a), [(0, State::Master)]);
+}
+
+#[test]
+fn each_source_is_counted_and_a_silent_peer_reported() {
+    use crate::vrrp::peers::PeerEvent;
+    // advert_int 1 s (conf's), so the silence window is 10 s.
+    let (_, mut e) = engine(&conf(100, 3, &unicast(A, "  10.0.0.2", "")), A);
+    e.start(t(0));
+    let actions = |e: &mut Engine, now| -> StdVec<EngineAction> {
+        core::iter::from_fn(|| e.poll_action(now)).collect()
+    };
+    actions(&mut e, t(0));
+    let stranger = unicast_advert(C, A, 255);
+    e.handle_datagram(t(100), 0, &stranger, stranger.len());
+    let heard: StdVec<_> = e
+        .peers(0)
+        .unwrap()
+        .iter()
+        .map(|p| std::format!("{}", p.summary(t(600))))
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            "10.0.0.2 (peer): never heard",
+            "10.0.0.3: last heard 0.500 s ago; not_a_peer=1"
+        ]
+    );
+    // The configured peer stays silent: reported once, at 10 s.
+    assert_eq!(e.poll_at().map(|at| at <= t(10_000)), Some(true));
+    e.handle_timeout(t(10_000));
+    let got = actions(&mut e, t(10_000));
+    assert!(
+        got.contains(&EngineAction::Peer {
+            slot: 0,
+            event: PeerEvent::NeverHeard {
+                addr: IpAddr::V4(B),
+                silent_for: Duration::from_secs(10)
+            }
+        }),
+        "{got:?}"
+    );
+    // Then heard: its priority and an event.
+    let peer = unicast_advert(B, A, 255);
+    e.handle_datagram(t(10_500), 0, &peer, peer.len());
+    let got = actions(&mut e, t(10_500));
+    assert!(got.contains(&EngineAction::Peer {
+        slot: 0,
+        event: PeerEvent::HeardAgain {
+            addr: IpAddr::V4(B)
+        }
+    }));
+    let b = e.peers(0).unwrap().iter().next().unwrap();
+    assert_eq!((b.last_priority, b.counts[0]), (Some(200), 1));
 }
