@@ -329,7 +329,7 @@ pub fn render(doc: &Value) -> String {
     let v = doc.get("vrrp");
     let mut rows = vec![
         [
-            "INSTANCE", "STATE", "SINCE", "PRIO", "EFF", "VRID", "IFACE", "MODE", "MASTER", "VIPS",
+            "INSTANCE", "STATE", "SINCE", "PRIO", "EFF", "VRID", "IFACE", "MODE", "MASTER", "HELD",
         ]
         .map(String::from)
         .to_vec(),
