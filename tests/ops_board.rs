@@ -56,7 +56,7 @@ fn the_busybox_init_script_runs_picket_on_the_board() {
     for want in [
         "Starting picket",
         "picket already running",
-        &format!("picket running ({})", pid_line.replacen("pid ", "pid ", 1)),
+        &format!("picket running ({pid_line})"),
         "router_id board",
         "status rc 0",
         "\"applied\":1,\"refused\":0",
