@@ -2618,15 +2618,17 @@ mod tests {
             return;
         }
         let dir = test_dir("zero-alloc-reload");
-        let conf = |z_prio: u8, z_extra: &str, w: bool| {
+        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: bool| {
             let mut t = format!(
                 "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                 vrrp_script chk {{\n script /bin/true\n interval 0.01\n timeout 2\n}}\n\
                  vrrp_instance X {{\n interface va\n virtual_router_id 10\n priority 150\n \
-                 version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
+                 version 3\n advert_int 0.01\n track_script {{\n  chk weight 10\n }}\n \
+                 virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
                  vrrp_instance Y {{\n interface vb\n virtual_router_id 10\n priority 100\n \
                  version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
                  vrrp_instance Z {{\n interface va\n virtual_router_id 11\n priority {z_prio}\n \
-                 version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n}}\n",
+                 version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n{z_routes}}}\n",
                 dir.display()
             );
             if w {
@@ -2640,11 +2642,12 @@ mod tests {
         let a = dir.join("a.conf");
         let b = dir.join("b.conf");
         let bad = dir.join("bad.conf");
-        std::fs::write(&a, conf(100, "", false)).unwrap();
-        std::fs::write(&b, conf(120, "  10.98.0.111/24\n", true)).unwrap();
+        let route = " virtual_routes {\n  10.96.0.0/24 via 10.98.0.2 dev va\n }\n";
+        std::fs::write(&a, conf(100, "", "", false)).unwrap();
+        std::fs::write(&b, conf(120, "  10.98.0.111/24\n", route, true)).unwrap();
         std::fs::write(
             &bad,
-            conf(100, "", false).replace("priority 150", "prority 150"),
+            conf(100, "", "", false).replace("priority 150", "prority 150"),
         )
         .unwrap();
         let path = |p: &std::path::Path| {
@@ -2661,6 +2664,9 @@ mod tests {
         let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
         d.config_file = pa.clone();
         d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
+        // SIGCHLD may go to another test thread: the tick reaps.
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
         d.start();
         let run_for = |d: &mut Daemon, ms: u64| {
             let end = clock::now() + Duration::from_millis(ms);
@@ -2673,6 +2679,14 @@ mod tests {
         assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
         let x_before = *d.engine.instance(0).unwrap().stats();
         let y_before = *d.engine.instance(1).unwrap().stats();
+        let chk = |d: &Daemon| {
+            *d.scripts
+                .get(picket::vrrp::track::ScriptId(0))
+                .unwrap()
+                .stats()
+        };
+        let chk_before = chk(&d);
+        assert_eq!(chk_before.became_ok, 1, "{chk_before:?}");
 
         let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let client = status_client(dir.join("status.sock"), go.clone());
@@ -2733,6 +2747,27 @@ mod tests {
             "Y moved"
         );
         assert_eq!(d.engine.instance(2).unwrap().params().priority, 100);
+        // The script carried on: its counters grew, it never started over.
+        let chk_after = chk(&d);
+        assert!(chk_after.runs > chk_before.runs, "{chk_after:?}");
+        assert!(chk_after.successes > chk_before.successes, "{chk_after:?}");
+        assert_eq!(chk_after.became_ok, 1, "the script started over");
+        assert_eq!(d.engine.instance(0).unwrap().priority(), 160);
+        // Z's route follows: added by a reload to b, removed by one to a.
+        let z_route = || {
+            let out = std::process::Command::new("ip")
+                .args(["route", "show", "10.96.0.0/24"])
+                .output()
+                .unwrap();
+            !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+        };
+        assert!(!z_route(), "Z's dropped route stayed");
+        for (path, want) in [(&pb, true), (&pa, false)] {
+            d.config_file = path.clone();
+            let _ = raise(NixSignal::SIGHUP);
+            run_for(&mut d, 50);
+            assert_eq!(z_route(), want, "Z's route after a reload to {path}");
+        }
         let addrs = std::process::Command::new("ip")
             .args(["-o", "addr", "show", "dev", "va"])
             .output()
