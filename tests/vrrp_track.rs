@@ -11,6 +11,9 @@
 //! - `track_interface { eth1 weight -60 }` (one end of a veth pair in
 //!   picket's namespace): the link goes down → picket advertises 90 and keepalived
 //!   takes over; it comes back up → picket preempts back;
+//! - `track_interface { eth1 }` without a weight: the link going down puts
+//!   picket in FAULT and its VIP is removed within 100 ms of the kernel's
+//!   link event (`ip -ts monitor`); up again → BACKUP, then MASTER;
 //! - notify scripts: `notify_backup`, `notify_master`, `notify_stop` and the
 //!   generic `notify` append lines to a file; through BACKUP → MASTER →
 //!   BACKUP (script failing) → MASTER → stop the file shows each transition
@@ -432,5 +435,90 @@ fn track_file_value_times_weight_sets_priority_and_weight_zero_faults() {
         (back.ts_us - t1) as f64 / 1e3,
         (fault.ts_us - t2) as f64 / 1e3,
     );
+    drop((picket, keepalived));
+}
+
+/// Seconds since midnight of an `ip -ts monitor` line's stamp
+/// (`[2026-12-02T03:41:22.123456] ...`).
+fn monitor_stamp(line: &str) -> Option<f64> {
+    let stamp = line.strip_prefix('[')?.split(']').next()?;
+    let time = stamp.split('T').nth(1)?;
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// `track_interface { eth1 }` without a weight: the link going down puts
+/// picket in FAULT and its VIP is gone within 100 ms of the kernel's link
+/// event (both stamped by `ip -ts monitor` in picket's namespace); keepalived
+/// takes over; the link coming back brings picket back to MASTER.
+#[test]
+fn tracked_interface_down_faults_and_drops_the_vip_within_100_ms() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("tf");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let link = |state: &str| {
+        run("ip", &["-n", &p.ns, "link", "set", "eth1", state]).unwrap();
+    };
+    run(
+        "ip",
+        &[
+            "-n", &p.ns, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+        ],
+    )
+    .unwrap();
+    run("ip", &["-n", &p.ns, "link", "set", "eth1p", "up"]).unwrap();
+    link("up");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, None));
+    let extra = "    track_interface {\n        eth1\n    }\n";
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf_with(150, None, extra));
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
+
+    let log = lab.path("monitor", "log");
+    let mut monitor =
+        lab::spawn_in_logged(&p.ns, "ip", &["-ts", "monitor", "link", "address"], &log);
+    std::thread::sleep(Duration::from_millis(300));
+    link("down");
+    assert!(
+        picket.wait_log("(VI_1) Entering FAULT STATE", Duration::from_secs(2)),
+        "{}",
+        picket.log_text()
+    );
+    assert!(sole_master(&k.ns, &p.ns), "{}", picket.log_text());
+    std::thread::sleep(Duration::from_millis(200));
+    monitor.kill_group();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let link_down = text
+        .lines()
+        .find(|l| l.contains("eth1") && !l.contains("Deleted") && l.contains("state DOWN"))
+        .and_then(monitor_stamp)
+        .unwrap_or_else(|| panic!("no link-down event of eth1 in:\n{text}"));
+    let vip_gone = text
+        .lines()
+        .find(|l| l.contains("Deleted") && l.contains(&format!("{VIP}/24")))
+        .and_then(monitor_stamp)
+        .unwrap_or_else(|| panic!("no deletion of {VIP} in:\n{text}"));
+    let gap_ms = (vip_gone - link_down) * 1e3;
+    println!("track_interface (no weight): VIP removed {gap_ms:.3} ms after the link-down event");
+    assert!(
+        (0.0..100.0).contains(&gap_ms),
+        "VIP removed {gap_ms:.3} ms after the link event:\n{text}"
+    );
+
+    link("up");
+    assert!(
+        picket.wait_log_after(
+            "(VI_1) Entering FAULT STATE",
+            "(VI_1) Entering BACKUP STATE",
+            Duration::from_secs(2)
+        ),
+        "{}",
+        picket.log_text()
+    );
+    assert!(sole_master(&p.ns, &k.ns), "{}", picket.log_text());
     drop((picket, keepalived));
 }
