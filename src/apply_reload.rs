@@ -287,6 +287,31 @@ impl Daemon {
         picket::vrrp::engine::check_config(cfg, diags, Severity::Error);
         picket::ipvs::check_config(cfg, diags);
         not_reloadable(&self.cfg, cfg, &self.users, diags);
+        // Unsafe configuration files (under enable_script_security): noted
+        // first, reported after (their names are in `diags`).
+        let mut unsafe_files: heapless::Vec<
+            picket::config::FileId,
+            { picket::limits::CONFIG_FILES },
+        > = heapless::Vec::new();
+        crate::unsafe_config_files(cfg, diags, &mut |id, _, _| {
+            let _ = unsafe_files.push(id);
+        });
+        for id in unsafe_files {
+            let mut path: heapless::String<{ picket::limits::PATH_BYTES }> =
+                heapless::String::new();
+            let _ = path.push_str(diags.files.name(id));
+            diags.push(
+                Severity::Error,
+                None,
+                format_args!(
+                    "SECURITY VIOLATION - configuration file {path} is not owned by root and \
+                     writable by root only (enable_script_security)"
+                ),
+                format_args!(
+                    "make it and every directory above it owned by root and writable by root only"
+                ),
+            );
+        }
         if !diags.is_ok() {
             return diags.error_count() + diags.fatal_count();
         }

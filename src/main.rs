@@ -1441,6 +1441,30 @@ fn runs_scripts(cfg: &Config) -> bool {
             .any(|c| matches!(c.kind, picket::config::lvs::CheckKind::Misc(_)))
 }
 
+/// Under `enable_script_security`, the configuration files must be as safe
+/// as the scripts they name: each file read (includes too), and every
+/// directory above it, owned by root and writable by root only
+/// (keepalived's script check, `sys::user::check_path`). Reports each
+/// unsafe file by name. May allocate: at start-up, and at a reload with the
+/// keyword on.
+fn unsafe_config_files(
+    cfg: &Config,
+    diags: &Diagnostics,
+    report: &mut dyn FnMut(picket::config::FileId, &str, &sys::user::Unsafe),
+) {
+    if !cfg.global.enable_script_security {
+        return;
+    }
+    for i in 0..diags.files.len() {
+        let id = picket::config::FileId(u8::try_from(i).unwrap_or(u8::MAX));
+        let name = diags.files.name(id);
+        let path = std::fs::canonicalize(name).unwrap_or_else(|_| std::path::PathBuf::from(name));
+        if let Err(e) = sys::user::check_path(&path) {
+            report(id, name, &e);
+        }
+    }
+}
+
 /// Keeps only [`sys::caps::KEPT`] (and cuts the bounding set to it plus
 /// `script_capabilities`), then sets `no_new_privs` if asked (by default
 /// when no script runs). Failures are logged: picket runs on with more
@@ -2057,6 +2081,14 @@ fn run_daemon(opts: &Options) -> u8 {
     let mut diags = loaded.diags;
     picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
     picket::ipvs::check_config(&loaded.cfg, &mut diags);
+    let mut unsafe_files = false;
+    unsafe_config_files(&loaded.cfg, &diags, &mut |_, name, e| {
+        log::error!("SECURITY VIOLATION - configuration file {name}: {e}");
+        unsafe_files = true;
+    });
+    if unsafe_files {
+        return exit::CONFIG;
+    }
     if !diags.is_ok() {
         for line in render(&diags).lines() {
             log::error!("{line}");

@@ -26,6 +26,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use std::os::unix::fs::PermissionsExt as _;
+
 use lab::{Daemon, Lab, VIP, has_address, wait_until};
 
 /// cap_kill(5) cap_setgid(6) cap_setuid(7) cap_net_admin(12)
@@ -157,7 +159,6 @@ fn picket_keeps_only_what_it_needs_and_still_works() {
         "#!/bin/sh\ngrep -E '^(Cap|NoNewPrivs)' /proc/self/status > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\n",
     )
     .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&caps_sh, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     // Scripts, defaults.
@@ -196,4 +197,76 @@ fn picket_keeps_only_what_it_needs_and_still_works() {
     );
     // No script: no_new_privs by default.
     run(&lab, &conf("", None), None, &want(KEPT, KEPT, 1), None);
+}
+
+/// Under `enable_script_security` the configuration files must be owned by
+/// root and writable by root only, as the scripts: a world-writable file
+/// stops picket at start (exit 2) and is refused at a reload (the running
+/// configuration stays), both saying why.
+#[test]
+fn unsafe_configuration_files_are_refused_under_script_security() {
+    if !lab::ready(&[]) {
+        return;
+    }
+    let lab = Lab::new("cs");
+    let sock = lab.path("status", "sock");
+    let conf_text = format!(
+        "global_defs {{\n    enable_script_security\n    status_socket {}\n}}\n",
+        sock.display()
+    );
+    let conf = lab.path("unsafe", "conf");
+    std::fs::write(&conf, &conf_text).unwrap();
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let picket = env!("CARGO_BIN_EXE_picket");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(picket)
+            .args(["-n", "-l", "-f"])
+            .arg(&conf)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    set_mode(0o666);
+    let out = run(&["-p", lab.path("a", "pid").to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("SECURITY VIOLATION - configuration file")
+            && text.contains("is writable by everyone"),
+        "{text}"
+    );
+
+    // Safe: it runs; made unsafe, a reload is refused.
+    set_mode(0o644);
+    let mut daemon = Daemon::Picket.start(&lab, &lab.router(1).ns, &conf_text);
+    let running = daemon.log.with_extension("conf");
+    assert!(
+        wait_until(Duration::from_secs(5), || sock.exists()),
+        "{}",
+        daemon.log_text()
+    );
+    std::fs::set_permissions(&running, std::fs::Permissions::from_mode(0o666)).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(daemon.pid().unwrap()).unwrap()),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    assert!(
+        wait_until(
+            Duration::from_secs(5),
+            || lab::status::document(&sock)["picket"]["reloads"]["refused"] == 1
+        ),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(
+        daemon
+            .log_text()
+            .contains("SECURITY VIOLATION - configuration file")
+    );
+    assert!(daemon.is_running());
+    let st = daemon.stop();
+    assert!(st.success());
 }
