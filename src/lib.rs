@@ -17,6 +17,7 @@
 //! | [`action`] | what the core asks the binary to do |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`stats`] | counters, one per error or drop path |
+//! | [`watchdog`] | the health gate of watchdog kicks, reset recovery and damping, sd_notify |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
 //! here; fixed-capacity tables come from `heapless`.
@@ -38,4 +39,5 @@ pub mod limits;
 pub mod stats;
 pub mod time;
 pub mod vrrp;
+pub mod watchdog;
 pub mod wire;
