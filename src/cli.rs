@@ -27,6 +27,9 @@ pub enum Mode {
     DumpConfig,
     /// `--limits`.
     Limits,
+    /// `--clear-resets`: clear the watchdog reset count (ends safe mode at
+    /// the next start).
+    ClearResets,
     /// `-v`.
     Version,
     /// `-h`.
@@ -90,6 +93,7 @@ Usage: picket [OPTION...]
   -e, --all-config             a missing configuration or include file is an error
       --dump-config            load the configuration and write it back, normalised
       --limits                 print this build's capacities and static memory
+      --clear-resets           clear the watchdog reset count of the state file (ends safe mode at the next start)
   -v, --version                print the version
   -h, --help                   print this help
 ";
@@ -107,6 +111,7 @@ enum Opt {
     AllConfig,
     DumpConfig,
     Limits,
+    ClearResets,
     Version,
     Help,
 }
@@ -132,6 +137,7 @@ const TABLE: &[(Option<char>, &str, Opt, Arg)] = &[
     (Some('e'), "all-config", Opt::AllConfig, Arg::None),
     (None, "dump-config", Opt::DumpConfig, Arg::None),
     (None, "limits", Opt::Limits, Arg::None),
+    (None, "clear-resets", Opt::ClearResets, Arg::None),
     (Some('v'), "version", Opt::Version, Arg::None),
     (Some('h'), "help", Opt::Help, Arg::None),
 ];
@@ -153,6 +159,7 @@ fn apply(o: &mut Options, opt: Opt, value: Option<String>) -> Result<(), UsageEr
         Opt::AllConfig => o.all_config = true,
         Opt::DumpConfig => o.mode = Mode::DumpConfig,
         Opt::Limits => o.mode = Mode::Limits,
+        Opt::ClearResets => o.mode = Mode::ClearResets,
         Opt::Version => o.mode = Mode::Version,
         Opt::Help => o.mode = Mode::Help,
     }
@@ -269,6 +276,7 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(p(&["--limits"]).unwrap().mode, Mode::Limits);
+        assert_eq!(p(&["--clear-resets"]).unwrap().mode, Mode::ClearResets);
         assert_eq!(p(&["--dump-config"]).unwrap().mode, Mode::DumpConfig);
         assert_eq!(p(&["-v"]).unwrap().mode, Mode::Version);
         assert_eq!(p(&["--help"]).unwrap().mode, Mode::Help);

@@ -10,10 +10,13 @@ pub mod child;
 pub mod clock;
 pub mod fs;
 pub mod net;
+pub mod notify;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
+pub mod statefile;
 pub mod timer;
+pub mod watchdog;
 
 #[cfg(test)]
 pub mod counting_alloc;
