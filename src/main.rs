@@ -469,10 +469,11 @@ impl Daemon {
                     self.core.stats_mut().netlink_malformed += 1;
                     break;
                 };
-                if let Ok(Control::Error(_)) = Control::parse(&msg) {
+                let control = Control::parse(&msg);
+                if let Ok(Control::Error(_)) = control {
                     self.supervisor.netlink_answered(now);
                 }
-                match Control::parse(&msg) {
+                match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
                         log_address_failure(
                             &self.cfg,

@@ -11,7 +11,8 @@
 //! timeout after the last kick, picket comes back, reads WDIOF_CARDRESET
 //! and damps; a stalled VRRP timer (fault injection) → no kicks, the log
 //! names the part, reset; the third reset in a row → safe mode (priority
-//! 1); `picket --clear-resets` ends it.
+//! 1); `picket --clear-resets` ends it; a device another process holds is
+//! a clear error and picket runs without it.
 //!
 //! Two boards on one `-netdev socket` link: freezing the master's picket
 //! resets its board, the backup takes the address, the reset board comes
@@ -76,7 +77,11 @@ wait_vip() {
 }
 # freeze: picket stops for good (SIGSTOP); the watchdog must reset the board.
 freeze() {
-    freeze
+    echo "FREEZE"
+    kill -STOP "$(pid)"
+    sleep 60
+    echo "NO RESET AFTER THE FREEZE"
+    exit 1
 }
 echo "STAGE $stage"
 "#;
@@ -189,6 +194,14 @@ fn watchdog_resets_damping_and_safe_mode_on_one_board() {
     wait_vip 60 || exit 1
     kill -USR1 "$(pid)"
     sleep 1
+    # Another process holds the watchdog (as procd on OpenWrt): picket
+    # says how to hand it over, and runs on without it.
+    /etc/init.d/picket stop
+    watchdog -t 1 -T 60 /dev/watchdog
+    /etc/init.d/picket start
+    sleep 1
+    wait_vip 60 || exit 1
+    echo "RAN WITHOUT THE WATCHDOG"
     next 4
     exit 0
     ;;
@@ -343,6 +356,16 @@ exit 1
             .join("\n")
             .contains("SAFE MODE")
     );
+    // A busy device: a clear error, and picket runs without it.
+    assert!(
+        last.contains(
+            "ERROR watchdog: cannot use watchdog_device /dev/watchdog: it is busy: another \
+             process holds it (one opener at a time). On OpenWrt procd does: hand it over with \
+             `ubus call system watchdog '{\"magicclose\":true}'`"
+        ),
+        "no busy error"
+    );
+    assert!(last.contains("RAN WITHOUT THE WATCHDOG"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
