@@ -27,6 +27,9 @@ pub enum Mode {
     DumpConfig,
     /// `--limits`.
     Limits,
+    /// `--clear-resets`: clear the watchdog reset count (ends safe mode at
+    /// the next start).
+    ClearResets,
     /// `-v`.
     Version,
     /// `-h`.
@@ -94,6 +97,7 @@ Usage: picket [OPTION...]
   -I, --dont-release-ipvs      leave the IPVS services in the kernel at stop
       --dump-config            load the configuration and write it back, normalised
       --limits                 print this build's capacities and static memory
+      --clear-resets           clear the watchdog reset count of the state file (ends safe mode at the next start)
   -v, --version                print the version
   -h, --help                   print this help
 ";
@@ -112,6 +116,7 @@ enum Opt {
     DontReleaseIpvs,
     DumpConfig,
     Limits,
+    ClearResets,
     Version,
     Help,
 }
@@ -143,6 +148,7 @@ const TABLE: &[(Option<char>, &str, Opt, Arg)] = &[
     ),
     (None, "dump-config", Opt::DumpConfig, Arg::None),
     (None, "limits", Opt::Limits, Arg::None),
+    (None, "clear-resets", Opt::ClearResets, Arg::None),
     (Some('v'), "version", Opt::Version, Arg::None),
     (Some('h'), "help", Opt::Help, Arg::None),
 ];
@@ -165,6 +171,7 @@ fn apply(o: &mut Options, opt: Opt, value: Option<String>) -> Result<(), UsageEr
         Opt::DontReleaseIpvs => o.dont_release_ipvs = true,
         Opt::DumpConfig => o.mode = Mode::DumpConfig,
         Opt::Limits => o.mode = Mode::Limits,
+        Opt::ClearResets => o.mode = Mode::ClearResets,
         Opt::Version => o.mode = Mode::Version,
         Opt::Help => o.mode = Mode::Help,
     }
@@ -281,6 +288,7 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(p(&["--limits"]).unwrap().mode, Mode::Limits);
+        assert_eq!(p(&["--clear-resets"]).unwrap().mode, Mode::ClearResets);
         assert_eq!(p(&["--dump-config"]).unwrap().mode, Mode::DumpConfig);
         assert_eq!(p(&["-v"]).unwrap().mode, Mode::Version);
         assert_eq!(p(&["--help"]).unwrap().mode, Mode::Help);

@@ -18,6 +18,7 @@
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`ipvs`] | the IPVS table: desired (config + checkers) vs kernel, reconciled into requests |
 //! | [`stats`] | counters, one per error or drop path |
+//! | [`watchdog`] | the health gate of watchdog kicks, reset recovery and damping, sd_notify |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
 //! here; fixed-capacity tables come from `heapless`.
@@ -40,4 +41,5 @@ pub mod limits;
 pub mod stats;
 pub mod time;
 pub mod vrrp;
+pub mod watchdog;
 pub mod wire;

@@ -72,6 +72,9 @@ const_assert!(FDS >= 16);
 // TIMERS bounds only the loop's own queue of one-shot events.
 const_assert!(TIMERS >= 16);
 const_assert!(DIAGNOSTICS >= 1);
+// A board's default watchdog timeout is one `watchdog_timeout` accepts.
+const_assert!(WATCHDOG_TIMEOUT_S >= 1 && WATCHDOG_TIMEOUT_S <= 3600);
+const_assert!(BOARD_WATCHDOG_DEVICE.len() < PATH_BYTES && BOARD_STATE_FILE.len() < PATH_BYTES);
 
 /// A capacity, named as in `board.conf` and in error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,9 +17,15 @@
 //! 4. **Run every queued action** (`core.poll_action()` until `None`):
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
 //!    core at the same `now` and may queue more actions, which run too.
-//! 5. (Kick the watchdog: a later issue.)
+//! 5. **Kick the watchdog** (`supervisor`): every part reported how late
+//!    it is at step 3 (VRRP timers, child deadlines; netlink answers as they
+//!    come); the turn's own length is checked now; the kick is given only
+//!    when every part is in budget, at most once per kick period
+//!    (`picket::watchdog::health`). Otherwise no kick, and the part and its
+//!    lag are logged.
 //! 6. **Sleep in `ppoll(2)`** until an fd is ready or the earliest deadline
-//!    of the core and the VRRP engine: a timerfd armed at that absolute
+//!    of the core, the VRRP engine and the watchdog's next kick (so an idle
+//!    loop still kicks): a timerfd armed at that absolute
 //!    monotonic time is in the fd table (`sys::timer`), because poll's own
 //!    timeout may run late by 0.1 % of its length — 3.6 ms on a 3.6 s
 //!    Master_Down_Interval. A deadline already due polls without sleeping.
@@ -35,6 +41,7 @@
 mod cli;
 mod ipvs_sync;
 mod logger;
+mod supervisor;
 mod sys;
 
 use std::fmt::Write as _;
@@ -64,6 +71,7 @@ use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
 use crate::ipvs_sync::{IpvsSync, SyncError};
+use crate::supervisor::Supervisor;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::inotify::{Reading, TrackedFiles};
@@ -218,6 +226,8 @@ pub struct Daemon {
     ipvs: Option<IpvsSync>,
     /// Allocations counted when the loop started (see `sys::allocations`).
     heap_at_start: u64,
+    /// The watchdog: kicks, reset damping (none until `run_daemon` opens it).
+    supervisor: Supervisor,
     pid_file: Option<PidFile>,
     finished: bool,
     /// The VMACs (deleted when the daemon is dropped).
@@ -364,6 +374,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             ipvs,
             heap_at_start: 0,
+            supervisor: Supervisor::none(),
             pid_file: None,
             finished: false,
             vmacs,
@@ -374,6 +385,7 @@ impl Daemon {
     /// instances.
     fn start(&mut self) {
         let now = clock::now();
+        self.supervisor.apply_damping(now, &mut self.engine);
         self.core.start(now);
         // A weight-0 script holds its instances in FAULT until its first
         // result (keepalived): the effective values apply before the start.
@@ -392,6 +404,7 @@ impl Daemon {
             log_ipvs(ipvs);
         }
         self.run_actions(now);
+        self.supervisor.ready();
     }
 
     /// Runs one turn (see the module doc). Returns `true` once the core has
@@ -412,7 +425,7 @@ impl Daemon {
         for &token in &ready[..n] {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
-                TOKEN_NETLINK => self.drain_netlink(),
+                TOKEN_NETLINK => self.drain_netlink(now),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
@@ -430,11 +443,14 @@ impl Daemon {
                 _ => self.core.stats_mut().unknown_token += 1,
             }
         }
-        // 3. timeouts
+        // 3. timeouts (the watchdog's parts say how late they are first)
+        self.supervisor.begin_turn(now, &self.engine, &self.core);
+        let vrrp_stalled = self.supervisor.vrrp_stalled(now);
         self.core.handle_timeout(now);
-        if picket::time::is_due(now, self.engine.poll_at()) {
+        if !vrrp_stalled && picket::time::is_due(now, self.engine.poll_at()) {
             self.engine.handle_timeout(now);
         }
+        self.supervisor.handle_timeout(now, &mut self.engine);
         // Stopping: no more script runs (the core refuses them anyway).
         if self.core.phase() == picket::core::Phase::Running
             && picket::time::is_due(now, self.scripts.poll_at())
@@ -443,16 +459,23 @@ impl Daemon {
         }
         // 4. actions
         self.run_actions(now);
-        // 5. watchdog: later issue.
+        // 5. watchdog
+        self.supervisor
+            .end_turn(clock::now(), &self.cfg, &self.engine);
         if self.finished {
             return true;
         }
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
+        let engine_at = if vrrp_stalled {
+            None
+        } else {
+            self.engine.poll_at()
+        };
         let deadline = earliest(
-            earliest(self.core.poll_at(), self.engine.poll_at()),
-            self.scripts.poll_at(),
+            earliest(self.core.poll_at(), engine_at),
+            earliest(self.scripts.poll_at(), self.supervisor.poll_at()),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
@@ -501,6 +524,7 @@ impl Daemon {
             };
             log::debug!("signal {signo}");
             if signal == Signal::Stop {
+                self.supervisor.stopping();
                 // Masters send priority 0 and drop their addresses first;
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
@@ -518,6 +542,9 @@ impl Daemon {
                 if let Some(ipvs) = &self.ipvs {
                     log_ipvs(ipvs);
                 }
+            }
+            if signal == Signal::DumpData {
+                self.supervisor.log_status(now);
             }
         }
     }
@@ -620,8 +647,9 @@ impl Daemon {
     }
 
     /// Reads the kernel's answers to address requests; an error is logged
-    /// with the address and interface.
-    fn drain_netlink(&mut self) {
+    /// with the address and interface. Each answer is progress for the
+    /// watchdog; answers lost to an overrun are forgotten.
+    fn drain_netlink(&mut self, now: picket::time::Instant) {
         loop {
             let Some(sock) = &self.netlink else { return };
             let n = match sock.recv(&mut self.buf) {
@@ -629,6 +657,9 @@ impl Daemon {
                 Err(nb::Error::WouldBlock) => return,
                 Err(nb::Error::Other(e)) => {
                     self.core.stats_mut().socket_errors += 1;
+                    if e == Errno::ENOBUFS {
+                        self.supervisor.netlink_lost();
+                    }
                     log::warn!("netlink socket: {e}");
                     return;
                 }
@@ -638,7 +669,11 @@ impl Daemon {
                     self.core.stats_mut().netlink_malformed += 1;
                     break;
                 };
-                match Control::parse(&msg) {
+                let control = Control::parse(&msg);
+                if let Ok(Control::Error(_)) = control {
+                    self.supervisor.netlink_answered(now);
+                }
+                match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
                         log_address_failure(
                             &self.cfg,
@@ -767,7 +802,7 @@ impl Daemon {
 
     /// Sends every route request of instance `slot` (each failure comes back
     /// as a netlink error, logged with the route).
-    fn route_requests(&mut self, slot: u16, operation: Operation) {
+    fn route_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
         let Some(sock) = &self.netlink else { return };
         let Some(routes) = self.routes.get(usize::from(slot)) else {
             return;
@@ -781,6 +816,8 @@ impl Daemon {
                     if let Err(e) = sock.send(&msg[..len]) {
                         self.core.stats_mut().socket_errors += 1;
                         log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+                    } else {
+                        self.supervisor.netlink_sent(now);
                     }
                 }
                 Err(e) => log::error!("route request of instance {slot}: {e}"),
@@ -788,8 +825,9 @@ impl Daemon {
         }
     }
 
-    /// Sends every address request of instance `slot`.
-    fn address_requests(&mut self, slot: u16, operation: Operation) {
+    /// Sends every address request of instance `slot` (each is answered:
+    /// the watchdog counts them until then).
+    fn address_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
         let Some(sock) = &self.netlink else { return };
         for k in 0..self.engine.address_count(slot) {
             self.netlink_counter = self.netlink_counter.wrapping_add(1);
@@ -803,6 +841,8 @@ impl Daemon {
                     if let Err(e) = sock.send(&msg[..len]) {
                         self.core.stats_mut().socket_errors += 1;
                         log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+                    } else {
+                        self.supervisor.netlink_sent(now);
                     }
                 }
                 Some(Err(e)) => log::error!("address request of instance {slot}: {e:?}"),
@@ -849,12 +889,12 @@ impl Daemon {
                 // keepalived: routes after the addresses (a route's source may
                 // be a VIP), removed before them.
                 EngineAction::AddVips { slot } => {
-                    self.address_requests(slot, Operation::Add);
-                    self.route_requests(slot, Operation::Add);
+                    self.address_requests(now, slot, Operation::Add);
+                    self.route_requests(now, slot, Operation::Add);
                 }
                 EngineAction::RemoveVips { slot } => {
-                    self.route_requests(slot, Operation::Delete);
-                    self.address_requests(slot, Operation::Delete);
+                    self.route_requests(now, slot, Operation::Delete);
+                    self.address_requests(now, slot, Operation::Delete);
                 }
                 EngineAction::Garp { slot, count } => self.announce(slot, count),
                 EngineAction::Transition { slot, from: _, to } => {
@@ -1175,6 +1215,7 @@ impl Daemon {
         drop(std::mem::take(&mut self.vmacs));
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
+        self.supervisor.close();
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -1644,6 +1685,8 @@ fn run_daemon(opts: &Options) -> u8 {
             return exit::FATAL;
         }
     }
+    daemon.supervisor =
+        Supervisor::open(&daemon.cfg, &supervisor::Env::from_process(), clock::now());
     daemon.run()
 }
 
@@ -1711,6 +1754,15 @@ fn main() -> ExitCode {
         }
         Mode::ConfigTest(log_file) => config_test(&opts, log_file.as_deref()),
         Mode::DumpConfig => dump_config(&opts),
+        Mode::ClearResets => {
+            let loaded = load(&opts);
+            eprint!("{}", render(&loaded.diags));
+            if loaded.diags.is_ok() {
+                supervisor::clear_resets(&loaded.cfg)
+            } else {
+                loaded.diags.exit_code()
+            }
+        }
         Mode::Run => run_daemon(&opts),
     };
     ExitCode::from(code)
@@ -1731,7 +1783,7 @@ mod tests {
     /// children: their tests take turns.
     static ONE_DAEMON: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn init_logging() -> std::sync::MutexGuard<'static, ()> {
+    pub(crate) fn init_logging() -> std::sync::MutexGuard<'static, ()> {
         logger::init(logger::Target::Console, false);
         ONE_DAEMON
             .lock()
