@@ -24,9 +24,12 @@
 //!    add and announce their new addresses, every effective priority is
 //!    recomputed.
 //!
-//! Not covered yet (their subsystems are not in this build): the health
-//! checkers' history (the seam: carry each checker's state over by its
-//! real server, as [`Engine::adopt`] does for instances).
+//! Refused with "restart picket" (set up at start-up): VMACs, a changed set
+//! of tracked files, a changed `script_user` or a script user not looked
+//! up at start, changed `watchdog_*` settings, virtual servers in a
+//! configuration that had none. Not covered yet (not in this build): the
+//! health checkers' history (the seam: carry each checker's state over by
+//! its real server, as [`Engine::adopt`] does for instances).
 //!
 //! [`Engine::adopt`]: picket::vrrp::engine::Engine::adopt
 
@@ -199,6 +202,25 @@ fn not_reloadable(running: &Config, next: &Config, users: &ScriptUsers, diags: &
         );
     }
     let g = (&running.global, &next.global);
+    let watchdog = |g: &picket::config::global::GlobalDefs| {
+        (
+            g.watchdog_device.clone(),
+            g.watchdog_timeout,
+            g.watchdog_nowayout,
+            g.watchdog_state_file.clone(),
+            g.watchdog_reset_hold,
+            g.watchdog_safe_mode_resets,
+            g.watchdog_reset_window,
+        )
+    };
+    if watchdog(g.0) != watchdog(g.1) {
+        diags.push(
+            Severity::Error,
+            None,
+            format_args!("the watchdog_* settings changed: the watchdog is armed at start-up"),
+            restart,
+        );
+    }
     if (&g.0.script_user, &g.0.script_group) != (&g.1.script_user, &g.1.script_group) {
         diags.push(
             Severity::Error,
@@ -437,12 +459,12 @@ impl Daemon {
         // configuration drops (keepalived's order).
         for m in &plan.matched {
             if self.engine.state(m.old) == Some(State::Master) {
-                self.remove_dropped_routes(m.old, m.new);
+                self.remove_dropped_routes(now, m.old, m.new);
             }
         }
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.old) == Some(State::Master) {
-                self.remove_dropped_addresses(m.old, m.new);
+                self.remove_dropped_addresses(now, m.old, m.new);
             }
         }
         // The machines, scripts, groups and links carry over.
@@ -494,18 +516,21 @@ impl Daemon {
             let sent = ipvs.commit_reload();
             log::info!("reload: IPVS: {sent} requests sent");
         }
+        // A reset's hold and safe mode apply to the new instances too (the
+        // kept ones have them already).
+        self.supervisor.apply_damping(now, &mut self.engine);
         // What is new starts; kept masters add what is new to them.
         for &n in &plan.added {
             self.engine.start_slot(now, n);
         }
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.new) == Some(State::Master) {
-                self.add_new_addresses(m.old, m.new);
+                self.add_new_addresses(now, m.old, m.new);
             }
         }
         for m in &plan.matched {
             if self.engine.state(m.new) == Some(State::Master) {
-                self.add_new_routes(m.old, m.new);
+                self.add_new_routes(now, m.old, m.new);
             }
         }
         self.scripts.start(now);
@@ -534,7 +559,7 @@ impl Daemon {
     /// A kept master (`old` slot, the running tables) removes each address
     /// of its old configuration that the new one (`new` slot, the spare)
     /// does not have.
-    fn remove_dropped_addresses(&mut self, old: u16, new: u16) {
+    fn remove_dropped_addresses(&mut self, now: Instant, old: u16, new: u16) {
         let (Some(oi), Some(ni)) = (
             instance(&self.cfg, &self.engine, old),
             instance(&self.spare.cfg, &self.spare.engine, new),
@@ -542,14 +567,14 @@ impl Daemon {
             return;
         };
         for k in missing_addresses(oi, ni) {
-            self.send_address_request(old, k, Operation::Delete, true);
+            self.send_address_request(now, old, k, Operation::Delete, true);
         }
     }
 
     /// A kept master (now running the new tables, `new` slot) adds and
     /// announces each address its old configuration (the spare's, `old`
     /// slot) did not have.
-    fn add_new_addresses(&mut self, old: u16, new: u16) {
+    fn add_new_addresses(&mut self, now: Instant, old: u16, new: u16) {
         let (Some(oi), Some(ni)) = (
             instance(&self.spare.cfg, &self.spare.engine, old),
             instance(&self.cfg, &self.engine, new),
@@ -558,7 +583,7 @@ impl Daemon {
         };
         let added = missing_addresses(ni, oi);
         for &k in &added {
-            self.send_address_request(new, k, Operation::Add, false);
+            self.send_address_request(now, new, k, Operation::Add, false);
         }
         let count = self
             .engine
@@ -571,7 +596,7 @@ impl Daemon {
 
     /// A kept master (`old` slot, the running tables) removes each of its
     /// routes the new configuration (`new` slot, the spare) does not have.
-    fn remove_dropped_routes(&mut self, old: u16, new: u16) {
+    fn remove_dropped_routes(&mut self, now: Instant, old: u16, new: u16) {
         let (Some(o), Some(n)) = (
             self.routes.get(usize::from(old)),
             self.spare.routes.get(usize::from(new)),
@@ -580,13 +605,13 @@ impl Daemon {
         };
         let dropped = missing(o, n);
         for k in dropped {
-            self.send_route_request(old, k, Operation::Delete, true);
+            self.send_route_request(now, old, k, Operation::Delete, true);
         }
     }
 
     /// A kept master (now running the new tables, `new` slot) adds each
     /// route its old configuration (`old` slot, the spare) did not have.
-    fn add_new_routes(&mut self, old: u16, new: u16) {
+    fn add_new_routes(&mut self, now: Instant, old: u16, new: u16) {
         let (Some(o), Some(n)) = (
             self.spare.routes.get(usize::from(old)),
             self.routes.get(usize::from(new)),
@@ -595,7 +620,7 @@ impl Daemon {
         };
         let added = missing(n, o);
         for k in added {
-            self.send_route_request(new, k, Operation::Add, false);
+            self.send_route_request(now, new, k, Operation::Add, false);
         }
     }
 

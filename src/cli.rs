@@ -27,6 +27,9 @@ pub enum Mode {
     DumpConfig,
     /// `--limits`.
     Limits,
+    /// `--clear-resets`: clear the watchdog reset count (ends safe mode at
+    /// the next start).
+    ClearResets,
     /// `-v`.
     Version,
     /// `-h`.
@@ -110,6 +113,7 @@ Usage: picket [OPTION...]
       --limits                 print this build's capacities and static memory
       --signum=NAME            print the number of signal NAME (STOP, RELOAD, DATA,
                                STATS, STATS_CLEAR, JSON) and exit, as keepalived
+      --clear-resets           clear the watchdog reset count of the state file (ends safe mode at the next start)
   -v, --version                print the version
   -h, --help                   print this help
 
@@ -134,6 +138,7 @@ enum Opt {
     DumpConfig,
     Limits,
     Signum,
+    ClearResets,
     Version,
     Help,
 }
@@ -166,6 +171,7 @@ const TABLE: &[(Option<char>, &str, Opt, Arg)] = &[
     (None, "dump-config", Opt::DumpConfig, Arg::None),
     (None, "limits", Opt::Limits, Arg::None),
     (None, "signum", Opt::Signum, Arg::Required),
+    (None, "clear-resets", Opt::ClearResets, Arg::None),
     (Some('v'), "version", Opt::Version, Arg::None),
     (Some('h'), "help", Opt::Help, Arg::None),
 ];
@@ -189,6 +195,7 @@ fn apply(o: &mut Options, opt: Opt, value: Option<String>) -> Result<(), UsageEr
         Opt::DumpConfig => o.mode = Mode::DumpConfig,
         Opt::Limits => o.mode = Mode::Limits,
         Opt::Signum => o.mode = Mode::Signum(v),
+        Opt::ClearResets => o.mode = Mode::ClearResets,
         Opt::Version => o.mode = Mode::Version,
         Opt::Help => o.mode = Mode::Help,
     }
@@ -345,6 +352,7 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(p(&["--limits"]).unwrap().mode, Mode::Limits);
+        assert_eq!(p(&["--clear-resets"]).unwrap().mode, Mode::ClearResets);
         assert_eq!(p(&["--dump-config"]).unwrap().mode, Mode::DumpConfig);
         assert_eq!(p(&["-v"]).unwrap().mode, Mode::Version);
         assert_eq!(p(&["--help"]).unwrap().mode, Mode::Help);

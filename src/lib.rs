@@ -20,6 +20,7 @@
 //! | [`ipvs`] | the IPVS table: desired (config + checkers) vs kernel, reconciled into requests |
 //! | [`stats`] | counters, one per error or drop path |
 //! | [`status`] | the status document (JSON) and keepalived's dump files, without allocation |
+//! | [`watchdog`] | the health gate of watchdog kicks, reset recovery and damping, sd_notify |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
 //! here; fixed-capacity tables come from `heapless`.
@@ -44,4 +45,5 @@ pub mod stats;
 pub mod status;
 pub mod time;
 pub mod vrrp;
+pub mod watchdog;
 pub mod wire;

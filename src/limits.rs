@@ -76,6 +76,9 @@ const_assert!(DIAGNOSTICS >= 1);
 // document (one instance's counters) needs about 2 KiB.
 const_assert!(STATUS_CONNECTIONS >= 1 && STATUS_CONNECTIONS <= 64);
 const_assert!(STATUS_BUFFER_BYTES >= 2048);
+// A board's default watchdog timeout is one `watchdog_timeout` accepts.
+const_assert!(WATCHDOG_TIMEOUT_S >= 1 && WATCHDOG_TIMEOUT_S <= 3600);
+const_assert!(BOARD_WATCHDOG_DEVICE.len() < PATH_BYTES && BOARD_STATE_FILE.len() < PATH_BYTES);
 
 /// A capacity, named as in `board.conf` and in error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,9 +17,15 @@
 //! 4. **Run every queued action** (`core.poll_action()` until `None`):
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
 //!    core at the same `now` and may queue more actions, which run too.
-//! 5. (Kick the watchdog: a later issue.)
+//! 5. **Kick the watchdog** (`supervisor`): every part reported how late
+//!    it is at step 3 (VRRP timers, child deadlines; netlink answers as they
+//!    come); the turn's own length is checked now; the kick is given only
+//!    when every part is in budget, at most once per kick period
+//!    (`picket::watchdog::health`). Otherwise no kick, and the part and its
+//!    lag are logged.
 //! 6. **Sleep in `ppoll(2)`** until an fd is ready or the earliest deadline
-//!    of the core and the VRRP engine: a timerfd armed at that absolute
+//!    of the core, the VRRP engine and the watchdog's next kick (so an idle
+//!    loop still kicks): a timerfd armed at that absolute
 //!    monotonic time is in the fd table (`sys::timer`), because poll's own
 //!    timeout may run late by 0.1 % of its length — 3.6 ms on a 3.6 s
 //!    Master_Down_Interval. A deadline already due polls without sleeping.
@@ -40,6 +46,7 @@ mod ipvs_sync;
 mod logger;
 mod status_client;
 mod status_socket;
+mod supervisor;
 mod sys;
 
 use std::fmt::Write as _;
@@ -72,6 +79,7 @@ use crate::dump_files::{Dump, DumpPaths};
 use crate::if_sockets::{IfSockets, TOKEN_VRRP_BASE, TOKEN_VRRP6_BASE};
 use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
+use crate::supervisor::Supervisor;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::inotify::{Reading, TrackedFiles};
@@ -224,6 +232,8 @@ pub struct Daemon {
     ipvs: Option<IpvsSync>,
     /// Allocations counted when the loop started (see `sys::allocations`).
     heap_at_start: u64,
+    /// The watchdog: kicks, reset damping (none until `run_daemon` opens it).
+    supervisor: Supervisor,
     pid_file: Option<PidFile>,
     finished: bool,
     /// The VMACs (deleted when the daemon is dropped).
@@ -304,8 +314,8 @@ macro_rules! status_view {
     };
 }
 
-/// The extra sections of the status document (IPVS when it runs; the
-/// health checkers and the watchdog join here), into `$list` (a `let`
+/// The extra sections of the status document: IPVS when it runs, the
+/// watchdog (the health checkers join here), into `$list` (a `let`
 /// declared by the caller, so the borrows live as long as the view).
 macro_rules! status_sections {
     ($d:expr, $ipvs:ident, $list:ident) => {{
@@ -313,12 +323,16 @@ macro_rules! status_sections {
             .ipvs
             .as_ref()
             .map(|i| picket::status::ipvs::IpvsSection(i.reconciler()));
+        let watchdog: &dyn picket::status::Section = &$d.supervisor;
         match &$ipvs {
             Some(s) => {
-                $list = [s as &dyn picket::status::Section];
+                $list = [watchdog, s as &dyn picket::status::Section];
                 &$list[..]
             }
-            None => &[],
+            None => {
+                $list = [watchdog, watchdog];
+                &$list[..1]
+            }
         }
     }};
 }
@@ -443,6 +457,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             ipvs,
             heap_at_start: 0,
+            supervisor: Supervisor::none(),
             pid_file: None,
             finished: false,
             status,
@@ -463,6 +478,7 @@ impl Daemon {
     /// instances.
     fn start(&mut self) {
         let now = clock::now();
+        self.supervisor.apply_damping(now, &mut self.engine);
         self.core.start(now);
         // A weight-0 script holds its instances in FAULT until its first
         // result (keepalived): the effective values apply before the start.
@@ -481,6 +497,7 @@ impl Daemon {
             log_ipvs(ipvs);
         }
         self.run_actions(now);
+        self.supervisor.ready();
     }
 
     /// Runs one turn (see the module doc). Returns `true` once the core has
@@ -501,7 +518,7 @@ impl Daemon {
         for &token in &ready[..n] {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
-                TOKEN_NETLINK => self.drain_netlink(),
+                TOKEN_NETLINK => self.drain_netlink(now),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
@@ -523,15 +540,18 @@ impl Daemon {
                 _ => self.core.stats_mut().unknown_token += 1,
             }
         }
-        // 3. timeouts
+        // 3. timeouts (the watchdog's parts say how late they are first)
+        self.supervisor.begin_turn(now, &self.engine, &self.core);
+        let vrrp_stalled = self.supervisor.vrrp_stalled(now);
         self.core.handle_timeout(now);
         if picket::time::is_due(now, self.status.poll_at()) {
             let tally = self.status.handle_timeout(now, &mut self.poll);
             self.count_status(tally);
         }
-        if picket::time::is_due(now, self.engine.poll_at()) {
+        if !vrrp_stalled && picket::time::is_due(now, self.engine.poll_at()) {
             self.engine.handle_timeout(now);
         }
+        self.supervisor.handle_timeout(now, &mut self.engine);
         // Stopping: no more script runs (the core refuses them anyway).
         if self.core.phase() == picket::core::Phase::Running
             && picket::time::is_due(now, self.scripts.poll_at())
@@ -540,16 +560,26 @@ impl Daemon {
         }
         // 4. actions
         self.run_actions(now);
-        // 5. watchdog: later issue.
+        // 5. watchdog
+        self.supervisor
+            .end_turn(clock::now(), &self.cfg, &self.engine);
         if self.finished {
             return true;
         }
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
+        let engine_at = if vrrp_stalled {
+            None
+        } else {
+            self.engine.poll_at()
+        };
         let deadline = earliest(
-            earliest(self.core.poll_at(), self.engine.poll_at()),
-            earliest(self.scripts.poll_at(), self.status.poll_at()),
+            earliest(self.core.poll_at(), engine_at),
+            earliest(
+                earliest(self.scripts.poll_at(), self.supervisor.poll_at()),
+                self.status.poll_at(),
+            ),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
@@ -605,6 +635,7 @@ impl Daemon {
                 continue;
             }
             if signal == Signal::Stop {
+                self.supervisor.stopping();
                 // Masters send priority 0 and drop their addresses first;
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
@@ -624,7 +655,10 @@ impl Daemon {
                 }
             }
             match signal {
-                Signal::DumpData => self.dump(Dump::Data),
+                Signal::DumpData => {
+                    self.supervisor.log_status(now);
+                    self.dump(Dump::Data);
+                }
                 Signal::DumpStats => self.dump(Dump::Stats),
                 Signal::DumpJson => self.dump(Dump::Json),
                 Signal::DumpStatsClear => {
@@ -796,8 +830,9 @@ impl Daemon {
     }
 
     /// Reads the kernel's answers to address requests; an error is logged
-    /// with the address and interface.
-    fn drain_netlink(&mut self) {
+    /// with the address and interface. Each answer is progress for the
+    /// watchdog; answers lost to an overrun are forgotten.
+    fn drain_netlink(&mut self, now: picket::time::Instant) {
         loop {
             let Some(sock) = &self.netlink else { return };
             let n = match sock.recv(&mut self.buf) {
@@ -805,6 +840,9 @@ impl Daemon {
                 Err(nb::Error::WouldBlock) => return,
                 Err(nb::Error::Other(e)) => {
                     self.core.stats_mut().socket_errors += 1;
+                    if e == Errno::ENOBUFS {
+                        self.supervisor.netlink_lost();
+                    }
                     log::warn!("netlink socket: {e}");
                     return;
                 }
@@ -814,7 +852,11 @@ impl Daemon {
                     self.core.stats_mut().netlink_malformed += 1;
                     break;
                 };
-                match Control::parse(&msg) {
+                let control = Control::parse(&msg);
+                if let Ok(Control::Error(_)) = control {
+                    self.supervisor.netlink_answered(now);
+                }
+                match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
                         log_address_failure(
                             &self.cfg,
@@ -941,45 +983,69 @@ impl Daemon {
         }
     }
 
-    /// Sends every route request of instance `slot` (each failure comes back
-    /// as a netlink error, logged with the route).
-    fn route_requests(&mut self, slot: u16, operation: Operation) {
-        let n = self.routes.get(usize::from(slot)).map_or(0, |r| r.len());
-        for k in 0..n {
-            self.send_route_request(slot, k, operation, false);
-        }
-    }
-
-    /// Sends the request for route `k` of instance `slot`; `reload`: of a
-    /// configuration being replaced (see [`Daemon::send_address_request`]).
-    fn send_route_request(&mut self, slot: u16, k: usize, operation: Operation, reload: bool) {
-        let Some(sock) = &self.netlink else { return };
-        let Some(r) = self.routes.get(usize::from(slot)).and_then(|r| r.get(k)) else {
-            return;
-        };
+    /// The sequence number of the next request for item `k` of instance
+    /// `slot`; `reload`: of a configuration being replaced (tagged
+    /// [`apply_reload::RELOAD_SLOT`], its failure is not looked up in the
+    /// new one).
+    fn next_seq(&mut self, slot: u16, k: usize, operation: Operation, reload: bool) -> u32 {
         self.netlink_counter = self.netlink_counter.wrapping_add(1);
         let tag = if reload {
             apply_reload::RELOAD_SLOT
         } else {
             slot
         };
-        let seq = encode_seq(self.netlink_counter, tag, k, operation) | SEQ_ROUTE;
+        encode_seq(self.netlink_counter, tag, k, operation)
+    }
+
+    /// Sends every route request of instance `slot` (each failure comes back
+    /// as a netlink error, logged with the route).
+    fn route_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
+        let n = self.routes.get(usize::from(slot)).map_or(0, |r| r.len());
+        for k in 0..n {
+            self.send_route_request(now, slot, k, operation, false);
+        }
+    }
+
+    /// Sends the request for route `k` of instance `slot` (answered: the
+    /// watchdog counts it until then); `reload`: of a configuration being
+    /// replaced (see [`Daemon::send_address_request`]).
+    fn send_route_request(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        k: usize,
+        operation: Operation,
+        reload: bool,
+    ) {
+        let seq = self.next_seq(slot, k, operation, reload) | SEQ_ROUTE;
+        let Some(r) = self.routes.get(usize::from(slot)).and_then(|r| r.get(k)) else {
+            return;
+        };
         let mut msg = [0u8; picket::wire::route::MAX_REQUEST_LEN];
         match r.emit(operation, seq, &mut msg) {
-            Ok(len) => {
-                if let Err(e) = sock.send(&msg[..len]) {
-                    self.core.stats_mut().socket_errors += 1;
-                    log_address_failure(&self.cfg, &self.engine, seq, e as i32);
-                }
-            }
+            Ok(len) => self.send_request(now, seq, &msg[..len]),
             Err(e) => log::error!("route request of instance {slot}: {e}"),
         }
     }
 
-    /// Sends every address request of instance `slot`.
-    fn address_requests(&mut self, slot: u16, operation: Operation) {
+    /// Sends one address or route request `msg` (sequence `seq`): a send
+    /// that fails is logged with what it was for; one that goes out is
+    /// counted by the watchdog until its answer.
+    fn send_request(&mut self, now: picket::time::Instant, seq: u32, msg: &[u8]) {
+        let Some(sock) = &self.netlink else { return };
+        if let Err(e) = sock.send(msg) {
+            self.core.stats_mut().socket_errors += 1;
+            log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+        } else {
+            self.supervisor.netlink_sent(now);
+        }
+    }
+
+    /// Sends every address request of instance `slot` (each is answered:
+    /// the watchdog counts them until then).
+    fn address_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
         for k in 0..self.engine.address_count(slot) {
-            self.send_address_request(slot, k, operation, false);
+            self.send_address_request(now, slot, k, operation, false);
         }
     }
 
@@ -987,26 +1053,21 @@ impl Daemon {
     /// eVIPs) of instance `slot`. `reload`: the address is of a
     /// configuration being replaced (its failure is logged without looking
     /// it up).
-    fn send_address_request(&mut self, slot: u16, k: usize, operation: Operation, reload: bool) {
-        let Some(sock) = &self.netlink else { return };
-        self.netlink_counter = self.netlink_counter.wrapping_add(1);
-        let tag = if reload {
-            apply_reload::RELOAD_SLOT
-        } else {
-            slot
-        };
-        let seq = encode_seq(self.netlink_counter, tag, k, operation);
+    fn send_address_request(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        k: usize,
+        operation: Operation,
+        reload: bool,
+    ) {
+        let seq = self.next_seq(slot, k, operation, reload);
         let mut msg = [0u8; picket::wire::rtnetlink::MAX_REQUEST_LEN];
         match self
             .engine
             .address_request(&self.cfg, slot, k, operation, seq, &mut msg)
         {
-            Some(Ok((len, _))) => {
-                if let Err(e) = sock.send(&msg[..len]) {
-                    self.core.stats_mut().socket_errors += 1;
-                    log_address_failure(&self.cfg, &self.engine, seq, e as i32);
-                }
-            }
+            Some(Ok((len, _))) => self.send_request(now, seq, &msg[..len]),
             Some(Err(e)) => log::error!("address request of instance {slot}: {e:?}"),
             None => {}
         }
@@ -1050,12 +1111,12 @@ impl Daemon {
                 // keepalived: routes after the addresses (a route's source may
                 // be a VIP), removed before them.
                 EngineAction::AddVips { slot } => {
-                    self.address_requests(slot, Operation::Add);
-                    self.route_requests(slot, Operation::Add);
+                    self.address_requests(now, slot, Operation::Add);
+                    self.route_requests(now, slot, Operation::Add);
                 }
                 EngineAction::RemoveVips { slot } => {
-                    self.route_requests(slot, Operation::Delete);
-                    self.address_requests(slot, Operation::Delete);
+                    self.route_requests(now, slot, Operation::Delete);
+                    self.address_requests(now, slot, Operation::Delete);
                 }
                 EngineAction::Garp { slot, count } => self.announce(slot, count),
                 EngineAction::Transition { slot, from: _, to } => {
@@ -1377,6 +1438,7 @@ impl Daemon {
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
         self.status.close(&mut self.poll);
+        self.supervisor.close();
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -2119,6 +2181,10 @@ fn run_daemon(opts: &Options) -> u8 {
     if let Err(e) = clock::lock_memory() {
         log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
     }
+    // The watchdog and the service manager's socket: opened before the
+    // capabilities go.
+    daemon.supervisor =
+        Supervisor::open(&daemon.cfg, &supervisor::Env::from_process(), clock::now());
     // Every socket and device is open: keep only what the loop and the
     // scripts need.
     drop_privileges(&daemon.cfg);
@@ -2207,6 +2273,15 @@ fn main() -> ExitCode {
             }
         },
         Mode::DumpConfig => dump_config(&opts),
+        Mode::ClearResets => {
+            let loaded = load(&opts);
+            eprint!("{}", render(&loaded.diags));
+            if loaded.diags.is_ok() {
+                supervisor::clear_resets(&loaded.cfg)
+            } else {
+                loaded.diags.exit_code()
+            }
+        }
         Mode::Run => run_daemon(&opts),
     };
     ExitCode::from(code)
@@ -2227,7 +2302,7 @@ mod tests {
     /// children: their tests take turns.
     static ONE_DAEMON: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn init_logging() -> std::sync::MutexGuard<'static, ()> {
+    pub(crate) fn init_logging() -> std::sync::MutexGuard<'static, ()> {
         logger::init(logger::Target::Console, false);
         ONE_DAEMON
             .lock()
@@ -2637,7 +2712,9 @@ mod tests {
     }
 
     /// Reloads allocate nothing and keep what is unchanged: in a veth
-    /// namespace, X (va, 150) and Y (vb, 100) elect over VRID 10 and never
+    /// namespace, X (va, 150) and Y (vb, 100; adverts every 50 ms, so a
+    /// loaded test machine does not stall past Y's master-down interval)
+    /// elect over VRID 10 and never
     /// change; Z (va, VRID 11) changes its priority and gains an address
     /// every other reload, W (va, VRID 12) comes and goes; one reload of a
     /// configuration with an error changes nothing. Twenty reloads and a
@@ -2655,10 +2732,10 @@ mod tests {
                 "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
                  vrrp_script chk {{\n script /bin/true\n interval 0.01\n timeout 2\n}}\n\
                  vrrp_instance X {{\n interface va\n virtual_router_id 10\n priority 150\n \
-                 version 3\n advert_int 0.01\n track_script {{\n  chk weight 10\n }}\n \
+                 version 3\n advert_int 0.05\n track_script {{\n  chk weight 10\n }}\n \
                  virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
                  vrrp_instance Y {{\n interface vb\n virtual_router_id 10\n priority 100\n \
-                 version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
+                 version 3\n advert_int 0.05\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
                  vrrp_instance Z {{\n interface va\n virtual_router_id 11\n priority {z_prio}\n \
                  version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n{z_routes}}}\n",
                 dir.display()
@@ -2731,7 +2808,13 @@ mod tests {
             } else {
                 pa.clone()
             };
+            // Each SIGHUP handled before the next (two pending ones merge).
+            let seen = d.reloads.applied + d.reloads.refused;
             let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
+                d.turn();
+            }
             run_for(&mut d, 30);
             if i == 10 {
                 go.store(true, std::sync::atomic::Ordering::Release);
@@ -2746,7 +2829,7 @@ mod tests {
             "reloads: {:?}; {allocs} allocations ({bytes} bytes)",
             d.reloads
         );
-        assert_eq!(d.reloads.applied, 19);
+        assert_eq!(d.reloads.applied, 19, "{:?}", d.reloads);
         assert_eq!(d.reloads.refused, 1);
         assert_eq!(
             doc["picket"]["reloads"]["applied"]
@@ -2796,7 +2879,12 @@ mod tests {
         assert!(!z_route(), "Z's dropped route stayed");
         for (path, want) in [(&pb, true), (&pa, false)] {
             d.config_file = path.clone();
+            let seen = d.reloads.applied;
             let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied == seen && clock::now() < give_up {
+                d.turn();
+            }
             run_for(&mut d, 50);
             assert_eq!(z_route(), want, "Z's route after a reload to {path}");
         }

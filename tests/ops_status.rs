@@ -154,6 +154,14 @@ fn the_status_document_matches_the_live_state() {
         router_addr(2).to_string()
     );
     assert_eq!(instance(&d1, "VI_1")["group"], "224.0.0.18");
+    // The watchdog's section (the generic board arms none).
+    assert_eq!(
+        d1["watchdog"][0]["device"],
+        Value::Null,
+        "{}",
+        d1["watchdog"]
+    );
+    assert_eq!(d1["watchdog"][0]["safe_mode"], false);
 
     // `picket status`: the same through the command, as JSON and as tables.
     let bin = env!("CARGO_BIN_EXE_picket");

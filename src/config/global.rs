@@ -26,11 +26,15 @@
 //! `default_interface`, `vmac_prefix`, `vmac_addr_prefix`, `lvs_flush`,
 //! `lvs_flush_on_stop` (and `lvs_flush_onstop`), `lvs_timeouts`,
 //! `checker_log_all_failures`; keepalived ≥ 2.3's dump file paths
-//! `state_dump_file`, `stats_dump_file`, `json_dump_file`; and picket's own
+//! `state_dump_file`, `stats_dump_file`, `json_dump_file`; picket's own
 //! `status_socket PATH|none [MODE]` (the status socket, default
 //! `/run/picket.sock` mode 0600), `no_new_privs [BOOL]` and
 //! `script_capabilities all|none|CAP...` (what picket keeps after start-up:
-//! see the README's "Privileges"); keepalived does not know these three.
+//! see the README's "Privileges"); and picket's own watchdog keywords
+//! (keepalived has no watchdog): `watchdog_device`, `watchdog_timeout`,
+//! `watchdog_nowayout`, `watchdog_state_file`, `watchdog_reset_hold`,
+//! `watchdog_safe_mode_resets`, `watchdog_reset_window` (see [`GlobalDefs`]
+//! and the README).
 //!
 //! **Unsupported** (an error: they would change behaviour): see
 //! [`UNSUPPORTED`] — namespaces, notify FIFOs, `lvs_sync_daemon`,
@@ -50,7 +54,9 @@ use super::dump::{Dumper, Word};
 use super::parser::Parser;
 use super::strings::{StringPool, Text};
 use super::{Config, Diagnostics, Statement};
-use crate::limits::{IFNAME_BYTES, PATH_BYTES};
+use crate::limits::{
+    BOARD_STATE_FILE, BOARD_WATCHDOG_DEVICE, IFNAME_BYTES, PATH_BYTES, WATCHDOG_TIMEOUT_S,
+};
 use crate::time::Duration;
 
 /// Bytes of a user or group name of a script (Linux's `LOGIN_NAME_MAX` is
@@ -216,6 +222,28 @@ pub struct GlobalDefs {
     /// use them), as a mask by capability number; `u64::MAX` = `all`
     /// (the bounding set is left as it is).
     pub script_capabilities: u64,
+    /// `watchdog_device PATH|none`: the hardware watchdog; `None` until
+    /// [`finish`] sets the board's `watchdog_device`. Empty: none.
+    pub watchdog_device: Option<String<PATH_BYTES>>,
+    /// `watchdog_timeout` 1..=3600 s; `None` until [`finish`] sets the
+    /// board's `watchdog_timeout_s`.
+    pub watchdog_timeout: Option<Duration>,
+    /// `watchdog_nowayout` (false): never disarm the watchdog, not even on
+    /// an orderly stop (no magic close).
+    pub watchdog_nowayout: bool,
+    /// `watchdog_state_file PATH|none`: where resets are recorded; `None`
+    /// until [`finish`] sets the board's `state_file`. Empty: none.
+    pub watchdog_state_file: Option<String<PATH_BYTES>>,
+    /// `watchdog_reset_hold` 0..=3600 s (60 s): after a watchdog reset,
+    /// instances start in BACKUP and do not preempt for this long.
+    pub watchdog_reset_hold: Duration,
+    /// `watchdog_safe_mode_resets` 0..=100 (3): this many resets in a row
+    /// (none more than `watchdog_reset_window` after the last start) put
+    /// picket in safe mode (every instance advertises priority 1); 0: never.
+    pub watchdog_safe_mode_resets: u8,
+    /// `watchdog_reset_window` 60..=604800 s (600 s): a run this long
+    /// without a reset clears the count (and ends safe mode).
+    pub watchdog_reset_window: Duration,
 }
 
 /// Linux capability names by number (`capability.h`, up to
@@ -342,9 +370,45 @@ impl GlobalDefs {
             json_dump_file: String::new(),
             no_new_privs: None,
             script_capabilities: 0,
+            watchdog_device: None,
+            watchdog_timeout: None,
+            watchdog_nowayout: false,
+            watchdog_state_file: None,
+            watchdog_reset_hold: Duration::from_secs(DEFAULT_RESET_HOLD_S),
+            watchdog_safe_mode_resets: DEFAULT_SAFE_MODE_RESETS,
+            watchdog_reset_window: Duration::from_secs(DEFAULT_RESET_WINDOW_S),
         }
     }
+
+    /// The hardware watchdog device (after [`finish`]); `None`: none.
+    pub fn watchdog_device(&self) -> Option<&str> {
+        self.watchdog_device.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The watchdog timeout asked of the device (after [`finish`]).
+    pub fn watchdog_timeout(&self) -> Duration {
+        self.watchdog_timeout
+            .unwrap_or(Duration::from_secs(WATCHDOG_TIMEOUT_S as u64))
+    }
+
+    /// The reset state file (after [`finish`]); `None`: none.
+    pub fn watchdog_state_file(&self) -> Option<&str> {
+        self.watchdog_state_file
+            .as_deref()
+            .filter(|s| !s.is_empty())
+    }
 }
+
+/// Default of `watchdog_reset_hold`, seconds: a minute is long enough for
+/// the peer's adverts to be heard and for an operator to notice, short
+/// enough that a healthy board preempts back soon.
+pub const DEFAULT_RESET_HOLD_S: u64 = 60;
+/// Default of `watchdog_safe_mode_resets`.
+pub const DEFAULT_SAFE_MODE_RESETS: u8 = 3;
+/// Default of `watchdog_reset_window`, seconds (10 minutes).
+pub const DEFAULT_RESET_WINDOW_S: u64 = 600;
+/// Largest `watchdog_timeout`, seconds (an hour: longer is no watchdog).
+pub const WATCHDOG_TIMEOUT_MAX_S: i64 = 3600;
 
 /// Global keywords picket does not implement and that would change
 /// behaviour, with a hint each (an error).
@@ -665,6 +729,13 @@ pub const IMPLEMENTED: &[&str] = &[
     "json_dump_file",
     "no_new_privs",
     "script_capabilities",
+    "watchdog_device",
+    "watchdog_timeout",
+    "watchdog_nowayout",
+    "watchdog_state_file",
+    "watchdog_reset_hold",
+    "watchdog_safe_mode_resets",
+    "watchdog_reset_window",
 ];
 
 /// Global keywords accepted outside `global_defs` (§a.4).
@@ -925,6 +996,37 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
                 }
             }
         }
+        "watchdog_device" => {
+            if let Some(path) = path_or_none(p, st) {
+                g.watchdog_device = Some(path);
+            }
+        }
+        "watchdog_state_file" => {
+            if let Some(path) = path_or_none(p, st) {
+                g.watchdog_state_file = Some(path);
+            }
+        }
+        "watchdog_timeout" => {
+            if let Some(v) = p.int_value(st, 1, WATCHDOG_TIMEOUT_MAX_S) {
+                g.watchdog_timeout = Some(secs(v as u64));
+            }
+        }
+        "watchdog_nowayout" => set_flag(p, st, &mut g.watchdog_nowayout),
+        "watchdog_reset_hold" => {
+            if let Some(v) = p.int_value(st, 0, 3600) {
+                g.watchdog_reset_hold = secs(v as u64);
+            }
+        }
+        "watchdog_safe_mode_resets" => {
+            if let Some(v) = p.int_value(st, 0, 100) {
+                g.watchdog_safe_mode_resets = v as u8;
+            }
+        }
+        "watchdog_reset_window" => {
+            if let Some(v) = p.int_value(st, 60, 7 * 86400) {
+                g.watchdog_reset_window = secs(v as u64);
+            }
+        }
         _ => {
             let mut known: heapless::Vec<&str, 256> = heapless::Vec::new();
             for k in IMPLEMENTED
@@ -975,6 +1077,31 @@ fn absolute_path_arg(p: &mut Parser<'_>, st: &Statement, i: usize) -> Option<Str
                 PATH_BYTES - 1
             ),
             format_args!("write the full path, starting with '/'"),
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// The single argument of a path keyword: an absolute path, or `none`
+/// (returned empty).
+fn path_or_none(p: &mut Parser<'_>, st: &Statement) -> Option<String<PATH_BYTES>> {
+    if !p.arity(st, 1, 1) {
+        return None;
+    }
+    let s = p.required(st, 0)?;
+    if s == "none" {
+        return Some(String::new());
+    }
+    let mut out = String::new();
+    if !s.starts_with('/') || s.contains('\0') || out.push_str(s).is_err() {
+        p.error(
+            st.arg_loc(0),
+            format_args!(
+                "'{}': invalid value '{s}': expected an absolute path (at most {} bytes) or 'none'",
+                st.keyword(),
+                PATH_BYTES - 1
+            ),
         );
         return None;
     }
@@ -1183,6 +1310,18 @@ pub fn finish(cfg: &mut Config, _diags: &mut Diagnostics) {
     if g.status_socket.is_empty() {
         let _ = g.status_socket.push_str(DEFAULT_STATUS_SOCKET);
     }
+    // The board's watchdog unless the configuration names its own. A board
+    // value that does not fit a path is no watchdog (build.rs keeps them
+    // short).
+    if g.watchdog_device.is_none() {
+        g.watchdog_device = Some(String::try_from(BOARD_WATCHDOG_DEVICE).unwrap_or_default());
+    }
+    if g.watchdog_timeout.is_none() {
+        g.watchdog_timeout = Some(Duration::from_secs(WATCHDOG_TIMEOUT_S as u64));
+    }
+    if g.watchdog_state_file.is_none() {
+        g.watchdog_state_file = Some(String::try_from(BOARD_STATE_FILE).unwrap_or_default());
+    }
 }
 
 /// Writes a script keyword.
@@ -1353,6 +1492,28 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
             d.word(kw, path)?;
         }
     }
+    d.word("watchdog_device", g.watchdog_device().unwrap_or("none"))?;
+    d.line(
+        "watchdog_timeout",
+        format_args!("{}", g.watchdog_timeout().secs()),
+    )?;
+    d.boolean("watchdog_nowayout", g.watchdog_nowayout)?;
+    d.word(
+        "watchdog_state_file",
+        g.watchdog_state_file().unwrap_or("none"),
+    )?;
+    d.line(
+        "watchdog_reset_hold",
+        format_args!("{}", g.watchdog_reset_hold.secs()),
+    )?;
+    d.line(
+        "watchdog_safe_mode_resets",
+        format_args!("{}", g.watchdog_safe_mode_resets),
+    )?;
+    d.line(
+        "watchdog_reset_window",
+        format_args!("{}", g.watchdog_reset_window.secs()),
+    )?;
     d.close()?;
     d.blank()
 }
@@ -1383,6 +1544,104 @@ mod tests {
         assert!(g.state_dump_file.is_empty() && g.json_dump_file.is_empty());
         let (cfg, _) = load("global_defs {\n vrrp_strict\n}\n");
         assert_eq!(cfg.global.vrrp_garp_lower_prio_repeat, Some(0));
+    }
+
+    #[test]
+    fn watchdog_defaults_come_from_the_board() {
+        let (cfg, out) = load("");
+        assert_eq!(out, "");
+        let g = &cfg.global;
+        let board = |s: &'static str| (!s.is_empty()).then_some(s);
+        assert_eq!(g.watchdog_device(), board(BOARD_WATCHDOG_DEVICE));
+        assert_eq!(
+            g.watchdog_timeout(),
+            Duration::from_secs(WATCHDOG_TIMEOUT_S as u64)
+        );
+        assert_eq!(g.watchdog_state_file(), board(BOARD_STATE_FILE));
+        assert!(!g.watchdog_nowayout);
+        assert_eq!(g.watchdog_reset_hold, Duration::from_secs(60));
+        assert_eq!(g.watchdog_safe_mode_resets, 3);
+        assert_eq!(g.watchdog_reset_window, Duration::from_secs(600));
+        // `none` turns a board's device and state file off.
+        let (cfg, out) =
+            load("global_defs {\n watchdog_device none\n watchdog_state_file none\n}\n");
+        assert_eq!(out, "");
+        assert_eq!(cfg.global.watchdog_device(), None);
+        assert_eq!(cfg.global.watchdog_state_file(), None);
+        let dump = dump_of(&cfg);
+        assert!(dump.contains("    watchdog_device none\n"), "{dump}");
+        assert!(dump.contains("    watchdog_state_file none\n"), "{dump}");
+    }
+
+    #[test]
+    fn watchdog_keywords_land_and_round_trip() {
+        let (cfg, out) = load(
+            "global_defs {
+ watchdog_device /dev/watchdog1
+ watchdog_timeout 5
+ watchdog_nowayout
+ watchdog_state_file /data/picket.state
+ watchdog_reset_hold 0
+ watchdog_safe_mode_resets 0
+ watchdog_reset_window 3600
+}
+",
+        );
+        assert!(!out.contains(": error:"), "{out}");
+        let g = &cfg.global;
+        assert_eq!(g.watchdog_device(), Some("/dev/watchdog1"));
+        assert_eq!(g.watchdog_timeout(), Duration::from_secs(5));
+        assert!(g.watchdog_nowayout);
+        assert_eq!(g.watchdog_state_file(), Some("/data/picket.state"));
+        assert_eq!(g.watchdog_reset_hold, Duration::ZERO);
+        assert_eq!(g.watchdog_safe_mode_resets, 0);
+        assert_eq!(g.watchdog_reset_window, Duration::from_secs(3600));
+        let first = dump_of(&cfg);
+        for want in [
+            "    watchdog_device /dev/watchdog1\n",
+            "    watchdog_timeout 5\n",
+            "    watchdog_nowayout true\n",
+            "    watchdog_state_file /data/picket.state\n",
+            "    watchdog_reset_hold 0\n",
+            "    watchdog_safe_mode_resets 0\n",
+            "    watchdog_reset_window 3600\n",
+        ] {
+            assert!(first.contains(want), "missing {want:?} in\n{first}");
+        }
+        let (cfg2, out2) = load(&first);
+        assert!(!out2.contains(": error:"), "{out2}\n{first}");
+        assert_eq!(first, dump_of(&cfg2));
+    }
+
+    #[test]
+    fn bad_watchdog_values_are_located() {
+        let (_, out) = load(
+            "global_defs {
+ watchdog_device dev/watchdog
+ watchdog_timeout 0
+ watchdog_timeout 3601
+ watchdog_nowayout maybe
+ watchdog_state_file
+ watchdog_reset_hold 3601
+ watchdog_safe_mode_resets 101
+ watchdog_reset_window 59
+ watchdog_timout 5
+}
+",
+        );
+        for want in [
+            "t.conf:2:18: error: 'watchdog_device': invalid value 'dev/watchdog': expected an absolute path",
+            "t.conf:3:19: error: 'watchdog_timeout': invalid value '0': expected a number from 1 to 3600",
+            "t.conf:4:19: error: 'watchdog_timeout': invalid value '3601'",
+            "t.conf:5:20: error: 'watchdog_nowayout': invalid value 'maybe'",
+            "t.conf:6:22: error: 'watchdog_state_file' needs a value",
+            "t.conf:7:22: error: 'watchdog_reset_hold': invalid value '3601': expected a number from 0 to 3600",
+            "t.conf:8:28: error: 'watchdog_safe_mode_resets': invalid value '101'",
+            "t.conf:9:24: error: 'watchdog_reset_window': invalid value '59': expected a number from 60 to 604800",
+            "t.conf:10:2: error: unknown keyword 'watchdog_timout' in global_defs\n  hint: did you mean 'watchdog_timeout'?",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in\n{out}");
+        }
     }
 
     #[test]

@@ -187,6 +187,19 @@ impl ChildTable {
             .fold(None, |acc, s| earliest(acc, Some(s.deadline)))
     }
 
+    /// The slot deadline furthest past at `now` (a timeout, a `SIGKILL` or
+    /// a give-up not acted on): its role, pid (0 before the spawn report)
+    /// and how late it is. `None` when none is due. After
+    /// [`ChildTable::handle_timeout`] none is; one that stays due means the
+    /// table is not being run (the watchdog's health gate asks).
+    pub fn overdue(&self, now: Instant) -> Option<(ChildRole, i32, Duration)> {
+        self.slots
+            .iter()
+            .filter(|s| s.deadline <= now)
+            .min_by_key(|s| s.deadline)
+            .map(|s| (s.role, s.pid().unwrap_or(0), now - s.deadline))
+    }
+
     /// Asks for `argv` to run for at most `timeout`. Returns its id, or
     /// `None` when the table and its queue are full (counted).
     pub fn request(

@@ -14,13 +14,16 @@ pub mod fs;
 pub mod heap;
 pub mod inotify;
 pub mod net;
+pub mod notify;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
+pub mod statefile;
 pub mod timer;
 pub mod unix;
 pub mod user;
 pub mod vmac;
+pub mod watchdog;
 
 #[cfg(test)]
 pub mod counting_alloc;

@@ -82,8 +82,8 @@ use heapless::{Deque, String, Vec};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv6Address};
 
 use super::fsm::{
-    AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
-    WantedState,
+    AdvertInfo, GarpParams, Instance, InstanceParams, LateTimer, ParamsError, State, Version,
+    VrrpAction, WantedState,
 };
 use super::peers::{PEERS_PER_INSTANCE, PeerEvent, Peers};
 use super::sync::SyncGroupState;
@@ -1216,6 +1216,40 @@ impl Engine {
         for s in &mut self.slots {
             s.rx = RxStats::default();
             s.fsm.clear_stats();
+        }
+    }
+
+    /// The instance whose timer is furthest past its budget at `now` (see
+    /// [`Instance::late_timer`]), with its slot; `None` when no timer is due.
+    pub fn late_timer(&self, now: Instant) -> Option<(u16, LateTimer)> {
+        let excess = |l: &LateTimer| {
+            if l.late_by > l.budget {
+                l.late_by - l.budget
+            } else {
+                Duration::ZERO
+            }
+        };
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((u16::try_from(i).ok()?, s.fsm.late_timer(now)?)))
+            .max_by_key(|(_, l)| (excess(l), l.late_by))
+    }
+
+    /// After a watchdog reset: every instance starts as BACKUP and follows
+    /// lower-priority masters until `until` (call before
+    /// [`Engine::start`]; see [`Instance::hold_after_reset`]).
+    pub fn hold_after_reset(&mut self, until: Instant) {
+        for s in &mut self.slots {
+            s.fsm.hold_after_reset(until);
+        }
+    }
+
+    /// Caps every instance's advertised priority (safe mode: 1;
+    /// [`super::fsm::OWNER_PRIORITY`]: no cap).
+    pub fn set_priority_cap(&mut self, now: Instant, cap: u8) {
+        for s in &mut self.slots {
+            s.fsm.set_priority_cap(now, cap);
         }
     }
 
