@@ -199,6 +199,14 @@ fn dumps_are_where_and_what_keepalived_writes() {
     let dir = PathBuf::from(format!("/var/tmp/picket-{}", lab.name));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // Removed however the test ends.
+    struct RemoveDir(PathBuf);
+    impl Drop for RemoveDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _remove = RemoveDir(dir.clone());
     let sock = dir.join("status.sock");
     let p_conf = dir.join("p.conf");
     std::fs::write(
@@ -396,5 +404,4 @@ fn dumps_are_where_and_what_keepalived_writes() {
             .is_some_and(|s| s.success())
     );
     let _ = k.wait_timeout(Duration::from_secs(10));
-    let _ = std::fs::remove_dir_all(&dir);
 }
