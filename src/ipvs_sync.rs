@@ -100,6 +100,9 @@ pub struct IpvsSync {
     sock: NetlinkSocket,
     family: u16,
     rec: Box<Reconciler>,
+    /// The next configuration's table, built by a reload (allocated once,
+    /// at start-up: a reload allocates nothing).
+    spare: Box<Reconciler>,
     tx: Box<[u8; TX_BYTES]>,
     rx: Box<[u8; RX_BYTES]>,
     seq: u32,
@@ -114,12 +117,14 @@ impl IpvsSync {
     /// keepalived). Start-up only: may allocate.
     pub fn open(cfg: &Config, dont_release: bool) -> Result<Self, SyncError> {
         let rec = Box::new(Reconciler::new(cfg).map_err(SyncError::Build)?);
+        let spare = rec.clone();
         let sock = NetlinkSocket::open_generic(SOCKET_RCVBUF)
             .map_err(|e| SyncError::Sys("generic netlink socket", e))?;
         let mut s = IpvsSync {
             sock,
             family: 0,
             rec,
+            spare,
             tx: Box::new([0; TX_BYTES]),
             rx: Box::new([0; RX_BYTES]),
             seq: 1,
@@ -296,6 +301,23 @@ impl IpvsSync {
             )?;
         }
         Ok(())
+    }
+
+    /// Reload, first half: builds the table of the new configuration in
+    /// the spare (no allocation); an error leaves everything as it was.
+    pub fn prepare_reload(&mut self, cfg: &Config) -> Result<(), picket::ipvs::BuildError> {
+        *self.spare = Reconciler::new(cfg)?;
+        Ok(())
+    }
+
+    /// Reload, second half: the prepared table takes over what the
+    /// running one knows of the kernel and becomes the running one; only
+    /// the differences are sent (unchanged virtual and real servers keep
+    /// their entries untouched). Returns the requests sent.
+    pub fn commit_reload(&mut self) -> u64 {
+        self.spare.adopt_kernel(&self.rec);
+        core::mem::swap(&mut self.rec, &mut self.spare);
+        self.sync()
     }
 
     /// Sets what the checkers want (see [`Reconciler::set_desired`]) and

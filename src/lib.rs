@@ -15,9 +15,11 @@
 //! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
 //! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP, unsolicited NA, netlink, generic netlink, IPVS) |
 //! | [`action`] | what the core asks the binary to do |
+//! | [`reload`] | a reload's plan: which instances, scripts and groups are kept, changed, stopped, started |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`ipvs`] | the IPVS table: desired (config + checkers) vs kernel, reconciled into requests |
 //! | [`stats`] | counters, one per error or drop path |
+//! | [`status`] | the status document (JSON) and keepalived's dump files, without allocation |
 //! | [`watchdog`] | the health gate of watchdog kicks, reset recovery and damping, sd_notify |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
@@ -38,7 +40,9 @@ pub mod config;
 pub mod core;
 pub mod ipvs;
 pub mod limits;
+pub mod reload;
 pub mod stats;
+pub mod status;
 pub mod time;
 pub mod vrrp;
 pub mod watchdog;

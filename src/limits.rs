@@ -72,6 +72,10 @@ const_assert!(FDS >= 16);
 // TIMERS bounds only the loop's own queue of one-shot events.
 const_assert!(TIMERS >= 16);
 const_assert!(DIAGNOSTICS >= 1);
+// A status client is served from its own buffer; the largest unit of the
+// document (one instance's counters) needs about 2 KiB.
+const_assert!(STATUS_CONNECTIONS >= 1 && STATUS_CONNECTIONS <= 64);
+const_assert!(STATUS_BUFFER_BYTES >= 2048);
 // A board's default watchdog timeout is one `watchdog_timeout` accepts.
 const_assert!(WATCHDOG_TIMEOUT_S >= 1 && WATCHDOG_TIMEOUT_S <= 3600);
 const_assert!(BOARD_WATCHDOG_DEVICE.len() < PATH_BYTES && BOARD_STATE_FILE.len() < PATH_BYTES);
@@ -208,6 +212,16 @@ pub const ALL: &[Limit] = &[
         "IPVS destinations: each service's real servers and sorry server"
     ),
     limit!("children", CHILDREN, "child processes running at once"),
+    limit!(
+        "status_connections",
+        STATUS_CONNECTIONS,
+        "status socket clients served at once"
+    ),
+    limit!(
+        "status_buffer_bytes",
+        STATUS_BUFFER_BYTES,
+        "bytes of one status client's buffer"
+    ),
     limit!("fds", FDS, "file descriptors in the poll table"),
     limit!("timers", TIMERS, "one-shot timers queued at once"),
     limit!(

@@ -699,6 +699,66 @@ pub fn clear_resets(cfg: &Config) -> u8 {
     0
 }
 
+/// The status document's `"watchdog"` section: one item, what
+/// `log_status` (SIGUSR1) logs — the device, kicks, stalls, the last
+/// reset's cause, resets in a row, the hold and safe mode.
+impl picket::status::Section for Supervisor {
+    fn name(&self) -> &'static str {
+        "watchdog"
+    }
+
+    fn len(&self) -> usize {
+        1
+    }
+
+    fn item(
+        &self,
+        _k: usize,
+        wall: &picket::status::Wall,
+        j: &mut picket::status::json::Json<'_, '_>,
+    ) -> std::fmt::Result {
+        let now = wall.now;
+        j.begin_object()?;
+        j.key("device")?;
+        match &self.device {
+            Some(d) => {
+                j.begin_object()?;
+                j.field_str("path", &d.path)?;
+                j.field_str("identity", d.facts.identity())?;
+                j.field_u64("timeout_s", u64::from(d.facts.timeout_s))?;
+                j.end_object()?;
+            }
+            None => j.null()?,
+        }
+        j.field_bool("service_manager_watchdog", self.sd_watchdog)?;
+        j.field_bool("nowayout", self.nowayout)?;
+        if let Some(h) = &self.health {
+            let s = h.stats();
+            j.field_u64("period_ms", h.period().total_millis())?;
+            j.field_u64("kicks", s.kicks)?;
+            j.field_secs("last_kick", h.last_kick().map(|t| wall.at(t)))?;
+            j.field_u64("stalls", s.stalls)?;
+            j.field_u64("recoveries", s.recoveries)?;
+            j.field_u64("netlink_pending", u64::from(h.netlink_pending()))?;
+        }
+        j.field_u64("kick_errors", self.kick_errors)?;
+        j.field_u64("notify_errors", self.notify_errors)?;
+        let r = &self.recovery;
+        j.key("last_reset")?;
+        match self.state.as_ref().and_then(|st| st.record.last.as_ref()) {
+            Some(l) => j.str(l.cause.word())?,
+            None => j.null()?,
+        }
+        j.field_u64("resets_in_a_row", u64::from(r.resets()))?;
+        j.field_secs(
+            "hold_until",
+            r.hold_until().filter(|&t| t > now).map(|t| wall.at(t)),
+        )?;
+        j.field_bool("safe_mode", r.is_safe_mode())?;
+        j.end_object()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

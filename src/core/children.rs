@@ -99,6 +99,23 @@ impl Default for ChildTable {
 }
 
 impl ChildTable {
+    /// Rewrites the role of every child alive, queued or reported with
+    /// `f` (a reload renumbers the scripts they run for).
+    pub fn remap_roles(&mut self, f: &dyn Fn(ChildRole) -> ChildRole) {
+        for s in self.slots.iter_mut() {
+            s.role = f(s.role);
+        }
+        for q in self.queue.iter_mut() {
+            q.run.role = f(q.run.role);
+        }
+        for e in self.events.iter_mut() {
+            match e {
+                ChildEvent::Started { role, .. } => *role = f(*role),
+                ChildEvent::Ended(rec) => rec.role = f(rec.role),
+            }
+        }
+    }
+
     /// No children.
     pub const fn new() -> Self {
         ChildTable {

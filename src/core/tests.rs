@@ -276,7 +276,7 @@ fn ignored_inputs_are_counted() {
     let s = core.stats();
     assert_eq!(s.unknown_child_exit, 1);
     assert_eq!(s.unknown_child_id, 2);
-    assert_eq!(s.reload_ignored, 1);
+    assert_eq!(s.reload_requests, 1);
 }
 
 #[test]

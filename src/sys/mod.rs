@@ -6,6 +6,7 @@
 //! buffer (paths are shorter than its 1024 bytes: `limits::PATH_BYTES`),
 //! argv/envp are built in fixed buffers, reads go into the caller's buffer.
 
+pub mod caps;
 pub mod child;
 pub mod clock;
 pub mod fs;
@@ -19,6 +20,7 @@ pub mod poll;
 pub mod signal;
 pub mod statefile;
 pub mod timer;
+pub mod unix;
 pub mod user;
 pub mod vmac;
 pub mod watchdog;

@@ -484,6 +484,39 @@ impl Instance {
         &self.params
     }
 
+    /// A reload keeps this running machine with new parameters (checked by
+    /// [`Instance::new`] on the new configuration): state, timers and the
+    /// master heard are kept, so nothing flaps. A changed advert interval
+    /// applies from the next advert (a master's next one comes no later
+    /// than the new interval). A changed base priority applies when the
+    /// caller recomputes the effective one ([`Instance::set_priority`]);
+    /// becoming or ceasing to be the owner (255) applies at once.
+    pub fn reconfigure(&mut self, now: Instant, params: InstanceParams) {
+        let old = self.params;
+        self.params = params;
+        if (old.priority == OWNER_PRIORITY) != (params.priority == OWNER_PRIORITY) {
+            self.priority = params.priority;
+            if self.state == State::Master {
+                self.send_advert(self.priority);
+            }
+        }
+        if params.advert_int != old.advert_int {
+            if self.state != State::Backup || params.version == Version::V2 {
+                self.master_adver_int = params.advert_int;
+            }
+            if self.state == State::Master {
+                let next = now + self.advertisement_interval();
+                if self.timers[Timer::Advert as usize].is_none_or(|t| t > next) {
+                    self.arm(Timer::Advert, next);
+                }
+            }
+        }
+        if !params.preempt || params.preempt_delay == Duration::ZERO {
+            self.preempt_until = None;
+            self.timers[Timer::PreemptHold as usize] = None;
+        }
+    }
+
     /// The current state.
     pub fn state(&self) -> State {
         self.state
@@ -512,6 +545,11 @@ impl Instance {
     /// The counters.
     pub fn stats(&self) -> &InstanceStats {
         &self.stats
+    }
+
+    /// Zeroes the counters (keepalived's STATS_CLEAR).
+    pub fn clear_stats(&mut self) {
+        self.stats = InstanceStats::default();
     }
 
     /// Whether packets addressed to the VIPs are to be accepted now
