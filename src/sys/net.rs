@@ -1,8 +1,10 @@
 //! Network sockets of the VRRP path: a raw IPv4 and a raw IPv6 socket for
 //! protocol 112 per interface, an `AF_PACKET` socket for gratuitous ARP and
-//! unsolicited neighbour advertisements, a `NETLINK_ROUTE` socket for
-//! addresses, and interface facts (index, MAC, primary IPv4 address,
-//! IPv6 link-local address) read once at start-up.
+//! unsolicited neighbour advertisements, `NETLINK_ROUTE` sockets for
+//! addresses and for the reflector's notifications, interface facts (index,
+//! MAC, primary IPv4 address, IPv6 link-local address) read at start-up,
+//! and what the reflector re-reads in the loop: [`link_facts`] and the
+//! address dump [`dump_addresses`].
 //!
 //! Every socket is non-blocking and close-on-exec; reads go into the
 //! caller's buffer and return `WouldBlock` as [`nb::Error::WouldBlock`], so
@@ -13,6 +15,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use picket::limits::IFNAME_BYTES;
+use picket::wire::netlink::{self, Control, Messages};
+use picket::wire::rtnetlink::{self, AddressRepr, IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
 /// Facts about one interface, read at start-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,9 +73,65 @@ fn setsockopt<T>(
     Errno::result(r).map(drop)
 }
 
-/// Reads index, MAC, primary IPv4 address and IPv6 link-local address of
-/// interface `name` (start-up only: `getifaddrs` allocates).
+/// Reads index, MAC, primary IPv4 address and usable IPv6 link-local
+/// address of interface `name` (start-up). The link-local address is one
+/// whose duplicate address detection is over (not `tentative`, not
+/// `dadfailed`): a tentative one may not be sent from (RFC 4862 §5.4).
 pub fn interface(name: &str) -> Result<IfInfo, Errno> {
+    let link = link_facts(name)?;
+    let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
+    let mut req = ifreq(name)?;
+    // SAFETY: SIOCGIFADDR writes `ifru_addr` of the live `req`.
+    let ipv4 = match Errno::result(unsafe {
+        libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req)
+    }) {
+        Ok(_) => {
+            // SAFETY: the kernel just wrote an AF_INET address into the union;
+            // `sockaddr_in` fits in `sockaddr` and shares its prefix.
+            let sin: libc::sockaddr_in = unsafe { *(&raw const req.ifr_ifru.ifru_addr).cast() };
+            Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+        }
+        Err(Errno::EADDRNOTAVAIL) => None,
+        Err(e) => return Err(e),
+    };
+    let mut ipv6_link_local = None;
+    let nl = NetlinkSocket::open()?;
+    let mut buf = [0u8; DUMP_BUF];
+    dump_addresses(&nl, 1, &mut buf, |a| {
+        let usable = a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0;
+        if let (true, true, None, Some(IpAddr::V6(v6))) = (
+            a.ifindex == link.index,
+            usable,
+            ipv6_link_local,
+            a.local_address(),
+        ) && v6.is_unicast_link_local()
+        {
+            ipv6_link_local = Some(v6);
+        }
+    })?;
+    Ok(IfInfo {
+        index: link.index,
+        mac: link.mac,
+        ipv4,
+        ipv6_link_local,
+    })
+}
+
+/// Index, MAC and flags of one interface, as [`link_facts`] reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkFacts {
+    /// Kernel interface index.
+    pub index: u32,
+    /// Hardware (MAC) address.
+    pub mac: [u8; 6],
+    /// `IFF_*` flags.
+    pub flags: u32,
+}
+
+/// Reads index, MAC and flags of interface `name` with three ioctls; no
+/// allocation, so the loop may call it (a resync after lost
+/// notifications). `ENODEV`: no such interface.
+pub fn link_facts(name: &str) -> Result<LinkFacts, Errno> {
     let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
     let mut req = ifreq(name)?;
     // SAFETY: SIOCGIFINDEX reads the name and writes `ifru_ifindex` of the
@@ -91,29 +151,71 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     }
 
     let mut req = ifreq(name)?;
-    // SAFETY: SIOCGIFADDR writes `ifru_addr` of the live `req`.
-    let ipv4 = match Errno::result(unsafe {
-        libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req)
-    }) {
-        Ok(_) => {
-            // SAFETY: the kernel just wrote an AF_INET address into the union;
-            // `sockaddr_in` fits in `sockaddr` and shares its prefix.
-            let sin: libc::sockaddr_in = unsafe { *(&raw const req.ifr_ifru.ifru_addr).cast() };
-            Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+    // SAFETY: SIOCGIFFLAGS reads the name and writes `ifru_flags` of the
+    // live `req`.
+    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: the kernel just wrote the flags member of the union.
+    let flags = u32::from(unsafe { req.ifr_ifru.ifru_flags } as u16);
+    Ok(LinkFacts { index, mac, flags })
+}
+
+/// Bytes of a buffer that holds any one datagram of an address dump: the
+/// kernel sizes dump datagrams by the reader's largest `recvmsg` so far
+/// (at most 32 KiB), and this reader never asks for more.
+pub const DUMP_BUF: usize = 8192;
+
+/// Dumps every address of every interface (`RTM_GETADDR`, both families)
+/// over `sock` (no multicast groups, nothing else pending on it) and hands
+/// each to `each`. Blocks on the kernel only (a dump is produced as it is
+/// read), at most a second per datagram; no allocation. `buf` must be
+/// [`DUMP_BUF`] bytes.
+pub fn dump_addresses(
+    sock: &NetlinkSocket,
+    sequence: u32,
+    buf: &mut [u8],
+    mut each: impl FnMut(&AddressRepr<'_>),
+) -> Result<(), Errno> {
+    let mut req = [0u8; rtnetlink::DUMP_REQUEST_LEN];
+    let len = rtnetlink::emit_dump_request(0, sequence, &mut req).map_err(|_| Errno::EINVAL)?;
+    sock.send(req.get(..len).ok_or(Errno::EINVAL)?)?;
+    let room = buf.len().min(DUMP_BUF);
+    loop {
+        let mut fds = [nix::poll::PollFd::new(
+            sock.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        if nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(1000u16))? == 0 {
+            return Err(Errno::ETIMEDOUT);
         }
-        Err(Errno::EADDRNOTAVAIL) => None,
-        Err(e) => return Err(e),
-    };
-    let ipv6_link_local = nix::ifaddrs::getifaddrs()?.find_map(|ifa| {
-        let a = ifa.address.as_ref()?.as_sockaddr_in6()?.ip();
-        (ifa.interface_name == name && a.is_unicast_link_local()).then_some(a)
-    });
-    Ok(IfInfo {
-        index,
-        mac,
-        ipv4,
-        ipv6_link_local,
-    })
+        let n = match sock.recv(buf.get_mut(..room).ok_or(Errno::EINVAL)?) {
+            Ok(n) if n > room => return Err(Errno::EMSGSIZE),
+            Ok(n) => n,
+            Err(nb::Error::WouldBlock) => continue,
+            Err(nb::Error::Other(e)) => return Err(e),
+        };
+        for m in Messages::new(buf.get(..n).unwrap_or(&[])) {
+            let m = m.map_err(|_| Errno::EBADMSG)?;
+            if m.sequence() != sequence {
+                continue;
+            }
+            match m.message_type() {
+                netlink::NLMSG_DONE => return Ok(()),
+                netlink::NLMSG_ERROR => {
+                    return match Control::parse(&m) {
+                        Ok(Control::Error(e)) => Err(Errno::from_raw(e.errno().unwrap_or(0))),
+                        _ => Err(Errno::EBADMSG),
+                    };
+                }
+                rtnetlink::RTM_NEWADDR => {
+                    // A malformed entry is skipped, the rest still counts.
+                    if let Ok(a) = AddressRepr::parse(&m) {
+                        each(&a);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Whether IPv6 forwarding is on for interface `name`
@@ -156,22 +258,6 @@ pub fn link_up(name: &str) -> bool {
     // SAFETY: the kernel just wrote the flags member of the union.
     let flags = unsafe { req.ifr_ifru.ifru_flags };
     picket::wire::link::flags_up(u32::from(flags as u16))
-}
-
-/// Whether interface `name` carries the address `addr` (start-up only:
-/// `getifaddrs` allocates). `Err` when the list cannot be read.
-pub fn has_address(name: &str, addr: IpAddr) -> Result<bool, Errno> {
-    let found = nix::ifaddrs::getifaddrs()?.any(|ifa| {
-        let Some(a) = ifa.address.as_ref() else {
-            return false;
-        };
-        let here = match addr {
-            IpAddr::V4(v4) => a.as_sockaddr_in().is_some_and(|sin| sin.ip() == v4),
-            IpAddr::V6(v6) => a.as_sockaddr_in6().is_some_and(|sin| sin.ip() == v6),
-        };
-        ifa.interface_name == name && here
-    });
-    Ok(found)
 }
 
 /// `SO_BINDTODEVICE` to interface `name`.
@@ -598,6 +684,30 @@ impl NetlinkSocket {
         Ok(NetlinkSocket { fd })
     }
 
+    /// The port id the kernel gave this socket: notifications caused by
+    /// its requests carry it.
+    pub fn port_id(&self) -> Result<u32, Errno> {
+        // SAFETY: `sockaddr_nl` is a plain C struct; all-zero is valid.
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: `sa` and `len` are live and `len` is `sa`'s size; the
+        // kernel writes at most that much.
+        let r = unsafe { libc::getsockname(self.fd.as_raw_fd(), (&raw mut sa).cast(), &mut len) };
+        Errno::result(r)?;
+        Ok(sa.nl_pid)
+    }
+
+    /// Sets the receive buffer to `bytes` (`SO_RCVBUFFORCE` as root, else
+    /// `SO_RCVBUF` up to `rmem_max`): a monitor socket then holds a burst
+    /// of notifications.
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<(), Errno> {
+        let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        if setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size).is_err() {
+            setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+        }
+        Ok(())
+    }
+
     /// Sends one or more netlink messages to the kernel.
     pub fn send(&self, msg: &[u8]) -> Result<(), Errno> {
         // SAFETY: `sockaddr_nl` is a plain C struct; all-zero (port 0 = the
@@ -643,15 +753,6 @@ pub fn enter_new_netns() -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_has_its_address() {
-        assert_eq!(has_address("lo", IpAddr::V4(Ipv4Addr::LOCALHOST)), Ok(true));
-        assert_eq!(
-            has_address("lo", IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
-            Ok(false)
-        );
-    }
 
     #[test]
     fn ipv6_forwarding_reads_proc_or_says_no() {

@@ -66,6 +66,20 @@ impl PollSet {
         Ok(())
     }
 
+    /// Stops watching the fd of `token` (before it is closed); `false` if
+    /// no fd has that token. The last entry takes its place.
+    pub fn remove(&mut self, token: Token) -> bool {
+        let Some(i) = self.tokens[..self.len].iter().position(|t| *t == token) else {
+            return false;
+        };
+        self.len -= 1;
+        self.fds[i] = self.fds[self.len];
+        self.tokens[i] = self.tokens[self.len];
+        self.fds[self.len].fd = -1;
+        self.tokens[self.len] = Token(u32::MAX);
+        true
+    }
+
     /// Sleeps until an fd is ready or `timeout` passes (`None`: no
     /// timeout), with `ppoll(2)` so the timeout has microsecond precision
     /// (a millisecond `poll` would wake up to 1 ms after a VRRP deadline).

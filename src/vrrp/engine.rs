@@ -117,6 +117,17 @@ pub struct IfFacts {
     pub ipv6_forwarding: bool,
 }
 
+impl IfFacts {
+    /// What is known of an interface that does not exist (yet).
+    pub const MISSING: IfFacts = IfFacts {
+        index: 0,
+        mac: [0; 6],
+        ipv4: None,
+        ipv6_link_local: None,
+        ipv6_forwarding: false,
+    };
+}
+
 /// An interface the engine uses: the instance interfaces and the `dev` of
 /// every VIP. The binary opens one VRRP socket and one ARP socket on each.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +146,13 @@ pub struct Interface {
     pub vrrp6: bool,
     /// The IPv6 multicast group joined there, as `group`.
     pub group6: Option<Ipv6Addr>,
+    /// The interface exists: `false` once it was deleted (until it comes
+    /// back, maybe with another index), or when it was missing at start
+    /// (`dynamic_interfaces`). Its sockets are closed meanwhile.
+    pub present: bool,
+    /// Up (`IFF_UP` and `IFF_RUNNING`) as the link monitor last said;
+    /// assumed up until it says otherwise.
+    pub up: bool,
 }
 
 /// Room for interfaces: each instance adds at most its own and one per VIP,
@@ -302,6 +320,35 @@ pub enum EngineAction {
         /// New state.
         to: State,
     },
+    /// Interface `iface` (engine index) is gone: close its sockets (its
+    /// instances are in FAULT).
+    InterfaceGone {
+        /// The interface.
+        iface: u8,
+    },
+    /// Interface `iface` exists again, maybe with another index
+    /// ([`Engine::interfaces`]): open its sockets there (and join the
+    /// groups).
+    InterfaceBack {
+        /// The interface.
+        iface: u8,
+    },
+    /// Address `k` (VIPs then eVIPs) of master `slot` was deleted by
+    /// someone else: add it again ([`Engine::address_request`]) and
+    /// announce it ([`Engine::build_announcement`]).
+    RestoreVip {
+        /// The instance.
+        slot: u16,
+        /// The address.
+        k: u16,
+    },
+    /// The source address of `slot` changed, went or came: log it.
+    Source {
+        /// The instance.
+        slot: u16,
+        /// What happened.
+        event: reflect::SourceEvent,
+    },
 }
 
 /// Room for pending group transitions: a few per group between drains.
@@ -320,13 +367,8 @@ struct Group {
 /// configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetupError {
-    /// The interface does not exist.
+    /// The interface does not exist (and `dynamic_interfaces` is off).
     NoInterface,
-    /// The interface has no IPv4 address and no `mcast_src_ip` is given.
-    NoAddress,
-    /// An IPv6 instance's interface has no link-local address and no
-    /// `mcast_src_ip`/`unicast_src_ip` is given.
-    NoLinkLocal,
     /// The interface table is full.
     TooManyInterfaces,
     /// The state machine refused the parameters.
@@ -336,13 +378,9 @@ pub enum SetupError {
 impl core::fmt::Display for SetupError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SetupError::NoInterface => f.write_str("interface does not exist"),
-            SetupError::NoAddress => {
-                f.write_str("interface has no IPv4 address (give one, or set mcast_src_ip)")
-            }
-            SetupError::NoLinkLocal => f.write_str(
-                "interface has no IPv6 link-local address (bring it up with IPv6 on, \
-                 or set mcast_src_ip)",
+            SetupError::NoInterface => f.write_str(
+                "interface does not exist (create it first, or set dynamic_interfaces in \
+                 global_defs to wait for it in FAULT)",
             ),
             SetupError::TooManyInterfaces => f.write_str("too many interfaces"),
             SetupError::Params(e) => write!(f, "{e}"),
@@ -368,8 +406,33 @@ struct Slot {
     /// The family of the adverts (the VIPs').
     family: Family,
     /// Source of adverts: `mcast_src_ip`/`unicast_src_ip`, else the
-    /// interface's primary IPv4 or link-local IPv6 address.
+    /// interface's primary IPv4 or link-local IPv6 address (unspecified
+    /// while it has none: the instance is held in FAULT).
     src: IpAddr,
+    /// The configured source (`mcast_src_ip`/`unicast_src_ip`), if any.
+    src_cfg: Option<IpAddr>,
+    /// The interface whose addresses the source follows (or where the
+    /// configured source should be): the instance's, or its VMAC's parent.
+    src_iface: u8,
+    /// Whether the configured source is on `src_iface`; `None` until the
+    /// first address scan.
+    src_present: Option<bool>,
+    /// `track_src_ip`: FAULT while the configured source is missing.
+    track_src: bool,
+    /// Why the engine itself holds the instance in FAULT
+    /// ([`reflect::HOLD_NO_INTERFACE`], [`reflect::HOLD_NO_SOURCE`]).
+    hold: u8,
+    /// What the trackers say ([`Engine::set_fault`]).
+    tracked_fault: bool,
+    /// Addresses (VIPs then eVIPs) deleted by someone else while MASTER,
+    /// to add again.
+    restore: reflect::AddressBits,
+    /// Full address scan: addresses not seen yet.
+    unseen: reflect::AddressBits,
+    /// Source events not yet reported.
+    notes: reflect::Notes,
+    /// What the reflector did for this instance.
+    links: reflect::LinkStats,
     /// Multicast destination (of `family`).
     group: IpAddr,
     /// Unicast peers; empty = multicast to `group`.
@@ -486,6 +549,15 @@ pub struct Engine {
     peers: Vec<Peers, VRRP_INSTANCES>,
     /// Peer events not yet polled.
     peer_events: Deque<EngineAction, PEER_EVENTS>,
+    /// `dynamic_interfaces`: an interface missing at start is waited for.
+    dynamic_interfaces: bool,
+    /// Per interface (same index): what the reflector has to tell the
+    /// binary ([`reflect`]'s `PENDING_*` bits).
+    iface_pending: Vec<u8, INTERFACES>,
+    /// The address scan in progress.
+    scan: reflect::Scan,
+    /// The reflector may have something for [`Engine::poll_action`].
+    reflected: bool,
 }
 
 /// Room for pending peer events: one per configured peer, twice.
@@ -628,6 +700,11 @@ impl Engine {
             group_events_lost: 0,
             peers: Vec::new(),
             peer_events: Deque::new(),
+            dynamic_interfaces: cfg.global.dynamic_interfaces
+                != crate::config::global::DynamicInterfaces::Off,
+            iface_pending: Vec::new(),
+            scan: reflect::Scan::new(),
+            reflected: true,
         };
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
             if let Err((name, e)) = engine.add(cfg, i, inst, lookup) {
@@ -635,6 +712,19 @@ impl Engine {
             }
         }
         engine.add_groups(cfg);
+        for _ in 0..engine.interfaces.len() {
+            // Capacity: one per interface.
+            let _ = engine.iface_pending.push(0);
+        }
+        for s in engine.slots.iter_mut() {
+            // An interface missing at start (`dynamic_interfaces`).
+            s.hold |= reflect::hold_of_interfaces(
+                &engine.interfaces,
+                s.iface,
+                &s.addr_iface,
+                s.src_iface,
+            );
+        }
         for s in &engine.slots {
             let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;
             let configured = s.peers.iter().map(|p| p.addr);
@@ -814,7 +904,12 @@ impl Engine {
         if let Some(i) = self.interfaces.iter().position(|f| f.name.as_str() == name) {
             return u8::try_from(i).map_err(|_| SetupError::TooManyInterfaces);
         }
-        let facts = lookup(name).ok_or(SetupError::NoInterface)?;
+        // `dynamic_interfaces`: a missing interface is waited for.
+        let (facts, present) = match lookup(name) {
+            Some(f) => (f, true),
+            None if self.dynamic_interfaces => (IfFacts::MISSING, false),
+            None => return Err(SetupError::NoInterface),
+        };
         let mut n = String::new();
         n.push_str(name).map_err(|_| SetupError::NoInterface)?;
         let i = u8::try_from(self.interfaces.len()).map_err(|_| SetupError::TooManyInterfaces)?;
@@ -826,6 +921,8 @@ impl Engine {
                 group: None,
                 vrrp6: false,
                 group6: None,
+                present,
+                up: present,
             })
             .map_err(|_| SetupError::TooManyInterfaces)?;
         Ok(i)
@@ -870,20 +967,35 @@ impl Engine {
         let iface = self
             .interface_index(name, Some(family), joined, lookup)
             .map_err(|e| (name, e))?;
-        let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
-        let src = match (family, inst.src_ip) {
-            (Family::Ipv4, Some(a @ IpAddr::V4(_))) | (Family::Ipv6, Some(a @ IpAddr::V6(_))) => a,
-            (Family::Ipv4, _) => IpAddr::V4(
-                facts
-                    .and_then(|f| f.ipv4)
-                    .ok_or((name, SetupError::NoAddress))?,
-            ),
-            (Family::Ipv6, _) => IpAddr::V6(
-                facts
-                    .and_then(|f| f.ipv6_link_local)
-                    .ok_or((name, SetupError::NoLinkLocal))?,
-            ),
+        // The source follows the VMAC's parent when the instance runs on a
+        // VMAC (which has no address of its own), else its interface.
+        let src_iface = if inst.vmac_parent.is_empty() || inst.vmac_parent == inst.interface {
+            iface
+        } else {
+            let p = inst.vmac_parent.as_str();
+            self.interface_index(p, None, None, lookup)
+                .map_err(|e| (p, e))?
         };
+        let src_cfg = match (family, inst.src_ip) {
+            (Family::Ipv4, Some(a @ IpAddr::V4(_))) | (Family::Ipv6, Some(a @ IpAddr::V6(_))) => {
+                Some(a)
+            }
+            _ => None,
+        };
+        // No address yet (none at start, or DAD running): held in FAULT
+        // until the reflector sees one (keepalived: "no IPv4 address for
+        // interface").
+        let found = src_cfg.or_else(|| {
+            let f = self.interfaces.get(usize::from(src_iface))?;
+            match family {
+                Family::Ipv4 => f.facts.ipv4.map(IpAddr::V4),
+                Family::Ipv6 => f.facts.ipv6_link_local.map(IpAddr::V6),
+            }
+        });
+        let src = found.unwrap_or(match family {
+            Family::Ipv4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Family::Ipv6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        });
         let fsm = Instance::new(params_of(inst, src)).map_err(|e| (name, SetupError::Params(e)))?;
         let mut addr_iface = Vec::new();
         for v in inst.vips.iter().chain(inst.evips.iter()) {
@@ -947,12 +1059,34 @@ impl Engine {
             ChecksumForm::Message
         };
         let adver_int_cs = u16::try_from(inst.advert_int.total_millis() / 10).unwrap_or(u16::MAX);
+        let mut notes = reflect::Notes::new();
+        if found.is_none() {
+            // Capacity: the queue is empty.
+            let _ = notes.push_back(reflect::SourceEvent::Missing {
+                iface: src_iface,
+                family,
+            });
+        }
         let slot = Slot {
             cfg: u16::try_from(index).unwrap_or(u16::MAX),
             iface,
             fsm,
             family,
             src,
+            src_cfg,
+            src_iface,
+            src_present: None,
+            track_src: inst.track_src_ip,
+            hold: if found.is_none() {
+                reflect::HOLD_NO_SOURCE
+            } else {
+                0
+            },
+            tracked_fault: false,
+            restore: reflect::AddressBits::new(),
+            unseen: reflect::AddressBits::new(),
+            notes,
+            links: reflect::LinkStats::default(),
             group,
             peers,
             unicast_ttl: inst.unicast_ttl,
@@ -1014,11 +1148,22 @@ impl Engine {
     }
 
     /// Sets whether a tracked object of instance `slot` puts it in FAULT.
+    /// The instance is in FAULT while this says so or the engine holds it
+    /// (no interface, no source address: see [`reflect`]).
     pub fn set_fault(&mut self, now: Instant, slot: u16, fault: bool) {
         let i = usize::from(slot);
+        if let Some(s) = self.slots.get_mut(i) {
+            s.tracked_fault = fault;
+        }
+        self.apply_fault(now, i);
+    }
+
+    /// Hands slot `i`'s fault (trackers or holds) to its machine and its
+    /// sync group.
+    fn apply_fault(&mut self, now: Instant, i: usize) {
         let before = self.before(i);
         if let Some(s) = self.slots.get_mut(i) {
-            s.fsm.set_fault(now, fault);
+            s.fsm.set_fault(now, s.tracked_fault || s.hold != 0);
         }
         self.sync_after(now, i, before);
     }
@@ -1039,6 +1184,8 @@ impl Engine {
             p.start(now);
         }
         for i in 0..self.slots.len() {
+            // Held (no interface or address yet): start in FAULT.
+            self.apply_fault(now, i);
             let before = self.before(i);
             if let Some(s) = self.slots.get_mut(i) {
                 s.fsm.start(now);
@@ -1348,6 +1495,9 @@ impl Engine {
     /// The next action of any instance, round-robin; `now` paces
     /// gratuitous ARP bursts (the time of the input that caused them).
     pub fn poll_action(&mut self, now: Instant) -> Option<EngineAction> {
+        if let Some(a) = self.poll_reflected() {
+            return Some(a);
+        }
         if let Some(a) = self.garps.pop_front() {
             return Some(a);
         }
@@ -1642,8 +1792,13 @@ fn host_bits(addr: Ipv4Addr, len: u8, set: bool) -> Ipv4Addr {
     Ipv4Addr::from(if set { a | !mask } else { a & mask })
 }
 
+pub mod reflect;
+
 #[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod ipv6_tests;
+
+#[cfg(test)]
+mod reflect_tests;
