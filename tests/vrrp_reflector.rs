@@ -17,7 +17,14 @@
 //!   still tentative (duplicate address detection on, two probes): picket
 //!   starts, says why it waits in FAULT, and runs once the address is valid
 //!   — no advert leaves before (`ip -ts monitor address` and the capture
-//!   agree), and it is master one Master_Down_Interval later.
+//!   agree), and it is master one Master_Down_Interval later;
+//! - `use_vmac` (picket alone): the VMAC deleted by hand is created again;
+//!   its parent deleted and created again gets a new VMAC (virtual MAC,
+//!   sysctls), picket is master on it, the client's ARP entry the virtual
+//!   MAC;
+//! - the monitor socket overrun (picket stopped while 8,000 notifications
+//!   pile up, its VIP deleted among them): on `SIGCONT` it reads `ENOBUFS`,
+//!   re-reads links and addresses, and restores the VIP.
 //!
 //! Needs root, iproute2, tcpdump, tshark, ping and keepalived; otherwise
 //! `SKIPPED: why` (a failure under `CI=true`). Run with
@@ -402,4 +409,208 @@ fn an_ipv6_instance_started_with_a_tentative_link_local_runs_once_it_is_valid() 
         "master {wait_us} µs after the address became valid"
     );
     drop((picket, keepalived));
+}
+
+/// `ip -d -o link show NAME` in `ns` (`None`: no such link).
+fn link(ns: &str, name: &str) -> Option<String> {
+    run("ip", &["-n", ns, "-d", "-o", "link", "show", name]).ok()
+}
+
+/// `use_vmac`: the VMAC deleted by hand is created again at once; the
+/// parent deleted (which takes the macvlan along) and created again gets
+/// its VMAC back — on the new parent, with the virtual MAC and the ARP
+/// sysctls — and picket is master on it again, the client's ARP entry
+/// still the virtual MAC.
+#[test]
+fn a_vmac_comes_back_after_it_or_its_parent_is_recreated() {
+    if !lab::ready(&["ping"]) {
+        return;
+    }
+    let lab = Lab::with_routers("rm", 1);
+    let p = lab.router(1).clone();
+    let vmac = format!("vrrp.{VRID}");
+    let virtual_mac = [0, 0, 0x5e, 0, 1, VRID];
+    let text = conf(150).replace("    interface eth0\n", "    interface eth0\n    use_vmac\n");
+    let text = text.replace(" dev eth0", "");
+    let picket = Daemon::Picket.start(&lab, &p.ns, &text);
+    let on_vmac = || {
+        wait_until(Duration::from_secs(5), || {
+            link(&p.ns, &vmac).is_some_and(|l| l.contains(",UP")) && has_address(&p.ns, &vmac, VIP)
+        })
+    };
+    assert!(on_vmac(), "{}", picket.log_text());
+    let first = link(&p.ns, &vmac).unwrap();
+
+    // The VMAC deleted by hand: created again.
+    run("ip", &["-n", &p.ns, "link", "del", &vmac]).unwrap();
+    assert!(
+        picket.wait_log(
+            &format!("VMAC {vmac} deleted: creating it again"),
+            Duration::from_secs(2)
+        ),
+        "{}",
+        picket.log_text()
+    );
+    assert!(on_vmac(), "{}", picket.log_text());
+    let second = link(&p.ns, &vmac).unwrap();
+    assert_ne!(
+        first.split(':').next(),
+        second.split(':').next(),
+        "a new index"
+    );
+
+    // The parent goes (and the VMAC with it) and comes back.
+    run("ip", &["-n", &lab.lan, "link", "del", "r1"]).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(2), || link(&p.ns, &vmac).is_none()),
+        "the VMAC outlived its parent"
+    );
+    assert!(picket.wait_log("(VI_1) Entering FAULT STATE", Duration::from_secs(2)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(
+        "ip",
+        &[
+            "-n", &lab.lan, "link", "add", "r1", "type", "veth", "peer", "name", "eth0", "netns",
+            &p.ns,
+        ],
+    )
+    .unwrap();
+    run(
+        "ip",
+        &["-n", &lab.lan, "link", "set", "r1", "master", "br0", "up"],
+    )
+    .unwrap();
+    let cidr = format!("{}/24", p.addr);
+    run("ip", &["-n", &p.ns, "addr", "add", &cidr, "dev", "eth0"]).unwrap();
+    run("ip", &["-n", &p.ns, "link", "set", "eth0", "up"]).unwrap();
+    assert!(
+        picket.wait_log(
+            &format!("eth0 is back: creating its VMAC {vmac} again"),
+            Duration::from_secs(2)
+        ),
+        "{}",
+        picket.log_text()
+    );
+    assert!(
+        on_vmac(),
+        "not master on the new VMAC:\n{}",
+        picket.log_text()
+    );
+    let third = link(&p.ns, &vmac).unwrap();
+    assert!(
+        third.contains("@eth0") && third.contains("macvlan mode private"),
+        "{third}"
+    );
+    assert!(
+        third.contains(&format!("link/ether {}", mac_text(virtual_mac))),
+        "{third}"
+    );
+    let sysctl = |iface: &str, key: &str| {
+        lab::run_in(
+            &p.ns,
+            "cat",
+            &[&format!("/proc/sys/net/ipv4/conf/{iface}/{key}")],
+        )
+        .unwrap()
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(
+        ["arp_ignore", "accept_local", "rp_filter"].map(|k| sysctl(&vmac, k)),
+        ["1", "1", "0"],
+        "the new VMAC's sysctls"
+    );
+    assert_eq!(
+        ["arp_ignore", "arp_filter", "arp_announce"].map(|k| sysctl("eth0", k)),
+        ["1", "1", "2"],
+        "the new parent's sysctls"
+    );
+    assert!(lab.client_pings(VIP), "the client cannot reach the VIP");
+    assert_eq!(
+        neighbour_mac(&lab.client.ns, std::net::IpAddr::V4(VIP)),
+        Some(virtual_mac)
+    );
+    println!(
+        "VMAC deleted by hand: created again; parent deleted and created again: VMAC created on \
+         the new parent, picket master on it, client ARP {}",
+        mac_text(virtual_mac)
+    );
+    drop(picket);
+}
+
+/// The monitor socket overruns: picket is stopped (`SIGSTOP`) while its VIP
+/// is deleted by hand and 4,000 addresses come and go on another interface
+/// — more notifications than its receive buffer holds. On `SIGCONT` it
+/// reads `ENOBUFS`, reads every link and address again, finds the VIP
+/// missing and restores it; `monitor_overruns` counts it.
+#[test]
+fn a_monitor_overrun_reads_everything_again_and_restores_the_vip() {
+    if !lab::ready(&["ping"]) {
+        return;
+    }
+    let lab = Lab::with_routers("ro", 1);
+    let p = lab.router(1).clone();
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150));
+    assert!(
+        wait_until(Duration::from_secs(5), || has_address(&p.ns, "eth0", VIP)),
+        "{}",
+        picket.log_text()
+    );
+    run(
+        "ip",
+        &[
+            "-n", &p.ns, "link", "add", "ov0", "type", "veth", "peer", "name", "ov1",
+        ],
+    )
+    .unwrap();
+    run("ip", &["-n", &p.ns, "link", "set", "ov0", "up"]).unwrap();
+    let mut batch = String::new();
+    for i in 0..4000u32 {
+        batch += &format!("addr add 10.200.{}.{}/32 dev ov0\n", i / 250, i % 250 + 1);
+    }
+    batch += "addr flush dev ov0\n";
+    let batch_file = lab.path("flood", "batch");
+    std::fs::write(&batch_file, batch).unwrap();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(picket.pid().unwrap()).unwrap());
+    use nix::sys::signal::{Signal, kill};
+    kill(pid, Signal::SIGSTOP).unwrap();
+    let cidr = format!("{VIP}/24");
+    run("ip", &["-n", &p.ns, "addr", "del", &cidr, "dev", "eth0"]).unwrap();
+    run("ip", &["-n", &p.ns, "-batch", batch_file.to_str().unwrap()]).unwrap();
+    kill(pid, Signal::SIGCONT).unwrap();
+    assert!(
+        picket.wait_log(
+            "reading every link and address again",
+            Duration::from_secs(5)
+        ),
+        "no overrun seen:\n{}",
+        picket.log_text()
+    );
+    assert!(
+        picket.wait_log(
+            &format!("(VI_1) VIP {VIP} removed externally: restored"),
+            Duration::from_secs(3)
+        ),
+        "{}",
+        picket.log_text()
+    );
+    assert!(has_address(&p.ns, "eth0", VIP));
+    assert!(lab.client_pings(VIP), "the client cannot reach the VIP");
+    kill(pid, Signal::SIGUSR2).unwrap();
+    assert!(picket.wait_log("SIGUSR2: stats:", Duration::from_secs(2)));
+    let overruns = picket
+        .logged_counter(&["SIGUSR2: stats:"], "monitor_overruns")
+        .unwrap_or(0);
+    let scans = picket
+        .logged_counter(&["SIGUSR2: stats:"], "address_scans")
+        .unwrap_or(0);
+    println!(
+        "monitor overrun (8,000 notifications while stopped): {overruns} overrun(s) read, \
+         {scans} address dumps, the VIP deleted meanwhile restored"
+    );
+    assert!(
+        overruns >= 1 && scans >= 2,
+        "overruns {overruns}, scans {scans}"
+    );
+    drop(picket);
 }
