@@ -274,6 +274,11 @@ impl Daemon {
         let if_indices = engine.interfaces().iter().map(|f| f.facts.index).collect();
         for (i, iface) in engine.interfaces().iter().enumerate() {
             if !iface.present {
+                log::warn!(
+                    "Interface {} does not exist (yet): its instances wait in FAULT \
+                     (dynamic_interfaces)",
+                    iface.name
+                );
                 // `dynamic_interfaces`: opened when it appears.
                 vrrp_sockets.push(None);
                 arp_sockets.push(None);
@@ -1183,7 +1188,7 @@ fn open_vrrp6_sockets(
 ) -> Result<Vec<Option<Vrrp6Socket>>, InitError> {
     let mut sockets = Vec::with_capacity(engine.interfaces().len());
     for (i, iface) in engine.interfaces().iter().enumerate() {
-        if !iface.vrrp6 {
+        if !iface.vrrp6 || !iface.present {
             sockets.push(None);
             continue;
         }

@@ -284,17 +284,20 @@ impl Daemon {
             }
             Err(e) => failed = Some(("ARP socket", e)),
         }
+        let mut first = false;
         if let Some(old) = self.if_indices.get_mut(i) {
             let was = core::mem::replace(old, index);
+            first = was == 0;
             for r in self.routes.iter_mut().flatten() {
                 if was != 0 && r.oif == Some(was) {
                     r.oif = Some(index);
                 }
             }
         }
+        let how = if first { "appeared" } else { "is back" };
         match failed {
             None => log::info!(
-                "Interface {} is back (index {index}): its sockets are open again",
+                "Interface {} {how} (index {index}): its sockets are open",
                 f.name
             ),
             Some((what, e)) => {
