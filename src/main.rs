@@ -986,6 +986,9 @@ impl Daemon {
                 inst.priority(),
                 inst.master(),
             );
+            if let Some(l) = self.engine.link_stats(slot) {
+                log::info!("({}) reflector: {l}", self.name(slot));
+            }
             for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
                 log::info!("({}) heard {}", self.name(slot), p.summary(now));
             }
