@@ -273,6 +273,12 @@ impl Daemon {
             return;
         }
         log::info!("reload: reading {}", self.config_file);
+        // What the reflector has pending is done with the running tables
+        // first (sockets of interfaces gone or back, restores, source
+        // events, a scan due): the new engine starts from a settled view.
+        self.run_engine_actions(now);
+        self.scan_addresses_if_due(now);
+        self.run_engine_actions(now);
         let errors = self.build_spare();
         if errors > 0 {
             self.refuse_reload(now, errors);
@@ -340,14 +346,8 @@ impl Daemon {
         let running = &self.engine;
         engine.load(
             cfg,
-            &mut |name| {
-                running
-                    .interfaces()
-                    .iter()
-                    .find(|f| f.name.as_str() == name)
-                    .map(|f| f.facts)
-                    .or_else(|| interface_facts(name))
-            },
+            Some(running),
+            &mut interface_facts,
             &mut |i, ifname, e| {
                 let inst = cfg.vrrp.instances.get(i);
                 diags.push(
@@ -357,7 +357,10 @@ impl Daemon {
                         "vrrp_instance {}: cannot run on {ifname}: {e}",
                         inst.map_or("?", |v| v.name.as_str())
                     ),
-                    format_args!("create the interface first, or fix the instance"),
+                    format_args!(
+                        "create the interface first, set dynamic_interfaces to wait for it, \
+                         or fix the instance"
+                    ),
                 );
             },
         );
@@ -519,10 +522,7 @@ impl Daemon {
         // A reset's hold and safe mode apply to the new instances too (the
         // kept ones have them already).
         self.supervisor.apply_damping(now, &mut self.engine);
-        // What is new starts; kept masters add what is new to them.
-        for &n in &plan.added {
-            self.engine.start_slot(now, n);
-        }
+        // Kept masters add what is new to them.
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.new) == Some(State::Master) {
                 self.add_new_addresses(now, m.old, m.new);
@@ -532,6 +532,17 @@ impl Daemon {
             if self.engine.state(m.new) == Some(State::Master) {
                 self.add_new_routes(now, m.old, m.new);
             }
+        }
+        // As at start-up, every address as the kernel has it (the requests
+        // above are done: rtnetlink handles them as they are sent): new
+        // instances' sources, configured sources, and a kept master's
+        // address missing (deleted by hand while it could not be restored,
+        // or while its interface was down) is restored.
+        self.engine.request_full_scan();
+        self.scan_addresses_if_due(now);
+        // What is new starts (held if its interface or source is missing).
+        for &n in &plan.added {
+            self.engine.start_slot(now, n);
         }
         self.scripts.start(now);
         self.apply_all_tracking(now);
@@ -643,12 +654,14 @@ impl Daemon {
         }
     }
 
-    /// The link monitor and the address socket, if the new configuration
-    /// needs them for the first time (without them, it runs with fewer
-    /// features: logged).
+    /// The reflector's monitor, its scan socket and the address socket, if
+    /// the new configuration needs them for the first time (without them,
+    /// it runs with fewer features: logged).
     fn open_missing_sockets(&mut self) {
-        if self.link_monitor.is_none() && self.links.name(LinkId(0)).is_some() {
-            match NetlinkSocket::open_groups(picket::wire::link::RTMGRP_LINK) {
+        if self.link_monitor.is_none()
+            && crate::reflector::monitor_wanted(&self.engine, &self.links)
+        {
+            match crate::reflector::open_monitor() {
                 Ok(m) => {
                     if self
                         .poll
@@ -658,15 +671,25 @@ impl Daemon {
                         self.link_monitor = Some(m);
                     }
                 }
-                Err(e) => {
-                    log::error!("reload: link monitor socket: {e}; tracked links are not watched")
-                }
+                Err(e) => log::error!(
+                    "reload: netlink monitor socket: {e}; links and addresses are not followed"
+                ),
             }
             crate::resync_links(&mut self.links);
         }
-        if self.netlink.is_none() && !self.engine.is_empty() {
+        if self.engine.is_empty() {
+            return;
+        }
+        if self.scan_socket.is_none() {
+            match NetlinkSocket::open() {
+                Ok(s) => self.scan_socket = Some(s),
+                Err(e) => log::error!("reload: address dump socket: {e}; addresses not scanned"),
+            }
+        }
+        if self.netlink.is_none() {
             match NetlinkSocket::open() {
                 Ok(n) => {
+                    self.own_port = n.port_id().unwrap_or(0);
                     if self
                         .poll
                         .add(&std::os::fd::AsFd::as_fd(&n), TOKEN_NETLINK)

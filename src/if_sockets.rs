@@ -1,7 +1,13 @@
 //! The sockets of the VRRP engine's interfaces, by interface index: a raw
 //! IPv4 VRRP socket where an IPv4 instance runs, a raw IPv6 one where an
 //! IPv6 instance runs, and a packet socket for gratuitous ARPs and
-//! neighbour advertisements on every interface.
+//! neighbour advertisements on every interface that exists.
+//!
+//! The one place an interface's sockets are opened and closed: at start-up
+//! and at a reload ([`IfSockets::prepare`]), and when the reflector sees an
+//! interface go ([`IfSockets::close`]) or come back, maybe with another
+//! kernel index ([`IfSockets::reopen`]). An interface that does not exist
+//! (`dynamic_interfaces`, or deleted) has none until it comes back.
 //!
 //! A reload builds the next engine's set beside the running one in two
 //! steps: [`IfSockets::prepare`] opens only the sockets no running one can
@@ -42,9 +48,53 @@ pub struct IfSockets {
     pub v4: Vec<Option<VrrpSocket>>,
     /// IPv6 VRRP, one per interface (`None` where no IPv6 instance runs).
     pub v6: Vec<Option<Vrrp6Socket>>,
-    /// ARP/NA, one per interface.
+    /// ARP/NA, one per interface (`None` while it does not exist).
     pub arp: Vec<Option<ArpSocket>>,
+    /// The kernel index each interface's sockets were last opened on (0:
+    /// never): routes through the interface follow it to a new index.
+    opened_on: heapless::Vec<u32, INTERFACES>,
     reuse: heapless::Vec<Reuse, INTERFACES>,
+}
+
+/// Token of interface `i`'s IPv4 VRRP socket.
+fn token_v4(i: usize) -> Token {
+    Token(TOKEN_VRRP_BASE + u32::try_from(i).unwrap_or(0))
+}
+
+/// Token of interface `i`'s IPv6 VRRP socket.
+fn token_v6(i: usize) -> Token {
+    Token(TOKEN_VRRP6_BASE + u32::try_from(i).unwrap_or(0))
+}
+
+/// The IPv4 VRRP socket `iface` needs (none where no IPv4 instance runs or
+/// the interface does not exist).
+fn open_v4(iface: &Interface) -> Result<Option<VrrpSocket>, (&'static str, Errno)> {
+    if !(iface.vrrp && iface.present) {
+        return Ok(None);
+    }
+    VrrpSocket::open(&iface.name, iface.facts.index, iface.group)
+        .map(Some)
+        .map_err(|e| ("VRRP socket", e))
+}
+
+/// The IPv6 VRRP socket `iface` needs.
+fn open_v6(iface: &Interface) -> Result<Option<Vrrp6Socket>, (&'static str, Errno)> {
+    if !(iface.vrrp6 && iface.present) {
+        return Ok(None);
+    }
+    Vrrp6Socket::open(&iface.name, iface.facts.index, iface.group6)
+        .map(Some)
+        .map_err(|e| ("IPv6 VRRP socket", e))
+}
+
+/// The ARP/NA socket `iface` needs.
+fn open_arp(iface: &Interface) -> Result<Option<ArpSocket>, (&'static str, Errno)> {
+    if !iface.present {
+        return Ok(None);
+    }
+    ArpSocket::open(iface.facts.index)
+        .map(Some)
+        .map_err(|e| ("ARP socket", e))
 }
 
 /// Whether the running interface `old` can lend its IPv4 socket to `new`.
@@ -64,6 +114,7 @@ impl IfSockets {
             v4: Vec::with_capacity(INTERFACES),
             v6: Vec::with_capacity(INTERFACES),
             arp: Vec::with_capacity(INTERFACES),
+            opened_on: heapless::Vec::new(),
             reuse: heapless::Vec::new(),
         }
     }
@@ -73,6 +124,7 @@ impl IfSockets {
         self.v4.clear();
         self.v6.clear();
         self.arp.clear();
+        self.opened_on.clear();
         self.reuse.clear();
     }
 
@@ -98,52 +150,113 @@ impl IfSockets {
         running: Option<(&Engine, &IfSockets)>,
     ) -> Result<(), (&'static str, Errno)> {
         for iface in engine.interfaces() {
-            let old = running.and_then(|(e, s)| {
-                let i = e
-                    .interfaces()
-                    .iter()
-                    .position(|o| o.name == iface.name && o.facts.index == iface.facts.index)?;
+            // A running interface of the same name and index that exists
+            // lends what it has.
+            let old = running.filter(|_| iface.present).and_then(|(e, s)| {
+                let i = e.interfaces().iter().position(|o| {
+                    o.present && o.name == iface.name && o.facts.index == iface.facts.index
+                })?;
                 Some((e.interfaces().get(i)?, s, u8::try_from(i).ok()?))
             });
             let mut reuse = Reuse::default();
-            let lend = |has: bool, same: bool| has && same;
             let v4 = match old {
-                Some((o, s, i)) if lend(s.has_v4(i), v4_same(o, iface)) => {
+                Some((o, s, i)) if s.has_v4(i) && v4_same(o, iface) => {
                     reuse.v4 = Some(i);
                     None
                 }
-                _ if iface.vrrp => Some(
-                    VrrpSocket::open(&iface.name, iface.facts.index, iface.group)
-                        .map_err(|e| ("VRRP socket", e))?,
-                ),
-                _ => None,
+                _ => open_v4(iface)?,
             };
             let v6 = match old {
-                Some((o, s, i)) if lend(s.has_v6(i), v6_same(o, iface)) => {
+                Some((o, s, i)) if s.has_v6(i) && v6_same(o, iface) => {
                     reuse.v6 = Some(i);
                     None
                 }
-                _ if iface.vrrp6 => Some(
-                    Vrrp6Socket::open(&iface.name, iface.facts.index, iface.group6)
-                        .map_err(|e| ("IPv6 VRRP socket", e))?,
-                ),
-                _ => None,
+                _ => open_v6(iface)?,
             };
             let arp = match old {
                 Some((_, s, i)) if s.arp.get(usize::from(i)).is_some_and(Option::is_some) => {
                     reuse.arp = Some(i);
                     None
                 }
-                _ => Some(ArpSocket::open(iface.facts.index).map_err(|e| ("ARP socket", e))?),
+                _ => open_arp(iface)?,
             };
             // Room for INTERFACES was made at start-up; the engine holds no
             // more.
             self.v4.push(v4);
             self.v6.push(v6);
             self.arp.push(arp);
+            // An interface gone keeps the index it had (0: never seen).
+            let _ = self.opened_on.push(iface.facts.index);
             let _ = self.reuse.push(reuse);
         }
         Ok(())
+    }
+
+    /// Interface `i` is gone: its sockets leave the poll table and close.
+    pub fn close(&mut self, i: usize, poll: &mut PollSet) {
+        poll.remove(token_v4(i));
+        poll.remove(token_v6(i));
+        if let Some(s) = self.v4.get_mut(i) {
+            *s = None;
+        }
+        if let Some(s) = self.v6.get_mut(i) {
+            *s = None;
+        }
+        if let Some(s) = self.arp.get_mut(i) {
+            *s = None;
+        }
+    }
+
+    /// Interface `i` (`iface`) exists again, maybe with another kernel
+    /// index: whatever it had is closed, its sockets are opened there
+    /// (joined to the groups) and watched. Returns the index they were on
+    /// before (0: never opened), and the first socket that could not be
+    /// opened (the others are open).
+    pub fn reopen(
+        &mut self,
+        i: usize,
+        iface: &Interface,
+        poll: &mut PollSet,
+    ) -> (u32, Result<(), (&'static str, Errno)>) {
+        self.close(i, poll);
+        let was = self
+            .opened_on
+            .get_mut(i)
+            .map_or(0, |o| core::mem::replace(o, iface.facts.index));
+        let mut result = Ok(());
+        let mut failed = |e| {
+            if result.is_ok() {
+                result = Err(e);
+            }
+        };
+        let full = ("poll table", Errno::ENOSPC);
+        match open_v4(iface) {
+            Ok(Some(s)) if poll.add(&s.as_fd(), token_v4(i)).is_err() => failed(full),
+            Ok(s) => {
+                if let Some(slot) = self.v4.get_mut(i) {
+                    *slot = s;
+                }
+            }
+            Err(e) => failed(e),
+        }
+        match open_v6(iface) {
+            Ok(Some(s)) if poll.add(&s.as_fd(), token_v6(i)).is_err() => failed(full),
+            Ok(s) => {
+                if let Some(slot) = self.v6.get_mut(i) {
+                    *slot = s;
+                }
+            }
+            Err(e) => failed(e),
+        }
+        match open_arp(iface) {
+            Ok(s) => {
+                if let Some(slot) = self.arp.get_mut(i) {
+                    *slot = s;
+                }
+            }
+            Err(e) => failed(e),
+        }
+        (was, result)
     }
 
     fn has_v4(&self, i: u8) -> bool {
@@ -176,18 +289,12 @@ impl IfSockets {
     pub fn register(&self, poll: &mut PollSet) -> Result<(), TableFull> {
         for (i, s) in self.v4.iter().enumerate() {
             if let Some(s) = s {
-                poll.add(
-                    &s.as_fd(),
-                    Token(TOKEN_VRRP_BASE + u32::try_from(i).unwrap_or(0)),
-                )?;
+                poll.add(&s.as_fd(), token_v4(i))?;
             }
         }
         for (i, s) in self.v6.iter().enumerate() {
             if let Some(s) = s {
-                poll.add(
-                    &s.as_fd(),
-                    Token(TOKEN_VRRP6_BASE + u32::try_from(i).unwrap_or(0)),
-                )?;
+                poll.add(&s.as_fd(), token_v6(i))?;
             }
         }
         Ok(())
@@ -196,9 +303,8 @@ impl IfSockets {
     /// Takes every VRRP socket of this set out of the poll table.
     pub fn unregister(&self, poll: &mut PollSet) {
         for i in 0..self.v4.len().max(self.v6.len()) {
-            let i = u32::try_from(i).unwrap_or(0);
-            poll.remove(Token(TOKEN_VRRP_BASE + i));
-            poll.remove(Token(TOKEN_VRRP6_BASE + i));
+            poll.remove(token_v4(i));
+            poll.remove(token_v6(i));
         }
     }
 }

@@ -11,8 +11,10 @@
 //! 1. **Read `now`** once from `CLOCK_MONOTONIC`; every input of this turn is
 //!    handled at that instant.
 //! 2. **Drain every fd** the last poll found ready, each until WouldBlock:
-//!    the signalfd (later: VRRP sockets, netlink). An fd whose token the
-//!    loop does not know is counted (`unknown_token`), not a panic.
+//!    the signalfd, VRRP sockets, netlink (the reflector's monitor runs an
+//!    address scan after its drain when the engine asks for one: see
+//!    `reflector`). An fd whose token the loop does not know is counted
+//!    (`unknown_token`), not a panic.
 //! 3. **`core.handle_timeout(now)`**: every machine whose deadline is due.
 //! 4. **Run every queued action** (`core.poll_action()` until `None`):
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
@@ -44,6 +46,7 @@ mod dump_files;
 mod if_sockets;
 mod ipvs_sync;
 mod logger;
+mod reflector;
 mod status_client;
 mod status_socket;
 mod supervisor;
@@ -97,7 +100,8 @@ const TOKEN_SIGNAL: Token = Token(0);
 const TOKEN_NETLINK: Token = Token(1);
 /// The deadline timerfd's token.
 const TOKEN_TIMER: Token = Token(2);
-/// The link monitor's token (rtnetlink `RTMGRP_LINK`).
+/// The reflector's monitor socket's token (rtnetlink `RTMGRP_LINK`,
+/// `RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`).
 const TOKEN_LINKS: Token = Token(3);
 /// The inotify fd watching `vrrp_track_file`s.
 const TOKEN_TRACK_FILES: Token = Token(4);
@@ -155,36 +159,6 @@ impl std::fmt::Display for InitError {
     }
 }
 
-/// Logs each unicast instance whose source address is not on its interface.
-/// keepalived binds with `IP_FREEBIND` and runs on; so does picket: adverts
-/// go out from that address anyway, and peers' adverts to it arrive once it
-/// is there.
-fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
-    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
-        let (Some((true, src)), Some(inst)) = (
-            engine.source(slot),
-            engine
-                .config_index(slot)
-                .and_then(|i| cfg.vrrp.instances.get(i)),
-        ) else {
-            continue;
-        };
-        let ifname = inst.interface.as_str();
-        match net::has_address(ifname, src) {
-            Ok(true) => {}
-            Ok(false) => log::warn!(
-                "({}) unicast_src_ip {src} is not (yet) on {ifname}: running anyway, \
-                 sending adverts from it; peers' adverts reach this instance once the address is added",
-                inst.name
-            ),
-            Err(e) => log::warn!(
-                "({}) cannot check that unicast_src_ip {src} is on {ifname}: {e}",
-                inst.name
-            ),
-        }
-    }
-}
-
 /// Everything the running daemon owns.
 ///
 /// The tables a configuration is run from come in pairs: the running one
@@ -210,10 +184,19 @@ pub struct Daemon {
     /// Every tracked `vrrp_script`: runs and results.
     scripts: Box<ScriptTable>,
     /// Tracked interfaces (`track_interface`, and each instance's own unless
-    /// `dont_track_primary`), kept by the link monitor.
+    /// `dont_track_primary`), kept by the reflector's monitor.
     links: Box<LinkTable>,
-    /// Link notifications (opened when a link is tracked).
+    /// The reflector's monitor: link and address notifications (opened
+    /// when an instance runs or a link is tracked).
     link_monitor: Option<NetlinkSocket>,
+    /// Address dumps of the reflector's scans (opened when an instance
+    /// runs).
+    scan_socket: Option<NetlinkSocket>,
+    /// Sequence number of the last address dump.
+    scan_seq: u32,
+    /// The port id of the command socket `netlink`: notifications caused
+    /// by picket's own requests carry it.
+    own_port: u32,
     /// The value of each `vrrp_track_file`.
     files: FileTable,
     /// The watch on tracked files (opened when a file is tracked).
@@ -375,7 +358,6 @@ impl Daemon {
         if setup_failed {
             return Err(InitError::Setup);
         }
-        warn_missing_unicast_sources(&cfg, &engine);
         let mut scripts = Box::new(ScriptTable::new());
         let mut links = Box::new(LinkTable::new());
         let mut tracking = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
@@ -394,15 +376,27 @@ impl Daemon {
             .prepare(&engine, None)
             .map_err(|(what, e)| InitError::Sys(what, e))?;
         sockets.register(&mut poll).map_err(full)?;
-        // Monitor first, then read the current states: a change in between
-        // is not lost.
-        let link_monitor = if links.name(picket::vrrp::track::LinkId(0)).is_some() {
-            let m = NetlinkSocket::open_groups(picket::wire::link::RTMGRP_LINK)
-                .map_err(|e| InitError::Sys("link monitor socket", e))?;
+        for iface in engine.interfaces().iter().filter(|f| !f.present) {
+            log::warn!(
+                "Interface {} does not exist (yet): its instances wait in FAULT \
+                 (dynamic_interfaces)",
+                iface.name
+            );
+        }
+        // Monitor first, then read the current states (links here, addresses
+        // at start): a change in between is not lost.
+        let link_monitor = if reflector::monitor_wanted(&engine, &links) {
+            let m = reflector::open_monitor()
+                .map_err(|e| InitError::Sys("netlink monitor socket", e))?;
             poll.add(&m.as_fd(), TOKEN_LINKS).map_err(full)?;
             Some(m)
         } else {
             None
+        };
+        let scan_socket = if engine.is_empty() {
+            None
+        } else {
+            Some(NetlinkSocket::open().map_err(|e| InitError::Sys("address dump socket", e))?)
         };
         resync_links(&mut links);
         let mut files = FileTable::new(cfg.vrrp.track_files.len());
@@ -424,6 +418,11 @@ impl Daemon {
             let n = NetlinkSocket::open().map_err(|e| InitError::Sys("netlink socket", e))?;
             poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
             Some(n)
+        };
+        let own_port = match netlink.as_ref().map(NetlinkSocket::port_id) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => return Err(InitError::Sys("netlink socket name", e)),
+            None => 0,
         };
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
@@ -448,6 +447,9 @@ impl Daemon {
             scripts,
             links,
             link_monitor,
+            scan_socket,
+            scan_seq: 0,
+            own_port,
             files,
             tracked_files,
             tracking,
@@ -485,6 +487,10 @@ impl Daemon {
         for slot in 0..self.tracking.len() {
             self.apply_tracking(now, slot);
         }
+        // Every address as the kernel has it now (sources, configured
+        // sources present or not), before the instances start.
+        self.engine.request_full_scan();
+        self.scan_addresses_if_due(now);
         self.engine.start(now);
         self.scripts.start(now);
         if let Some(ipvs) = &mut self.ipvs {
@@ -519,7 +525,7 @@ impl Daemon {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(now),
-                TOKEN_LINKS => self.drain_links(now),
+                TOKEN_LINKS => self.drain_monitor(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
                         i.drain();
@@ -858,74 +864,16 @@ impl Daemon {
                 }
                 match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
-                        log_address_failure(
-                            &self.cfg,
-                            &self.engine,
-                            e.request.sequence,
-                            e.errno().unwrap_or(0),
-                        );
+                        let seq = e.request.sequence;
+                        if let Some(k) = vmac_of_seq(seq) {
+                            self.vmacs.request_failed(k, e.errno().unwrap_or(0));
+                            continue;
+                        }
+                        log_address_failure(&self.cfg, &self.engine, seq, e.errno().unwrap_or(0));
                     }
                     Ok(_) => {}
                     Err(_) => self.core.stats_mut().netlink_malformed += 1,
                 }
-            }
-        }
-    }
-
-    /// Reads link notifications: a tracked interface that went up or down
-    /// updates the instances that track it. A lost notification (the
-    /// socket overran) re-reads every tracked link.
-    fn drain_links(&mut self, now: picket::time::Instant) {
-        loop {
-            let Some(sock) = &self.link_monitor else {
-                return;
-            };
-            let n = match sock.recv(&mut self.buf) {
-                Ok(n) => n.min(self.buf.len()),
-                Err(nb::Error::WouldBlock) => return,
-                Err(nb::Error::Other(e)) => {
-                    self.core.stats_mut().socket_errors += 1;
-                    log::warn!("link monitor: {e}; reading every tracked link again");
-                    resync_links(&mut self.links);
-                    self.apply_all_tracking(now);
-                    continue;
-                }
-            };
-            let mut changed: heapless::Vec<picket::vrrp::track::LinkId, 16> = heapless::Vec::new();
-            let mut overflow = false;
-            for msg in nl::Messages::new(&self.buf[..n]) {
-                let Ok(msg) = msg else {
-                    self.core.stats_mut().netlink_malformed += 1;
-                    break;
-                };
-                let Some(ev) = picket::wire::link::LinkEvent::parse(&msg) else {
-                    continue;
-                };
-                let Ok(ev) = ev else {
-                    self.core.stats_mut().netlink_malformed += 1;
-                    continue;
-                };
-                let Some(id) = self.links.find(ev.name) else {
-                    continue;
-                };
-                if self.links.is_up(id) != ev.up {
-                    log::info!(
-                        "Netlink reports {} {}",
-                        ev.name,
-                        if ev.up { "up" } else { "down" }
-                    );
-                    self.links.handle_link(ev.name, ev.up);
-                    if !changed.contains(&id) && changed.push(id).is_err() {
-                        overflow = true;
-                    }
-                }
-            }
-            if overflow {
-                self.apply_all_tracking(now);
-                continue;
-            }
-            for id in changed {
-                self.apply_tracking_of(now, Target::Link(id));
             }
         }
     }
@@ -1147,6 +1095,10 @@ impl Daemon {
                         self.group_transition(now, group, to);
                     }
                 }
+                EngineAction::InterfaceGone { iface } => self.interface_gone(iface),
+                EngineAction::InterfaceBack { iface } => self.interface_back(iface),
+                EngineAction::RestoreVip { slot, k } => self.restore_vip(now, slot, k),
+                EngineAction::Source { slot, event } => self.log_source(slot, event),
             }
         }
         for (group, index, to) in transitions {
@@ -1260,6 +1212,9 @@ impl Daemon {
                 inst.priority(),
                 inst.master(),
             );
+            if let Some(l) = self.engine.link_stats(slot) {
+                log::info!("({}) reflector: {l}", self.name(slot));
+            }
             for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
                 log::info!("({}) heard {}", self.name(slot), p.summary(now));
             }
@@ -1792,6 +1747,24 @@ fn encode_seq(counter: u32, slot: u16, k: usize, operation: Operation) -> u32 {
 /// The top bit of a sequence number: the request was for route `k`.
 const SEQ_ROUTE: u32 = 1 << 31;
 
+/// The instance field of a sequence number that says "VMAC `k`" (no
+/// instance has this number, nor a reload's
+/// [`apply_reload::RELOAD_SLOT`]).
+const SEQ_VMAC_SLOT: u16 = 0xffe;
+static_assertions::const_assert!(picket::limits::VRRP_INSTANCES < SEQ_VMAC_SLOT as usize);
+static_assertions::const_assert!(SEQ_VMAC_SLOT != apply_reload::RELOAD_SLOT);
+
+/// A sequence number for a run-time request about VMAC `k`.
+fn vmac_seq(counter: u32, k: usize) -> u32 {
+    encode_seq(counter, SEQ_VMAC_SLOT, k, Operation::Add)
+}
+
+/// The VMAC a sequence number was for, if it was for one.
+fn vmac_of_seq(seq: u32) -> Option<usize> {
+    (seq & SEQ_ROUTE == 0 && (seq >> 9) & 0xfff == u32::from(SEQ_VMAC_SLOT))
+        .then_some((seq & 0x1ff) as usize)
+}
+
 /// Logs the kernel's refusal of an address request, with the address and
 /// interface (or of a route request, see [`log_route_failure`]). Adding an
 /// address already there and deleting one already gone are not failures.
@@ -1919,18 +1892,29 @@ fn fill_routes<'c>(
         };
         let mut routes = heapless::Vec::new();
         for r in &inst.routes {
+            // An engine interface has the index the reflector follows (the
+            // last one it had while it is gone: the route follows it when
+            // it comes back); another one is looked up.
+            let known = engine
+                .interfaces()
+                .iter()
+                .find(|f| f.name.as_str() == r.dev.as_str() && f.facts.index != 0)
+                .map(|f| f.facts.index);
             let oif = if r.dev.is_empty() {
                 None
             } else {
-                Some(
-                    net::interface(&r.dev)
-                        .map_err(|errno| RouteError {
-                            inst: &inst.name,
-                            route: r,
-                            errno,
-                        })?
-                        .index,
-                )
+                Some(match known {
+                    Some(index) => index,
+                    None => {
+                        net::link_facts(&r.dev)
+                            .map_err(|errno| RouteError {
+                                inst: &inst.name,
+                                route: r,
+                                errno,
+                            })?
+                            .index
+                    }
+                })
             };
             // Capacity: the configuration holds at most as many.
             let _ = routes.push(RouteRepr {
@@ -2515,13 +2499,24 @@ mod tests {
     /// the veths' link-local addresses: its master adds an IPv6 VIP and
     /// sends unsolicited neighbour advertisements, its backup receives
     /// through `recvmsg` with ancillary data. A status client asks once the
-    /// elections are over.
+    /// elections are over. The reflector works too: A's VIP deleted by hand
+    /// is restored; F's primary address deleted, the next one is found by
+    /// an address dump; F's interface deleted and created again: F goes
+    /// FAULT, its sockets are opened on the new index and it is MASTER
+    /// again from the new interface's address.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
         if !veth_pair_netns() {
             return;
         }
+        // A third pair for the reflector: F's interface vc loses its
+        // primary address, is deleted and created again.
+        ip("link add vc type veth peer name vd");
+        ip("addr add 10.97.1.1/24 dev vc");
+        ip("addr add 10.97.2.1/24 dev vc");
+        ip("link set vc up");
+        ip("link set vd up");
         let dir = test_dir("zero-alloc-vrrp");
         let tracked = dir.join("value");
         let text = format!(
@@ -2542,7 +2537,9 @@ mod tests {
                     vrrp_instance D {\n interface va\n virtual_router_id 9\n priority 150\n \
                     advert_int 0.01\n virtual_ipaddress {\n  fd00:98::100/64\n }\n}\n\
                     vrrp_instance E {\n interface vb\n virtual_router_id 9\n priority 100\n \
-                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n";
+                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n\
+                    vrrp_instance F {\n interface vc\n virtual_router_id 10\n priority 150\n \
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.97.1.100/24\n }\n}\n";
         let files = [("/t.conf", text.as_str())];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
@@ -2576,6 +2573,20 @@ mod tests {
                 std::fs::write(&tracked, "2\n").unwrap();
             }
         });
+        // A shell left running in the background (an orphan: the daemon's
+        // reaper does not take its commands) works the reflector: A's VIP
+        // deleted by hand (restored), F's primary address deleted (the next
+        // one is found by a dump), F's interface deleted and created again
+        // with an address (sockets closed and opened on the new index).
+        let script = "(sleep 0.3; ip addr del 10.98.0.100/24 dev va; sleep 0.1; \
+                      ip addr del 10.97.1.1/24 dev vc; sleep 0.1; ip link del vc; sleep 0.1; \
+                      ip link add vc type veth peer name vd; ip addr add 10.97.3.1/24 dev vc; \
+                      ip link set vc up; ip link set vd up) >/dev/null 2>&1 &";
+        let st = std::process::Command::new("sh")
+            .args(["-c", script])
+            .status()
+            .unwrap();
+        assert!(st.success());
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
@@ -2585,20 +2596,33 @@ mod tests {
                 .instance(slot)
                 .map_or(0, |i| i.stats().adverts_received)
         };
+        // A's VIP restored; F lost its interface and is MASTER again, from
+        // the address of the new vc.
+        let reflected = |d: &Daemon| {
+            let stats = |slot| d.engine.link_stats(slot).copied().unwrap_or_default();
+            stats(0).vips_restored >= 1
+                && stats(5).interface_losses == 1
+                && d.engine.state(5) == Some(picket::vrrp::State::Master)
+                && d.engine.source(5).map(|(_, a)| a) == Some("10.97.3.1".parse().unwrap())
+        };
         while (turns < 10_000
             || received(&d, 1) < 20
             || received(&d, 4) < 20
             || d.core.stats().status_served == 0
-            || d.files.value(FileId(0)) != 2)
+            || d.files.value(FileId(0)) != 2
+            || !reflected(&d)
+            // Settled: a loop turn stalled past B's 30 ms Master_Down_Interval
+            // on a loaded machine makes it master until A's next advert.
+            || d.engine.state(1) != Some(picket::vrrp::State::Backup))
             && clock::now() < give_up
         {
             if d.turn() {
                 break;
             }
             turns += 1;
-            // Once elected, a status client asks (its thread allocates,
+            // Once elected (and F back), a status client asks (its thread allocates,
             // not the loop's).
-            if received(&d, 1) >= 20 && received(&d, 4) >= 20 {
+            if received(&d, 1) >= 20 && received(&d, 4) >= 20 && reflected(&d) {
                 go.store(true, std::sync::atomic::Ordering::Release);
             }
         }
@@ -2622,6 +2646,7 @@ mod tests {
             ("C", "MASTER"),
             ("D", "MASTER"),
             ("E", "BACKUP"),
+            ("F", "MASTER"),
         ]
         .iter()
         .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
@@ -2651,7 +2676,8 @@ mod tests {
         assert!(master.adverts_sent >= 20);
         assert!(backup_rx.accepted >= 20);
         assert!(master.garp_bursts >= 1);
-        assert_eq!(d.core.stats().socket_errors, 0);
+        // At most F's adverts on the vanishing vc (ENODEV).
+        assert!(d.core.stats().socket_errors <= 2, "{}", d.core.stats());
         // The tracking script ran (through the child table) and counted.
         let chk = *d
             .scripts
@@ -2677,7 +2703,7 @@ mod tests {
             .unwrap();
         assert!(
             String::from_utf8_lossy(&addrs.stdout).contains("10.98.0.100/24"),
-            "VIP added"
+            "VIP added (and restored after its deletion)"
         );
         // The IPv6 pair.
         let master6 = *d.engine.instance(3).unwrap().stats();
@@ -2708,7 +2734,37 @@ mod tests {
             "virtual route added: {}",
             String::from_utf8_lossy(&routes.stdout)
         );
+        // The reflector.
+        let (a, f) = (
+            *d.engine.link_stats(0).unwrap(),
+            *d.engine.link_stats(5).unwrap(),
+        );
+        println!(
+            "reflector: A {a}; F {f}; {} address scans, F on vc index {}",
+            d.core.stats().address_scans,
+            d.engine.interfaces()[usize::from(vc_iface(&d))].facts.index
+        );
+        assert!(reflected(&d), "A {a}; F {f}");
+        assert!(
+            f.source_changes >= 2,
+            "10.97.1.1 -> 10.97.2.1 -> (gone) -> 10.97.3.1: {f}"
+        );
+        assert!(
+            d.core.stats().address_scans >= 2,
+            "at start and for the lost primary"
+        );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
+    }
+
+    /// The engine index of interface `vc`.
+    fn vc_iface(d: &Daemon) -> u8 {
+        let i = d
+            .engine
+            .interfaces()
+            .iter()
+            .position(|f| f.name.as_str() == "vc")
+            .unwrap();
+        u8::try_from(i).unwrap()
     }
 
     /// Reloads allocate nothing and keep what is unchanged: in a veth

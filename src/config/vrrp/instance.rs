@@ -202,6 +202,10 @@ pub struct VrrpInstance {
     pub unicast_fault_no_peer: bool,
     /// `track_src_ip`.
     pub track_src_ip: bool,
+    /// Not a keyword: set when a VMAC is set up for the instance (which
+    /// then runs on the VMAC), naming the parent interface whose addresses
+    /// its adverts are sent from. Empty otherwise.
+    pub vmac_parent: String<IFNAME_BYTES>,
     /// Where keywords were written.
     pub locs: InstanceLocs,
 }
@@ -261,6 +265,7 @@ impl VrrpInstance {
             promote_secondaries: false,
             unicast_fault_no_peer: false,
             track_src_ip: false,
+            vmac_parent: String::new(),
             locs: InstanceLocs::default(),
         }
     }
