@@ -50,12 +50,8 @@ use picket::wire::rtnetlink::Operation;
 
 use crate::logger::LogLines;
 use crate::sys::fs::RealFs;
-use crate::sys::net::NetlinkSocket;
 use crate::sys::user::ScriptUsers;
-use crate::{
-    Daemon, Spare, TOKEN_LINKS, TOKEN_NETLINK, core_settings, fill_tracking, interface_facts,
-    open_status_socket,
-};
+use crate::{Daemon, Spare, core_settings, fill_tracking, interface_facts, open_status_socket};
 
 /// The netlink sequence "instance" of address requests a reload sends for
 /// addresses of the old configuration (their failures are not looked up
@@ -513,7 +509,11 @@ impl Daemon {
             self.core.stats_mut().poll_errors += 1;
             log::error!("reload: the poll table is full: some VRRP sockets are not watched");
         }
-        self.open_missing_sockets();
+        // Netlink sockets the new configuration needs for the first time
+        // (without them, it runs with fewer features: logged).
+        self.open_netlink_sockets(&mut |what, e| {
+            log::error!("reload: {what}: {e}; running without it");
+        });
         self.reload_settings();
         if let Some(ipvs) = &mut self.ipvs {
             let sent = ipvs.commit_reload();
@@ -538,8 +538,7 @@ impl Daemon {
         // instances' sources, configured sources, and a kept master's
         // address missing (deleted by hand while it could not be restored,
         // or while its interface was down) is restored.
-        self.engine.request_full_scan();
-        self.scan_addresses_if_due(now);
+        self.settle_view(now);
         // What is new starts (held if its interface or source is missing).
         for &n in &plan.added {
             self.engine.start_slot(now, n);
@@ -650,55 +649,6 @@ impl Daemon {
             i = i.saturating_add(1);
             if i == u16::MAX {
                 break;
-            }
-        }
-    }
-
-    /// The reflector's monitor, its scan socket and the address socket, if
-    /// the new configuration needs them for the first time (without them,
-    /// it runs with fewer features: logged).
-    fn open_missing_sockets(&mut self) {
-        if self.link_monitor.is_none()
-            && crate::reflector::monitor_wanted(&self.engine, &self.links)
-        {
-            match crate::reflector::open_monitor() {
-                Ok(m) => {
-                    if self
-                        .poll
-                        .add(&std::os::fd::AsFd::as_fd(&m), TOKEN_LINKS)
-                        .is_ok()
-                    {
-                        self.link_monitor = Some(m);
-                    }
-                }
-                Err(e) => log::error!(
-                    "reload: netlink monitor socket: {e}; links and addresses are not followed"
-                ),
-            }
-            crate::resync_links(&mut self.links);
-        }
-        if self.engine.is_empty() {
-            return;
-        }
-        if self.scan_socket.is_none() {
-            match NetlinkSocket::open() {
-                Ok(s) => self.scan_socket = Some(s),
-                Err(e) => log::error!("reload: address dump socket: {e}; addresses not scanned"),
-            }
-        }
-        if self.netlink.is_none() {
-            match NetlinkSocket::open() {
-                Ok(n) => {
-                    self.own_port = n.port_id().unwrap_or(0);
-                    if self
-                        .poll
-                        .add(&std::os::fd::AsFd::as_fd(&n), TOKEN_NETLINK)
-                        .is_ok()
-                    {
-                        self.netlink = Some(n);
-                    }
-                }
-                Err(e) => log::error!("reload: netlink socket: {e}; addresses cannot be set"),
             }
         }
     }

@@ -376,29 +376,6 @@ impl Daemon {
             .prepare(&engine, None)
             .map_err(|(what, e)| InitError::Sys(what, e))?;
         sockets.register(&mut poll).map_err(full)?;
-        for iface in engine.interfaces().iter().filter(|f| !f.present) {
-            log::warn!(
-                "Interface {} does not exist (yet): its instances wait in FAULT \
-                 (dynamic_interfaces)",
-                iface.name
-            );
-        }
-        // Monitor first, then read the current states (links here, addresses
-        // at start): a change in between is not lost.
-        let link_monitor = if reflector::monitor_wanted(&engine, &links) {
-            let m = reflector::open_monitor()
-                .map_err(|e| InitError::Sys("netlink monitor socket", e))?;
-            poll.add(&m.as_fd(), TOKEN_LINKS).map_err(full)?;
-            Some(m)
-        } else {
-            None
-        };
-        let scan_socket = if engine.is_empty() {
-            None
-        } else {
-            Some(NetlinkSocket::open().map_err(|e| InitError::Sys("address dump socket", e))?)
-        };
-        resync_links(&mut links);
         let mut files = FileTable::new(cfg.vrrp.track_files.len());
         let tracked_files = if cfg.vrrp.track_files.iter().any(|f| f.used) {
             let t = TrackedFiles::open(&cfg.vrrp.track_files).map_err(InitError::Tracking)?;
@@ -412,18 +389,6 @@ impl Daemon {
         } else {
             None
         };
-        let netlink = if engine.is_empty() {
-            None
-        } else {
-            let n = NetlinkSocket::open().map_err(|e| InitError::Sys("netlink socket", e))?;
-            poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
-            Some(n)
-        };
-        let own_port = match netlink.as_ref().map(NetlinkSocket::port_id) {
-            Some(Ok(p)) => p,
-            Some(Err(e)) => return Err(InitError::Sys("netlink socket name", e)),
-            None => 0,
-        };
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
         } else {
@@ -434,7 +399,7 @@ impl Daemon {
         let status = open_status_socket(&cfg);
         status.register(&mut poll).map_err(full)?;
         let tmp_dir = tmp_dir();
-        Ok(Box::new(Daemon {
+        let mut d = Box::new(Daemon {
             core,
             engine,
             signals,
@@ -446,14 +411,14 @@ impl Daemon {
             sockets,
             scripts,
             links,
-            link_monitor,
-            scan_socket,
+            link_monitor: None,
+            scan_socket: None,
             scan_seq: 0,
-            own_port,
+            own_port: 0,
             files,
             tracked_files,
             tracking,
-            netlink,
+            netlink: None,
             routes,
             netlink_counter: 0,
             buf: [0; RX_BUF],
@@ -473,7 +438,15 @@ impl Daemon {
             cfg,
             spare: Spare::new(Box::new(LoadScratch::new())),
             vmacs,
-        }))
+        });
+        let mut failed = None;
+        d.open_netlink_sockets(&mut |what, e| {
+            failed.get_or_insert((what, e));
+        });
+        match failed {
+            Some((what, e)) => Err(InitError::Sys(what, e)),
+            None => Ok(d),
+        }
     }
 
     /// Starts the core (the startup script is requested here) and the VRRP
@@ -489,8 +462,7 @@ impl Daemon {
         }
         // Every address as the kernel has it now (sources, configured
         // sources present or not), before the instances start.
-        self.engine.request_full_scan();
-        self.scan_addresses_if_due(now);
+        self.settle_view(now);
         self.engine.start(now);
         self.scripts.start(now);
         if let Some(ipvs) = &mut self.ipvs {
@@ -1682,6 +1654,7 @@ fn interface_facts(name: &str) -> Option<IfFacts> {
         ipv4: f.ipv4,
         ipv6_link_local: f.ipv6_link_local,
         ipv6_forwarding: net::ipv6_forwarding(name),
+        up: f.up,
     })
 }
 

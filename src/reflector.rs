@@ -28,8 +28,10 @@ use picket::wire::rtnetlink::{
 };
 use picket::wire::vrrp::Family;
 
+use std::os::fd::AsFd;
+
 use crate::sys::net::{self, NetlinkSocket};
-use crate::{Daemon, resync_links};
+use crate::{Daemon, TOKEN_LINKS, TOKEN_NETLINK, resync_links};
 
 /// Receive buffer of the monitor socket: room for a burst of notifications
 /// (an interface with a few hundred addresses going away) before `ENOBUFS`.
@@ -54,6 +56,61 @@ pub fn open_monitor() -> Result<NetlinkSocket, Errno> {
 }
 
 impl Daemon {
+    /// Opens what the loaded configuration needs of netlink and is not open
+    /// yet (start-up, or the first reload that needs it): the monitor (then
+    /// every tracked link is read: a change after that is not lost), the
+    /// scan socket, and the command socket, whose port id marks the
+    /// notifications picket's own requests cause. Each failure goes to
+    /// `failed` (fatal at start-up; a reload logs it and runs without).
+    pub(crate) fn open_netlink_sockets(&mut self, failed: &mut dyn FnMut(&'static str, Errno)) {
+        let full = ("poll table", Errno::ENOSPC);
+        if self.link_monitor.is_none() && monitor_wanted(&self.engine, &self.links) {
+            match open_monitor() {
+                Ok(m) if self.poll.add(&m.as_fd(), TOKEN_LINKS).is_err() => failed(full.0, full.1),
+                Ok(m) => self.link_monitor = Some(m),
+                Err(e) => failed("netlink monitor socket", e),
+            }
+            resync_links(&mut self.links);
+        }
+        if self.engine.is_empty() {
+            return;
+        }
+        if self.scan_socket.is_none() {
+            match NetlinkSocket::open() {
+                Ok(s) => self.scan_socket = Some(s),
+                Err(e) => failed("address dump socket", e),
+            }
+        }
+        if self.netlink.is_none() {
+            match NetlinkSocket::open().and_then(|n| Ok((n.port_id()?, n))) {
+                Ok((_, n)) if self.poll.add(&n.as_fd(), TOKEN_NETLINK).is_err() => {
+                    failed(full.0, full.1);
+                }
+                Ok((port, n)) => {
+                    self.own_port = port;
+                    self.netlink = Some(n);
+                }
+                Err(e) => failed("netlink socket", e),
+            }
+        }
+    }
+
+    /// A newly loaded engine's first look (start-up, and a reload once the
+    /// tables are swapped), before its new instances start: interfaces that
+    /// do not exist are said, and every address is read as the kernel has
+    /// it now — sources found, configured sources checked, a master's
+    /// address missing restored.
+    pub(crate) fn settle_view(&mut self, now: picket::time::Instant) {
+        for iface in self.engine.interfaces().iter().filter(|f| !f.present) {
+            log::warn!(
+                "Interface {} does not exist (yet): its instances wait in FAULT until it does",
+                iface.name
+            );
+        }
+        self.engine.request_full_scan();
+        self.scan_addresses_if_due(now);
+    }
+
     /// Reads every notification waiting on the monitor socket (see the
     /// module doc), then scans addresses if the engine asks for it.
     pub(crate) fn drain_monitor(&mut self, now: picket::time::Instant) {

@@ -26,6 +26,7 @@ fn facts(i: u8) -> IfFacts {
         ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
         ipv6_link_local: None,
         ipv6_forwarding: false,
+        up: true,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct IfInfo {
     pub ipv4: Option<Ipv4Addr>,
     /// The interface's IPv6 link-local address, if it has one.
     pub ipv6_link_local: Option<Ipv6Addr>,
+    /// Up (`IFF_UP` and `IFF_RUNNING`).
+    pub up: bool,
 }
 
 /// An `ifreq` naming `name` (NUL-terminated; too long is `ENAMETOOLONG`).
@@ -116,6 +118,7 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
         mac: link.mac,
         ipv4,
         ipv6_link_local,
+        up: picket::wire::link::flags_up(link.flags),
     })
 }
 

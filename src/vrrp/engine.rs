@@ -100,7 +100,9 @@ use crate::wire::vrrp::{
     self as wire, Addresses, AuthType, ChecksumForm, Envelope, Family, Packet, Repr,
 };
 
-/// Facts about an interface the binary reads at start-up.
+/// Facts about an interface the binary reads when the engine is loaded
+/// (start-up, a reload: for interfaces new to it); the reflector keeps them
+/// up to date afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IfFacts {
     /// Kernel interface index.
@@ -115,6 +117,9 @@ pub struct IfFacts {
     /// IPv6 forwarding is on: unsolicited neighbour advertisements carry
     /// the Router flag (keepalived). See [`Engine::update_ipv6_forwarding`].
     pub ipv6_forwarding: bool,
+    /// Up (`IFF_UP` and `IFF_RUNNING`): addresses deleted while it is down
+    /// are restored once it is up.
+    pub up: bool,
 }
 
 impl IfFacts {
@@ -125,16 +130,16 @@ impl IfFacts {
         ipv4: None,
         ipv6_link_local: None,
         ipv6_forwarding: false,
+        up: false,
     };
 }
 
 /// What [`Engine::load`] knows of an interface: its facts, and whether it
-/// exists and is up (a reload takes these from the running engine).
+/// exists (a reload takes both from the running engine).
 #[derive(Clone, Copy, Debug)]
 struct Known {
     facts: IfFacts,
     present: bool,
-    up: bool,
 }
 
 /// An interface the engine uses: the instance interfaces and the `dev` of
@@ -159,9 +164,6 @@ pub struct Interface {
     /// back, maybe with another index), or when it was missing at start
     /// (`dynamic_interfaces`). Its sockets are closed meanwhile.
     pub present: bool,
-    /// Up (`IFF_UP` and `IFF_RUNNING`) as the link monitor last said;
-    /// assumed up until it says otherwise.
-    pub up: bool,
 }
 
 /// Room for interfaces: each instance adds at most its own and one per VIP,
@@ -753,12 +755,10 @@ impl Engine {
             Some(f) => Some(Known {
                 facts: f.facts,
                 present: f.present,
-                up: f.up,
             }),
             None => lookup(name).map(|facts| Known {
                 facts,
                 present: true,
-                up: true,
             }),
         };
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
@@ -1151,7 +1151,6 @@ impl Engine {
             None if self.dynamic_interfaces => Known {
                 facts: IfFacts::MISSING,
                 present: false,
-                up: false,
             },
             None => return Err(SetupError::NoInterface),
         };
@@ -1167,7 +1166,6 @@ impl Engine {
                 vrrp6: false,
                 group6: None,
                 present: known.present,
-                up: known.up,
             })
             .map_err(|_| SetupError::TooManyInterfaces)?;
         Ok(i)

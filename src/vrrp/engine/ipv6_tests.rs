@@ -38,6 +38,7 @@ fn engine6(text: &str, ll: Option<Ipv6Addr>) -> (std::boxed::Box<Config>, Engine
             ipv4: Some(Ipv4Addr::new(10, 0, 0, last)),
             ipv6_link_local: ll,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     let mut errors = StdVec::new();

@@ -351,8 +351,8 @@ impl Engine {
                 .is_some_and(|f| f.name.as_str() != ev.name);
             if !ev.deleted && !renamed {
                 if let Some(f) = self.interfaces.get_mut(i) {
-                    let came_up = ev.up && !f.up;
-                    f.up = ev.up;
+                    let came_up = ev.up && !f.facts.up;
+                    f.facts.up = ev.up;
                     if let Some(mac) = ev.mac {
                         f.facts.mac = mac;
                     }
@@ -384,7 +384,7 @@ impl Engine {
         }
         if let Some(f) = self.interfaces.get_mut(i) {
             f.present = true;
-            f.up = ev.up;
+            f.facts.up = ev.up;
             f.facts.index = ev.index;
             f.facts.mac = ev.mac.unwrap_or([0; 6]);
             f.facts.ipv4 = None;
@@ -400,7 +400,7 @@ impl Engine {
     fn interface_gone(&mut self, now: Instant, i: usize) {
         if let Some(f) = self.interfaces.get_mut(i) {
             f.present = false;
-            f.up = false;
+            f.facts.up = false;
             f.facts.ipv4 = None;
             f.facts.ipv6_link_local = None;
         }
@@ -867,7 +867,7 @@ impl Engine {
                 s.addr_iface
                     .get(k)
                     .and_then(|&a| self.interfaces.get(usize::from(a)))
-                    .is_some_and(|f| f.present && f.up)
+                    .is_some_and(|f| f.present && f.facts.up)
             };
             // An address whose interface is down waits for it to come up.
             let next = s.restore.iter().find(|&k| ready(k));

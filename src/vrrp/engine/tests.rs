@@ -27,6 +27,7 @@ pub(super) fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Eng
             ipv4: Some(own),
             ipv6_link_local: None,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     let mut errors = StdVec::new();
@@ -94,6 +95,7 @@ fn a_missing_interface_is_reported_and_a_missing_address_holds_in_fault() {
             ipv4: None,
             ipv6_link_local: None,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     errors.clear();
