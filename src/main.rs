@@ -1185,7 +1185,15 @@ impl Daemon {
                 inst.master(),
             );
             if let Some(l) = self.engine.link_stats(slot) {
-                log::info!("({}) reflector: {l}", self.name(slot));
+                let mut held: heapless::String<32> = heapless::String::new();
+                for name in picket::vrrp::engine::reflect::hold_names(self.engine.hold(slot)) {
+                    let _ = write!(held, " {name}");
+                }
+                log::info!(
+                    "({}) reflector: {l}; held:{}",
+                    self.name(slot),
+                    if held.is_empty() { " no" } else { &held }
+                );
             }
             for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
                 log::info!("({}) heard {}", self.name(slot), p.summary(now));

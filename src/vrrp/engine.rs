@@ -775,6 +775,11 @@ impl Engine {
             // An interface missing (`dynamic_interfaces`) or gone.
             s.hold |=
                 reflect::hold_of_interfaces(&self.interfaces, s.iface, &s.addr_iface, s.src_iface);
+            if s.hold != 0 {
+                // Held from the start (a kept instance takes its own count
+                // over: `adopt`).
+                s.links.holds = 1;
+            }
         }
         for s in &self.slots {
             let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;

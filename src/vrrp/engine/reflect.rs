@@ -90,6 +90,19 @@ pub const HOLD_NO_INTERFACE: u8 = 1;
 /// yet, or `track_src_ip` and the configured one is gone).
 pub const HOLD_NO_SOURCE: u8 = 2;
 
+/// The name of each hold in `bits` ([`HOLD_NO_INTERFACE`]:
+/// `no_interface`, [`HOLD_NO_SOURCE`]: `no_source`), as the status document
+/// and the dumps say them.
+pub fn hold_names(bits: u8) -> impl Iterator<Item = &'static str> {
+    [
+        (HOLD_NO_INTERFACE, "no_interface"),
+        (HOLD_NO_SOURCE, "no_source"),
+    ]
+    .into_iter()
+    .filter(move |(b, _)| bits & b != 0)
+    .map(|(_, name)| name)
+}
+
 /// Pending for the binary: close the interface's sockets.
 const PENDING_GONE: u8 = 1;
 /// Pending for the binary: open the interface's sockets.
