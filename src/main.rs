@@ -1442,8 +1442,7 @@ fn runs_scripts(cfg: &Config) -> bool {
 /// as the scripts they name: each file read (includes too), and every
 /// directory above it, owned by root and writable by root only
 /// (keepalived's script check, `sys::user::check_path`). Reports each
-/// unsafe file by name. May allocate: at start-up, and at a reload with the
-/// keyword on.
+/// unsafe file by name. No allocation (fixed buffers): a reload runs it.
 fn unsafe_config_files(
     cfg: &Config,
     diags: &Diagnostics,
@@ -1455,9 +1454,16 @@ fn unsafe_config_files(
     for i in 0..diags.files.len() {
         let id = picket::config::FileId(u8::try_from(i).unwrap_or(u8::MAX));
         let name = diags.files.name(id);
-        let path = std::fs::canonicalize(name).unwrap_or_else(|_| std::path::PathBuf::from(name));
-        if let Err(e) = sys::user::check_path(&path) {
-            report(id, name, &e);
+        let mut at = sys::fs::FixedPath::new();
+        let checked = match sys::fs::real_path(name) {
+            Ok(path) => sys::user::check_path(&path, &mut at),
+            Err(e) => {
+                let _ = at.push_str(name);
+                Err(sys::user::Flaw::CannotCheck(e))
+            }
+        };
+        if let Err(why) = checked {
+            report(id, name, &sys::user::Unsafe { path: at, why });
         }
     }
 }
@@ -2753,10 +2759,14 @@ mod tests {
     /// loaded test machine does not stall past Y's master-down interval)
     /// elect over VRID 10 and never
     /// change; Z (va, VRID 11) changes its priority and gains an address
-    /// every other reload, W (va, VRID 12) comes and goes; one reload of a
-    /// configuration with an error changes nothing. Twenty reloads and a
-    /// status query in the counted window: zero allocations, X never
-    /// leaves MASTER, Y never leaves BACKUP, X's address is never removed.
+    /// every other reload, W (va, VRID 12, with a notify script) comes and
+    /// goes; one reload of a configuration with an error changes nothing.
+    /// `enable_script_security` is on: every reload checks the
+    /// configuration files, and the scripts (they change every time), and
+    /// one reload whose W notify script is writable by everyone is refused.
+    /// Twenty reloads and a status query in the counted window: zero
+    /// allocations, X never leaves MASTER, Y never leaves BACKUP, X's
+    /// address is never removed.
     #[test]
     fn reloads_allocate_nothing_and_keep_what_is_unchanged() {
         let _one = init_logging();
@@ -2764,9 +2774,10 @@ mod tests {
             return;
         }
         let dir = test_dir("zero-alloc-reload");
-        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: bool| {
+        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: Option<&str>| {
             let mut t = format!(
-                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n \
+                 enable_script_security\n script_user root\n}}\n\
                  vrrp_script chk {{\n script /bin/true\n interval 0.01\n timeout 2\n}}\n\
                  vrrp_instance X {{\n interface va\n virtual_router_id 10\n priority 150\n \
                  version 3\n advert_int 0.05\n track_script {{\n  chk weight 10\n }}\n \
@@ -2777,23 +2788,38 @@ mod tests {
                  version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n{z_routes}}}\n",
                 dir.display()
             );
-            if w {
-                t.push_str(
-                    "vrrp_instance W {\n interface va\n virtual_router_id 12\n priority 100\n \
-                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.120/24\n }\n}\n",
-                );
+            if let Some(notify) = w {
+                t.push_str(&format!(
+                    "vrrp_instance W {{\n interface va\n virtual_router_id 12\n priority 100\n \
+                     version 3\n advert_int 0.01\n notify_master {notify}\n \
+                     virtual_ipaddress {{\n  10.98.0.120/24\n }}\n}}\n",
+                ));
             }
             t
         };
         let a = dir.join("a.conf");
         let b = dir.join("b.conf");
         let bad = dir.join("bad.conf");
+        let unsafe_conf = dir.join("unsafe.conf");
+        let unsafe_script = dir.join("anyone.sh");
+        std::fs::write(&unsafe_script, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(
+            &unsafe_script,
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
         let route = " virtual_routes {\n  10.96.0.0/24 via 10.98.0.2 dev va\n }\n";
-        std::fs::write(&a, conf(100, "", "", false)).unwrap();
-        std::fs::write(&b, conf(120, "  10.98.0.111/24\n", route, true)).unwrap();
+        let z = "  10.98.0.111/24\n";
+        std::fs::write(&a, conf(100, "", "", None)).unwrap();
+        std::fs::write(&b, conf(120, z, route, Some("/bin/true"))).unwrap();
         std::fs::write(
             &bad,
-            conf(100, "", "", false).replace("priority 150", "prority 150"),
+            conf(100, "", "", None).replace("priority 150", "prority 150"),
+        )
+        .unwrap();
+        std::fs::write(
+            &unsafe_conf,
+            conf(120, z, route, Some(unsafe_script.to_str().unwrap())),
         )
         .unwrap();
         let path = |p: &std::path::Path| {
@@ -2801,7 +2827,7 @@ mod tests {
             h.push_str(p.to_str().unwrap()).unwrap();
             h
         };
-        let (pa, pb, pbad) = (path(&a), path(&b), path(&bad));
+        let (pa, pb, pbad, punsafe) = (path(&a), path(&b), path(&bad), path(&unsafe_conf));
         let mut loaded = load(&Options {
             config_file: a.to_str().unwrap().to_owned(),
             ..Options::default()
@@ -2836,10 +2862,13 @@ mod tests {
 
         let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let client = status_client(dir.join("status.sock"), go.clone());
+        let mut unsafe_said = heapless::String::<4096>::new();
         counting_alloc::start();
         for i in 0..20 {
             d.config_file = if i == 7 {
                 pbad.clone()
+            } else if i == 12 {
+                punsafe.clone()
             } else if i % 2 == 0 {
                 pb.clone()
             } else {
@@ -2851,6 +2880,11 @@ mod tests {
             let give_up = clock::now() + Duration::from_secs(5);
             while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
                 d.turn();
+            }
+            if i == 12 {
+                // What the refused reload said, before the next one builds
+                // (rendered into a fixed buffer: the window counts).
+                let _ = d.spare.diags.render(&mut unsafe_said);
             }
             run_for(&mut d, 30);
             if i == 10 {
@@ -2866,8 +2900,15 @@ mod tests {
             "reloads: {:?}; {allocs} allocations ({bytes} bytes)",
             d.reloads
         );
-        assert_eq!(d.reloads.applied, 19, "{:?}", d.reloads);
-        assert_eq!(d.reloads.refused, 1);
+        assert_eq!(d.reloads.applied, 18, "{:?}", d.reloads);
+        assert_eq!(d.reloads.refused, 2);
+        // The unsafe script's reload said why.
+        let want = format!(
+            "notify_master of vrrp_instance W: script '{}' is writable by everyone \
+             (mode 0777): not safe to run with root privileges (enable_script_security)",
+            unsafe_script.display(),
+        );
+        assert!(unsafe_said.contains(&want), "{unsafe_said}");
         assert_eq!(
             doc["picket"]["reloads"]["applied"]
                 .as_u64()

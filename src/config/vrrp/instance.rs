@@ -211,6 +211,21 @@ pub struct VrrpInstance {
 }
 
 impl VrrpInstance {
+    /// Its notify scripts by keyword, in keepalived's order (set or not).
+    pub fn notifies(&self) -> [(&'static str, &Option<ScriptCmd>); 6] {
+        [
+            ("notify_master", &self.notify_master),
+            ("notify_backup", &self.notify_backup),
+            ("notify_fault", &self.notify_fault),
+            ("notify_stop", &self.notify_stop),
+            ("notify", &self.notify),
+            (
+                "notify_master_rx_lower_pri",
+                &self.notify_master_rx_lower_pri,
+            ),
+        ]
+    }
+
     /// An instance with nothing set.
     pub fn new(name: String<NAME_BYTES>, loc: Loc) -> Self {
         VrrpInstance {
