@@ -254,6 +254,10 @@ impl Daemon {
         if !self.engine.address_scan_due() {
             return;
         }
+        if self.scan_socket.is_none() {
+            return;
+        }
+        self.notice_deleted_interfaces(now);
         let Some(sock) = &self.scan_socket else {
             return;
         };
@@ -274,6 +278,42 @@ impl Daemon {
                 self.core.stats_mut().address_scan_errors += 1;
                 log::warn!("address dump: {e}; trying again on the next notification");
                 self.engine.abort_address_scan();
+            }
+        }
+    }
+
+    /// Before a scan: an interface it would look at that the kernel no
+    /// longer has (by name and index) is gone now, not "without address"
+    /// — its `RTM_DELLINK` trails its addresses' `RTM_DELADDR`. The engine
+    /// learns it first, so its sockets close before a master leaving
+    /// MASTER would advertise on them.
+    fn notice_deleted_interfaces(&mut self, now: picket::time::Instant) {
+        for i in 0..self.engine.interfaces().len() {
+            let Some(f) = self.engine.interfaces().get(i) else {
+                continue;
+            };
+            if !self.engine.scan_wants(i) {
+                continue;
+            }
+            let mut name: heapless::String<{ picket::limits::IFNAME_BYTES }> =
+                heapless::String::new();
+            let _ = name.push_str(&f.name);
+            let index = f.facts.index;
+            let gone = match net::link_facts(&name) {
+                Ok(l) => l.index != index,
+                Err(e) => e == Errno::ENODEV,
+            };
+            if gone {
+                self.engine.handle_link(
+                    now,
+                    &LinkEvent {
+                        index,
+                        name: &name,
+                        up: false,
+                        deleted: true,
+                        mac: None,
+                    },
+                );
             }
         }
     }

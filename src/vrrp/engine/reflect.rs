@@ -689,6 +689,21 @@ impl Engine {
         self.scan.full_requested || self.iface_pending.iter().any(|p| p & PENDING_SCAN != 0)
     }
 
+    /// Whether the next address scan looks at engine interface `i` (every
+    /// present one in a full scan). The binary first checks that it still
+    /// exists: the kernel reports a deleted interface's addresses gone
+    /// (`RTM_DELADDR`) before the interface itself (`RTM_DELLINK`, some
+    /// milliseconds later), and a scan meanwhile would conclude "no
+    /// address" and let a master say goodbye on a device that is no more.
+    pub fn scan_wants(&self, i: usize) -> bool {
+        self.interfaces.get(i).is_some_and(|f| f.present)
+            && (self.scan.full_requested
+                || self
+                    .iface_pending
+                    .get(i)
+                    .is_some_and(|p| p & PENDING_SCAN != 0))
+    }
+
     /// Asks for a full scan: every interface, and every master's addresses
     /// (after notifications were lost, and at start).
     pub fn request_full_scan(&mut self) {

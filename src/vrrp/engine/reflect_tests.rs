@@ -166,6 +166,37 @@ fn an_interface_deleted_and_recreated_faults_then_runs_on_its_new_index() {
     assert_eq!(e.interfaces()[iface].facts.index, 9);
 }
 
+/// The kernel reports a deleted interface's addresses gone before the
+/// interface: the scan that would follow asks about that interface (the
+/// binary checks it still exists); a deletion told then comes first, with
+/// the sockets closed before the goodbye advert, and the scan no longer
+/// wants the gone interface.
+#[test]
+fn a_scan_names_the_interfaces_it_wants_so_a_deletion_can_come_first() {
+    let (cfg, mut e, now) = master("");
+    assert!(!e.scan_wants(0), "nothing pending");
+    e.handle_address(now, &cfg, &addr(false, 2, A, IFA_F_PERMANENT));
+    assert!(e.address_scan_due());
+    assert!(e.scan_wants(0));
+    assert_eq!(
+        e.state(0),
+        Some(State::Master),
+        "the old source stays until the scan"
+    );
+    e.handle_link(now, &link(2, "eth0", false, true));
+    assert!(!e.scan_wants(0), "gone: nothing to scan there");
+    let (actions, _) = drain(&mut e, now);
+    assert_eq!(
+        actions.first(),
+        Some(&EngineAction::InterfaceGone { iface: 0 })
+    );
+    // A full scan wants every interface that exists.
+    e.handle_link(now, &link(4, "eth0", true, false));
+    e.request_full_scan();
+    assert!(e.scan_wants(0));
+    assert!(!e.scan_wants(7), "no such interface");
+}
+
 #[test]
 fn a_rename_or_a_missed_deletion_is_an_interface_loss() {
     let (_, mut e, now) = master("");
