@@ -42,8 +42,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::status::{document, instance};
-use lab::{Capture, Daemon, Lab, VIP, has_address, wait_until};
+use lab::status::{document, held_for, instance};
+use lab::{Capture, Daemon, Lab, VIP, add_veth, has_address, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -355,19 +355,6 @@ vrrp_instance VI_2 {{
 /// VI_2's VIP, on eth2.
 const VIP_ETH2: Ipv4Addr = Ipv4Addr::new(10, 95, 0, 100);
 
-/// Creates veth `name` (peer `<name>p`) in `ns` with `addr`/24, both up.
-fn veth(ns: &str, name: &str, addr: &str) {
-    let peer = format!("{name}p");
-    for args in [
-        &["link", "add", name, "type", "veth", "peer", "name", &peer][..],
-        &["addr", "add", addr, "dev", name],
-        &["link", "set", &peer, "up"],
-        &["link", "set", name, "up"],
-    ] {
-        lab::run("ip", &[&["-n", ns][..], args].concat()).unwrap();
-    }
-}
-
 #[test]
 fn reloads_follow_interfaces_that_move_go_and_appear() {
     if !lab::ready(&["ping"]) {
@@ -398,7 +385,7 @@ fn reloads_follow_interfaces_that_move_go_and_appear() {
     let state = |name: &str| instance(&document(&sock), name)["state"].clone();
 
     // VI_1 moves to eth1; VI_2 comes on eth2, which does not exist.
-    veth(&ns, "eth1", "10.96.0.1/24");
+    add_veth(&ns, "eth1", "10.96.0.1/24");
     reload(moving_conf(&sock, "eth1", Some(100)), 1);
     assert!(
         wait_until(Duration::from_secs(5), || on("eth1", VIP)
@@ -415,16 +402,10 @@ fn reloads_follow_interfaces_that_move_go_and_appear() {
     assert_eq!(v1["source"], "10.96.0.1");
     let v2 = instance(&doc, "VI_2");
     assert_eq!(v2["state"], "FAULT", "{v2}");
-    assert!(
-        v2["hold"]
-            .as_array()
-            .unwrap()
-            .contains(&"no_interface".into()),
-        "{v2}"
-    );
+    assert!(held_for(v2, "no_interface"), "{v2}");
 
     // eth2 appears: VI_2 runs there.
-    veth(&ns, "eth2", "10.95.0.1/24");
+    add_veth(&ns, "eth2", "10.95.0.1/24");
     assert!(
         wait_until(Duration::from_secs(5), || on("eth2", VIP_ETH2)),
         "VI_2 never became master on eth2:\n{}",
@@ -455,20 +436,14 @@ fn reloads_follow_interfaces_that_move_go_and_appear() {
     );
     let v1 = instance(&doc, "VI_1");
     assert_eq!(v1["state"], "FAULT", "{v1}");
-    assert!(
-        v1["hold"]
-            .as_array()
-            .unwrap()
-            .contains(&"no_interface".into()),
-        "{v1}"
-    );
+    assert!(held_for(v1, "no_interface"), "{v1}");
     assert_eq!(v1["reflector"]["interface_losses"], 1, "{v1}");
     assert_eq!(instance(&doc, "VI_2")["base_priority"], 90);
     assert_eq!(instance(&doc, "VI_2")["state"], "MASTER");
     assert!(!on("eth0", VIP));
 
     // eth1 back (a new index): VI_1 master on it again.
-    veth(&ns, "eth1", "10.96.0.1/24");
+    add_veth(&ns, "eth1", "10.96.0.1/24");
     assert!(
         wait_until(Duration::from_secs(5), || on("eth1", VIP)),
         "VI_1 not back on the new eth1:\n{}",

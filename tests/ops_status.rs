@@ -25,7 +25,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::status::{document, instance};
+use lab::status::{document, held_for, instance};
 use lab::{Daemon, Lab, has_address, router_addr, wait_until};
 use serde_json::Value;
 
@@ -218,13 +218,7 @@ fn the_status_document_matches_the_live_state() {
         let v3 = instance(d, "VI_3");
         assert_eq!(v3["state"], "FAULT", "{v3}");
         assert_eq!(v3["interface"], "eth9");
-        assert!(
-            v3["hold"]
-                .as_array()
-                .unwrap()
-                .contains(&Value::from("no_interface")),
-            "{v3}"
-        );
+        assert!(held_for(v3, "no_interface"), "{v3}");
         assert_eq!(v3["reflector"]["holds"], 1, "{v3}");
         let v1 = instance(d, "VI_1");
         assert_eq!(v1["hold"], serde_json::json!([]), "{v1}");
@@ -274,16 +268,7 @@ fn the_status_document_matches_the_live_state() {
     );
 
     // eth9 appears on r1: its VI_3 runs (alone: MASTER), r2's stays held.
-    for args in [
-        &[
-            "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
-        ][..],
-        &["addr", "add", "10.97.0.1/24", "dev", "eth9"],
-        &["link", "set", "eth9p", "up"],
-        &["link", "set", "eth9", "up"],
-    ] {
-        lab::run("ip", &[&["-n", ns1.as_str()][..], args].concat()).unwrap();
-    }
+    lab::add_veth(&ns1, "eth9", "10.97.0.1/24");
     assert!(
         wait_until(Duration::from_secs(3), || has_address(
             &ns1,

@@ -209,22 +209,7 @@ fn an_interface_deleted_and_recreated_faults_then_runs_again_on_the_new_one() {
     // It comes back: same name, new index and MAC, its address added.
     std::thread::sleep(Duration::from_millis(300));
     let recreated = now_us();
-    run(
-        "ip",
-        &[
-            "-n", &lab.lan, "link", "add", "r1", "type", "veth", "peer", "name", "eth0", "netns",
-            &p.ns,
-        ],
-    )
-    .unwrap();
-    run(
-        "ip",
-        &["-n", &lab.lan, "link", "set", "r1", "master", "br0", "up"],
-    )
-    .unwrap();
-    let cidr = format!("{}/24", p.addr);
-    run("ip", &["-n", &p.ns, "addr", "add", &cidr, "dev", "eth0"]).unwrap();
-    run("ip", &["-n", &p.ns, "link", "set", "eth0", "up"]).unwrap();
+    lab.replug_router(1);
     let new_mac = mac_of(&p.ns, "eth0");
     assert!(
         picket.wait_log("Interface eth0 is back", Duration::from_secs(2)),
@@ -472,22 +457,7 @@ fn a_vmac_comes_back_after_it_or_its_parent_is_recreated() {
     );
     assert!(picket.wait_log("(VI_1) Entering FAULT STATE", Duration::from_secs(2)));
     std::thread::sleep(Duration::from_millis(300));
-    run(
-        "ip",
-        &[
-            "-n", &lab.lan, "link", "add", "r1", "type", "veth", "peer", "name", "eth0", "netns",
-            &p.ns,
-        ],
-    )
-    .unwrap();
-    run(
-        "ip",
-        &["-n", &lab.lan, "link", "set", "r1", "master", "br0", "up"],
-    )
-    .unwrap();
-    let cidr = format!("{}/24", p.addr);
-    run("ip", &["-n", &p.ns, "addr", "add", &cidr, "dev", "eth0"]).unwrap();
-    run("ip", &["-n", &p.ns, "link", "set", "eth0", "up"]).unwrap();
+    lab.replug_router(1);
     assert!(
         picket.wait_log(
             &format!("eth0 is back: creating its VMAC {vmac} again"),

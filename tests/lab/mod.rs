@@ -381,6 +381,20 @@ pub fn parse_ip_o_addr(text: &str) -> Vec<(IpAddr, u8)> {
         .collect()
 }
 
+/// Creates veth `name` (peer `<name>p`) in `ns` with `cidr` on it, both
+/// ends up: an interface of its own, off the lab's bridge.
+pub fn add_veth(ns: &str, name: &str, cidr: &str) {
+    let peer = format!("{name}p");
+    for args in [
+        &["link", "add", name, "type", "veth", "peer", "name", &peer][..],
+        &["addr", "add", cidr, "dev", name],
+        &["link", "set", &peer, "up"],
+        &["link", "set", name, "up"],
+    ] {
+        ip(&[&["-n", ns][..], args].concat());
+    }
+}
+
 /// True if `iface` in `ns` holds `addr`.
 pub fn has_address(ns: &str, iface: &str, addr: Ipv4Addr) -> bool {
     addresses_of(ns, iface)
@@ -537,20 +551,33 @@ impl Lab {
             .collect();
         for (port, node) in nodes {
             lab.add_ns(&node.ns);
-            ip(&[
-                "-n", &lan, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
-                &node.ns,
-            ]);
-            ip(&["-n", &lan, "link", "set", &port, "master", "br0", "up"]);
-            let cidr = format!("{}/{PREFIX_LEN}", node.addr);
-            ip(&["-n", &node.ns, "addr", "add", &cidr, "dev", "eth0"]);
-            let cidr6 = format!("{}/{PREFIX_LEN6}", node.addr6);
-            ip(&[
-                "-n", &node.ns, "addr", "add", &cidr6, "dev", "eth0", "nodad",
-            ]);
-            ip(&["-n", &node.ns, "link", "set", "eth0", "up"]);
+            lab.plug(&port, &node);
         }
         lab
+    }
+
+    /// Gives `node` its eth0: a veth whose other end `port` is on br0, with
+    /// the node's IPv4 and IPv6 addresses, up.
+    fn plug(&self, port: &str, node: &Node) {
+        let lan = &self.lan;
+        ip(&[
+            "-n", lan, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
+            &node.ns,
+        ]);
+        ip(&["-n", lan, "link", "set", port, "master", "br0", "up"]);
+        let cidr = format!("{}/{PREFIX_LEN}", node.addr);
+        ip(&["-n", &node.ns, "addr", "add", &cidr, "dev", "eth0"]);
+        let cidr6 = format!("{}/{PREFIX_LEN6}", node.addr6);
+        ip(&[
+            "-n", &node.ns, "addr", "add", &cidr6, "dev", "eth0", "nodad",
+        ]);
+        ip(&["-n", &node.ns, "link", "set", "eth0", "up"]);
+    }
+
+    /// Router `i`'s eth0 created again after its veth was deleted (a new
+    /// index and MAC), on br0 with its addresses, up.
+    pub fn replug_router(&self, i: usize) {
+        self.plug(&format!("r{i}"), self.router(i));
     }
 
     fn add_ns(&mut self, ns: &str) {
