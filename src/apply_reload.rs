@@ -33,11 +33,10 @@
 //!
 //! [`Engine::adopt`]: picket::vrrp::engine::Engine::adopt
 
-use picket::config::global::ScriptCmd;
 use picket::config::vrrp::VrrpInstance;
 use picket::config::{Config, Diagnostics};
 use picket::config::{LoadOptions, Severity};
-use picket::core::RunAs;
+use picket::core::{ArgvBuf, RunAs};
 use picket::core::{ChildRole, Phase};
 use picket::reload::{Plan, missing_addresses};
 use picket::status::LastReload;
@@ -50,12 +49,8 @@ use picket::wire::rtnetlink::Operation;
 
 use crate::logger::LogLines;
 use crate::sys::fs::RealFs;
-use crate::sys::net::NetlinkSocket;
-use crate::sys::user::ScriptUsers;
-use crate::{
-    Daemon, Spare, TOKEN_LINKS, TOKEN_NETLINK, core_settings, fill_tracking, interface_facts,
-    open_status_socket,
-};
+use crate::sys::user::{ScriptUsers, Verdict, check_script, for_each_script};
+use crate::{Daemon, Spare, core_settings, fill_tracking, interface_facts, open_status_socket};
 
 /// The netlink sequence "instance" of address requests a reload sends for
 /// addresses of the old configuration (their failures are not looked up
@@ -77,81 +72,18 @@ fn missing(
     out
 }
 
-/// Visits every script command of `cfg` that carries a user: `(what,
-/// command, user, group)`.
-fn for_each_script(cfg: &Config, f: &mut dyn FnMut(&str, &str, &str, &str)) {
-    let cmd = |f: &mut dyn FnMut(&str, &str, &str, &str), what: &str, c: &Option<ScriptCmd>| {
-        if let Some(c) = c {
-            f(what, cfg.strings.get(c.command), &c.user, &c.group);
-        }
-    };
-    let g = &cfg.global;
-    cmd(f, "startup_script", &g.startup_script);
-    cmd(f, "shutdown_script", &g.shutdown_script);
-    for s in &cfg.vrrp.scripts {
-        f(
-            &s.name,
-            cfg.strings.get(s.script.command),
-            &s.script.user,
-            &s.script.group,
-        );
-    }
-    for i in &cfg.vrrp.instances {
-        for c in [
-            &i.notify_master,
-            &i.notify_backup,
-            &i.notify_fault,
-            &i.notify_stop,
-            &i.notify,
-            &i.notify_master_rx_lower_pri,
-        ] {
-            cmd(f, &i.name, c);
-        }
-    }
-    for gr in &cfg.vrrp.sync_groups {
-        for c in [
-            &gr.notify_master,
-            &gr.notify_backup,
-            &gr.notify_fault,
-            &gr.notify_stop,
-            &gr.notify,
-        ] {
-            cmd(f, &gr.name, c);
-        }
-    }
-    let lvs = |f: &mut dyn FnMut(&str, &str, &str, &str),
-               what: &str,
-               c: &Option<picket::config::lvs::Script>| {
-        if let Some(c) = c {
-            f(
-                what,
-                cfg.strings.get(c.command),
-                cfg.strings.get(c.user),
-                cfg.strings.get(c.group),
-            );
-        }
-    };
-    for v in &cfg.lvs.virtual_servers {
-        lvs(f, "quorum_up", &v.quorum_up);
-        lvs(f, "quorum_down", &v.quorum_down);
-    }
-    for r in &cfg.lvs.real_servers {
-        lvs(f, "notify_up", &r.notify_up);
-        lvs(f, "notify_down", &r.notify_down);
-    }
-}
-
 /// A hash of every script command, user and group of `cfg` (FNV-1a): a
 /// reload re-checks the scripts' paths only when it differs.
 fn scripts_hash(cfg: &Config) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for_each_script(cfg, &mut |_, c, u, g| {
-        for b in c
+    for_each_script(cfg, &mut |s| {
+        for b in s
+            .command
             .bytes()
             .chain([0])
-            .chain(u.bytes())
+            .chain(s.cmd.user.bytes())
             .chain([0])
-            .chain(g.bytes())
+            .chain(s.cmd.group.bytes())
             .chain([0])
         {
             h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
@@ -164,9 +96,16 @@ fn scripts_hash(cfg: &Config) -> u64 {
 /// VMACs (created at start-up), a changed set of tracked files (watched
 /// from start-up), a changed default `script_user`, a script user not
 /// looked up at start-up; and, under `enable_script_security`, changed
-/// scripts that are not safe (their paths are checked again: this one
-/// check may allocate).
-fn not_reloadable(running: &Config, next: &Config, users: &ScriptUsers, diags: &mut Diagnostics) {
+/// scripts that run with root privileges and are not safe (checked again,
+/// in fixed buffers; bare names looked up in `path_var`, the `PATH` picket
+/// started with).
+fn not_reloadable(
+    running: &Config,
+    next: &Config,
+    users: &ScriptUsers,
+    path_var: &[u8],
+    diags: &mut Diagnostics,
+) {
     let restart = format_args!("restart picket to apply this configuration");
     for inst in next.vrrp.instances.iter().filter(|i| i.use_vmac.is_some()) {
         diags.push(
@@ -229,29 +168,48 @@ fn not_reloadable(running: &Config, next: &Config, users: &ScriptUsers, diags: &
             restart,
         );
     }
-    for_each_script(next, &mut |what, _, user, group| {
+    for_each_script(next, &mut |s| {
+        let (user, group) = (s.cmd.user.as_str(), s.cmd.group.as_str());
         if !user.is_empty() && users.find(user, group) == RunAs::DEFAULT {
             diags.push(
                 Severity::Error,
                 None,
-                format_args!("{what}: user '{user}' was not looked up at start-up"),
+                format_args!("{}: user '{user}' was not looked up at start-up", s.what),
                 restart,
             );
         }
     });
-    if next.global.enable_script_security && scripts_hash(running) != scripts_hash(next) {
-        let uses = crate::sys::user::scripts_of(next);
-        if let Err(e) = crate::sys::user::check_scripts(next, users, &uses) {
-            for line in e.lines() {
-                diags.push(
-                    Severity::Error,
-                    None,
-                    format_args!("{line}"),
-                    format_args!("make the script and its directories writable by root only"),
-                );
-            }
-        }
+    if !next.global.enable_script_security || scripts_hash(running) == scripts_hash(next) {
+        return;
     }
+    for_each_script(next, &mut |s| {
+        let (uid, gid) = users.ids(users.of(s.cmd));
+        let mut argv = ArgvBuf::new();
+        let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
+            return;
+        };
+        if let Verdict::Unsafe(why) = c.verdict {
+            // The message has MESSAGE_BYTES: the path at fault once.
+            let (sep, at) = if c.at == c.path {
+                ("", "")
+            } else {
+                ("': '", c.at.as_str())
+            };
+            diags.push(
+                Severity::Error,
+                None,
+                format_args!(
+                    "{}: script '{}{sep}{at}' {why}: not safe to run with root privileges \
+                     (enable_script_security)",
+                    s.what, c.path
+                ),
+                format_args!(
+                    "make the file and every directory above it owned by root and not \
+                     writable by group or others, or run it as another user"
+                ),
+            );
+        }
+    });
 }
 
 /// The configuration of instance `slot` of `engine`.
@@ -273,6 +231,12 @@ impl Daemon {
             return;
         }
         log::info!("reload: reading {}", self.config_file);
+        // What the reflector has pending is done with the running tables
+        // first (sockets of interfaces gone or back, restores, source
+        // events, a scan due): the new engine starts from a settled view.
+        self.run_engine_actions(now);
+        self.scan_addresses_if_due(now);
+        self.run_engine_actions(now);
         let errors = self.build_spare();
         if errors > 0 {
             self.refuse_reload(now, errors);
@@ -308,7 +272,7 @@ impl Daemon {
         }
         picket::vrrp::engine::check_config(cfg, diags, Severity::Error);
         picket::ipvs::check_config(cfg, diags);
-        not_reloadable(&self.cfg, cfg, &self.users, diags);
+        not_reloadable(&self.cfg, cfg, &self.users, self.spawner.path_var(), diags);
         // Unsafe configuration files (under enable_script_security): noted
         // first, reported after (their names are in `diags`).
         let mut unsafe_files: heapless::Vec<
@@ -340,14 +304,8 @@ impl Daemon {
         let running = &self.engine;
         engine.load(
             cfg,
-            &mut |name| {
-                running
-                    .interfaces()
-                    .iter()
-                    .find(|f| f.name.as_str() == name)
-                    .map(|f| f.facts)
-                    .or_else(|| interface_facts(name))
-            },
+            Some(running),
+            &mut interface_facts,
             &mut |i, ifname, e| {
                 let inst = cfg.vrrp.instances.get(i);
                 diags.push(
@@ -357,7 +315,10 @@ impl Daemon {
                         "vrrp_instance {}: cannot run on {ifname}: {e}",
                         inst.map_or("?", |v| v.name.as_str())
                     ),
-                    format_args!("create the interface first, or fix the instance"),
+                    format_args!(
+                        "create the interface first, set dynamic_interfaces to wait for it, \
+                         or fix the instance"
+                    ),
                 );
             },
         );
@@ -510,7 +471,11 @@ impl Daemon {
             self.core.stats_mut().poll_errors += 1;
             log::error!("reload: the poll table is full: some VRRP sockets are not watched");
         }
-        self.open_missing_sockets();
+        // Netlink sockets the new configuration needs for the first time
+        // (without them, it runs with fewer features: logged).
+        self.open_netlink_sockets(&mut |what, e| {
+            log::error!("reload: {what}: {e}; running without it");
+        });
         self.reload_settings();
         if let Some(ipvs) = &mut self.ipvs {
             let sent = ipvs.commit_reload();
@@ -519,10 +484,7 @@ impl Daemon {
         // A reset's hold and safe mode apply to the new instances too (the
         // kept ones have them already).
         self.supervisor.apply_damping(now, &mut self.engine);
-        // What is new starts; kept masters add what is new to them.
-        for &n in &plan.added {
-            self.engine.start_slot(now, n);
-        }
+        // Kept masters add what is new to them.
         for m in plan.matched.iter().filter(|m| m.addresses_changed) {
             if self.engine.state(m.new) == Some(State::Master) {
                 self.add_new_addresses(now, m.old, m.new);
@@ -532,6 +494,16 @@ impl Daemon {
             if self.engine.state(m.new) == Some(State::Master) {
                 self.add_new_routes(now, m.old, m.new);
             }
+        }
+        // As at start-up, every address as the kernel has it (the requests
+        // above are done: rtnetlink handles them as they are sent): new
+        // instances' sources, configured sources, and a kept master's
+        // address missing (deleted by hand while it could not be restored,
+        // or while its interface was down) is restored.
+        self.settle_view(now);
+        // What is new starts (held if its interface or source is missing).
+        for &n in &plan.added {
+            self.engine.start_slot(now, n);
         }
         self.scripts.start(now);
         self.apply_all_tracking(now);
@@ -639,43 +611,6 @@ impl Daemon {
             i = i.saturating_add(1);
             if i == u16::MAX {
                 break;
-            }
-        }
-    }
-
-    /// The link monitor and the address socket, if the new configuration
-    /// needs them for the first time (without them, it runs with fewer
-    /// features: logged).
-    fn open_missing_sockets(&mut self) {
-        if self.link_monitor.is_none() && self.links.name(LinkId(0)).is_some() {
-            match NetlinkSocket::open_groups(picket::wire::link::RTMGRP_LINK) {
-                Ok(m) => {
-                    if self
-                        .poll
-                        .add(&std::os::fd::AsFd::as_fd(&m), TOKEN_LINKS)
-                        .is_ok()
-                    {
-                        self.link_monitor = Some(m);
-                    }
-                }
-                Err(e) => {
-                    log::error!("reload: link monitor socket: {e}; tracked links are not watched")
-                }
-            }
-            crate::resync_links(&mut self.links);
-        }
-        if self.netlink.is_none() && !self.engine.is_empty() {
-            match NetlinkSocket::open() {
-                Ok(n) => {
-                    if self
-                        .poll
-                        .add(&std::os::fd::AsFd::as_fd(&n), TOKEN_NETLINK)
-                        .is_ok()
-                    {
-                        self.netlink = Some(n);
-                    }
-                }
-                Err(e) => log::error!("reload: netlink socket: {e}; addresses cannot be set"),
             }
         }
     }

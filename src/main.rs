@@ -11,8 +11,10 @@
 //! 1. **Read `now`** once from `CLOCK_MONOTONIC`; every input of this turn is
 //!    handled at that instant.
 //! 2. **Drain every fd** the last poll found ready, each until WouldBlock:
-//!    the signalfd (later: VRRP sockets, netlink). An fd whose token the
-//!    loop does not know is counted (`unknown_token`), not a panic.
+//!    the signalfd, VRRP sockets, netlink (the reflector's monitor runs an
+//!    address scan after its drain when the engine asks for one: see
+//!    `reflector`). An fd whose token the loop does not know is counted
+//!    (`unknown_token`), not a panic.
 //! 3. **`core.handle_timeout(now)`**: every machine whose deadline is due.
 //! 4. **Run every queued action** (`core.poll_action()` until `None`):
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
@@ -44,6 +46,7 @@ mod dump_files;
 mod if_sockets;
 mod ipvs_sync;
 mod logger;
+mod reflector;
 mod status_client;
 mod status_socket;
 mod supervisor;
@@ -97,7 +100,8 @@ const TOKEN_SIGNAL: Token = Token(0);
 const TOKEN_NETLINK: Token = Token(1);
 /// The deadline timerfd's token.
 const TOKEN_TIMER: Token = Token(2);
-/// The link monitor's token (rtnetlink `RTMGRP_LINK`).
+/// The reflector's monitor socket's token (rtnetlink `RTMGRP_LINK`,
+/// `RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`).
 const TOKEN_LINKS: Token = Token(3);
 /// The inotify fd watching `vrrp_track_file`s.
 const TOKEN_TRACK_FILES: Token = Token(4);
@@ -155,36 +159,6 @@ impl std::fmt::Display for InitError {
     }
 }
 
-/// Logs each unicast instance whose source address is not on its interface.
-/// keepalived binds with `IP_FREEBIND` and runs on; so does picket: adverts
-/// go out from that address anyway, and peers' adverts to it arrive once it
-/// is there.
-fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
-    for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
-        let (Some((true, src)), Some(inst)) = (
-            engine.source(slot),
-            engine
-                .config_index(slot)
-                .and_then(|i| cfg.vrrp.instances.get(i)),
-        ) else {
-            continue;
-        };
-        let ifname = inst.interface.as_str();
-        match net::has_address(ifname, src) {
-            Ok(true) => {}
-            Ok(false) => log::warn!(
-                "({}) unicast_src_ip {src} is not (yet) on {ifname}: running anyway, \
-                 sending adverts from it; peers' adverts reach this instance once the address is added",
-                inst.name
-            ),
-            Err(e) => log::warn!(
-                "({}) cannot check that unicast_src_ip {src} is on {ifname}: {e}",
-                inst.name
-            ),
-        }
-    }
-}
-
 /// Everything the running daemon owns.
 ///
 /// The tables a configuration is run from come in pairs: the running one
@@ -210,10 +184,19 @@ pub struct Daemon {
     /// Every tracked `vrrp_script`: runs and results.
     scripts: Box<ScriptTable>,
     /// Tracked interfaces (`track_interface`, and each instance's own unless
-    /// `dont_track_primary`), kept by the link monitor.
+    /// `dont_track_primary`), kept by the reflector's monitor.
     links: Box<LinkTable>,
-    /// Link notifications (opened when a link is tracked).
+    /// The reflector's monitor: link and address notifications (opened
+    /// when an instance runs or a link is tracked).
     link_monitor: Option<NetlinkSocket>,
+    /// Address dumps of the reflector's scans (opened when an instance
+    /// runs).
+    scan_socket: Option<NetlinkSocket>,
+    /// Sequence number of the last address dump.
+    scan_seq: u32,
+    /// The port id of the command socket `netlink`: notifications caused
+    /// by picket's own requests carry it.
+    own_port: u32,
     /// The value of each `vrrp_track_file`.
     files: FileTable,
     /// The watch on tracked files (opened when a file is tracked).
@@ -375,7 +358,6 @@ impl Daemon {
         if setup_failed {
             return Err(InitError::Setup);
         }
-        warn_missing_unicast_sources(&cfg, &engine);
         let mut scripts = Box::new(ScriptTable::new());
         let mut links = Box::new(LinkTable::new());
         let mut tracking = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
@@ -394,17 +376,6 @@ impl Daemon {
             .prepare(&engine, None)
             .map_err(|(what, e)| InitError::Sys(what, e))?;
         sockets.register(&mut poll).map_err(full)?;
-        // Monitor first, then read the current states: a change in between
-        // is not lost.
-        let link_monitor = if links.name(picket::vrrp::track::LinkId(0)).is_some() {
-            let m = NetlinkSocket::open_groups(picket::wire::link::RTMGRP_LINK)
-                .map_err(|e| InitError::Sys("link monitor socket", e))?;
-            poll.add(&m.as_fd(), TOKEN_LINKS).map_err(full)?;
-            Some(m)
-        } else {
-            None
-        };
-        resync_links(&mut links);
         let mut files = FileTable::new(cfg.vrrp.track_files.len());
         let tracked_files = if cfg.vrrp.track_files.iter().any(|f| f.used) {
             let t = TrackedFiles::open(&cfg.vrrp.track_files).map_err(InitError::Tracking)?;
@@ -418,13 +389,6 @@ impl Daemon {
         } else {
             None
         };
-        let netlink = if engine.is_empty() {
-            None
-        } else {
-            let n = NetlinkSocket::open().map_err(|e| InitError::Sys("netlink socket", e))?;
-            poll.add(&n.as_fd(), TOKEN_NETLINK).map_err(full)?;
-            Some(n)
-        };
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
         } else {
@@ -435,7 +399,7 @@ impl Daemon {
         let status = open_status_socket(&cfg);
         status.register(&mut poll).map_err(full)?;
         let tmp_dir = tmp_dir();
-        Ok(Box::new(Daemon {
+        let mut d = Box::new(Daemon {
             core,
             engine,
             signals,
@@ -447,11 +411,14 @@ impl Daemon {
             sockets,
             scripts,
             links,
-            link_monitor,
+            link_monitor: None,
+            scan_socket: None,
+            scan_seq: 0,
+            own_port: 0,
             files,
             tracked_files,
             tracking,
-            netlink,
+            netlink: None,
             routes,
             netlink_counter: 0,
             buf: [0; RX_BUF],
@@ -471,7 +438,15 @@ impl Daemon {
             cfg,
             spare: Spare::new(Box::new(LoadScratch::new())),
             vmacs,
-        }))
+        });
+        let mut failed = None;
+        d.open_netlink_sockets(&mut |what, e| {
+            failed.get_or_insert((what, e));
+        });
+        match failed {
+            Some((what, e)) => Err(InitError::Sys(what, e)),
+            None => Ok(d),
+        }
     }
 
     /// Starts the core (the startup script is requested here) and the VRRP
@@ -485,6 +460,9 @@ impl Daemon {
         for slot in 0..self.tracking.len() {
             self.apply_tracking(now, slot);
         }
+        // Every address as the kernel has it now (sources, configured
+        // sources present or not), before the instances start.
+        self.settle_view(now);
         self.engine.start(now);
         self.scripts.start(now);
         if let Some(ipvs) = &mut self.ipvs {
@@ -519,7 +497,7 @@ impl Daemon {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
                 TOKEN_NETLINK => self.drain_netlink(now),
-                TOKEN_LINKS => self.drain_links(now),
+                TOKEN_LINKS => self.drain_monitor(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
                         i.drain();
@@ -858,74 +836,16 @@ impl Daemon {
                 }
                 match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
-                        log_address_failure(
-                            &self.cfg,
-                            &self.engine,
-                            e.request.sequence,
-                            e.errno().unwrap_or(0),
-                        );
+                        let seq = e.request.sequence;
+                        if let Some(k) = vmac_of_seq(seq) {
+                            self.vmacs.request_failed(k, e.errno().unwrap_or(0));
+                            continue;
+                        }
+                        log_address_failure(&self.cfg, &self.engine, seq, e.errno().unwrap_or(0));
                     }
                     Ok(_) => {}
                     Err(_) => self.core.stats_mut().netlink_malformed += 1,
                 }
-            }
-        }
-    }
-
-    /// Reads link notifications: a tracked interface that went up or down
-    /// updates the instances that track it. A lost notification (the
-    /// socket overran) re-reads every tracked link.
-    fn drain_links(&mut self, now: picket::time::Instant) {
-        loop {
-            let Some(sock) = &self.link_monitor else {
-                return;
-            };
-            let n = match sock.recv(&mut self.buf) {
-                Ok(n) => n.min(self.buf.len()),
-                Err(nb::Error::WouldBlock) => return,
-                Err(nb::Error::Other(e)) => {
-                    self.core.stats_mut().socket_errors += 1;
-                    log::warn!("link monitor: {e}; reading every tracked link again");
-                    resync_links(&mut self.links);
-                    self.apply_all_tracking(now);
-                    continue;
-                }
-            };
-            let mut changed: heapless::Vec<picket::vrrp::track::LinkId, 16> = heapless::Vec::new();
-            let mut overflow = false;
-            for msg in nl::Messages::new(&self.buf[..n]) {
-                let Ok(msg) = msg else {
-                    self.core.stats_mut().netlink_malformed += 1;
-                    break;
-                };
-                let Some(ev) = picket::wire::link::LinkEvent::parse(&msg) else {
-                    continue;
-                };
-                let Ok(ev) = ev else {
-                    self.core.stats_mut().netlink_malformed += 1;
-                    continue;
-                };
-                let Some(id) = self.links.find(ev.name) else {
-                    continue;
-                };
-                if self.links.is_up(id) != ev.up {
-                    log::info!(
-                        "Netlink reports {} {}",
-                        ev.name,
-                        if ev.up { "up" } else { "down" }
-                    );
-                    self.links.handle_link(ev.name, ev.up);
-                    if !changed.contains(&id) && changed.push(id).is_err() {
-                        overflow = true;
-                    }
-                }
-            }
-            if overflow {
-                self.apply_all_tracking(now);
-                continue;
-            }
-            for id in changed {
-                self.apply_tracking_of(now, Target::Link(id));
             }
         }
     }
@@ -1147,6 +1067,10 @@ impl Daemon {
                         self.group_transition(now, group, to);
                     }
                 }
+                EngineAction::InterfaceGone { iface } => self.interface_gone(iface),
+                EngineAction::InterfaceBack { iface } => self.interface_back(iface),
+                EngineAction::RestoreVip { slot, k } => self.restore_vip(now, slot, k),
+                EngineAction::Source { slot, event } => self.log_source(slot, event),
             }
         }
         for (group, index, to) in transitions {
@@ -1260,6 +1184,17 @@ impl Daemon {
                 inst.priority(),
                 inst.master(),
             );
+            if let Some(l) = self.engine.link_stats(slot) {
+                let mut held: heapless::String<32> = heapless::String::new();
+                for name in picket::vrrp::engine::reflect::hold_names(self.engine.hold(slot)) {
+                    let _ = write!(held, " {name}");
+                }
+                log::info!(
+                    "({}) reflector: {l}; held:{}",
+                    self.name(slot),
+                    if held.is_empty() { " no" } else { &held }
+                );
+            }
             for p in self.engine.peers(slot).into_iter().flat_map(|p| p.iter()) {
                 log::info!("({}) heard {}", self.name(slot), p.summary(now));
             }
@@ -1507,8 +1442,7 @@ fn runs_scripts(cfg: &Config) -> bool {
 /// as the scripts they name: each file read (includes too), and every
 /// directory above it, owned by root and writable by root only
 /// (keepalived's script check, `sys::user::check_path`). Reports each
-/// unsafe file by name. May allocate: at start-up, and at a reload with the
-/// keyword on.
+/// unsafe file by name. No allocation (fixed buffers): a reload runs it.
 fn unsafe_config_files(
     cfg: &Config,
     diags: &Diagnostics,
@@ -1520,9 +1454,16 @@ fn unsafe_config_files(
     for i in 0..diags.files.len() {
         let id = picket::config::FileId(u8::try_from(i).unwrap_or(u8::MAX));
         let name = diags.files.name(id);
-        let path = std::fs::canonicalize(name).unwrap_or_else(|_| std::path::PathBuf::from(name));
-        if let Err(e) = sys::user::check_path(&path) {
-            report(id, name, &e);
+        let mut at = sys::fs::FixedPath::new();
+        let checked = match sys::fs::real_path(name) {
+            Ok(path) => sys::user::check_path(&path, &mut at),
+            Err(e) => {
+                let _ = at.push_str(name);
+                Err(sys::user::Flaw::CannotCheck(e))
+            }
+        };
+        if let Err(why) = checked {
+            report(id, name, &sys::user::Unsafe { path: at, why });
         }
     }
 }
@@ -1727,6 +1668,7 @@ fn interface_facts(name: &str) -> Option<IfFacts> {
         ipv4: f.ipv4,
         ipv6_link_local: f.ipv6_link_local,
         ipv6_forwarding: net::ipv6_forwarding(name),
+        up: f.up,
     })
 }
 
@@ -1791,6 +1733,24 @@ fn encode_seq(counter: u32, slot: u16, k: usize, operation: Operation) -> u32 {
 
 /// The top bit of a sequence number: the request was for route `k`.
 const SEQ_ROUTE: u32 = 1 << 31;
+
+/// The instance field of a sequence number that says "VMAC `k`" (no
+/// instance has this number, nor a reload's
+/// [`apply_reload::RELOAD_SLOT`]).
+const SEQ_VMAC_SLOT: u16 = 0xffe;
+static_assertions::const_assert!(picket::limits::VRRP_INSTANCES < SEQ_VMAC_SLOT as usize);
+static_assertions::const_assert!(SEQ_VMAC_SLOT != apply_reload::RELOAD_SLOT);
+
+/// A sequence number for a run-time request about VMAC `k`.
+fn vmac_seq(counter: u32, k: usize) -> u32 {
+    encode_seq(counter, SEQ_VMAC_SLOT, k, Operation::Add)
+}
+
+/// The VMAC a sequence number was for, if it was for one.
+fn vmac_of_seq(seq: u32) -> Option<usize> {
+    (seq & SEQ_ROUTE == 0 && (seq >> 9) & 0xfff == u32::from(SEQ_VMAC_SLOT))
+        .then_some((seq & 0x1ff) as usize)
+}
 
 /// Logs the kernel's refusal of an address request, with the address and
 /// interface (or of a route request, see [`log_route_failure`]). Adding an
@@ -1919,18 +1879,29 @@ fn fill_routes<'c>(
         };
         let mut routes = heapless::Vec::new();
         for r in &inst.routes {
+            // An engine interface has the index the reflector follows (the
+            // last one it had while it is gone: the route follows it when
+            // it comes back); another one is looked up.
+            let known = engine
+                .interfaces()
+                .iter()
+                .find(|f| f.name.as_str() == r.dev.as_str() && f.facts.index != 0)
+                .map(|f| f.facts.index);
             let oif = if r.dev.is_empty() {
                 None
             } else {
-                Some(
-                    net::interface(&r.dev)
-                        .map_err(|errno| RouteError {
-                            inst: &inst.name,
-                            route: r,
-                            errno,
-                        })?
-                        .index,
-                )
+                Some(match known {
+                    Some(index) => index,
+                    None => {
+                        net::link_facts(&r.dev)
+                            .map_err(|errno| RouteError {
+                                inst: &inst.name,
+                                route: r,
+                                errno,
+                            })?
+                            .index
+                    }
+                })
             };
             // Capacity: the configuration holds at most as many.
             let _ = routes.push(RouteRepr {
@@ -2515,13 +2486,24 @@ mod tests {
     /// the veths' link-local addresses: its master adds an IPv6 VIP and
     /// sends unsolicited neighbour advertisements, its backup receives
     /// through `recvmsg` with ancillary data. A status client asks once the
-    /// elections are over.
+    /// elections are over. The reflector works too: A's VIP deleted by hand
+    /// is restored; F's primary address deleted, the next one is found by
+    /// an address dump; F's interface deleted and created again: F goes
+    /// FAULT, its sockets are opened on the new index and it is MASTER
+    /// again from the new interface's address.
     #[test]
     fn vrrp_turns_allocate_nothing() {
         let _one = init_logging();
         if !veth_pair_netns() {
             return;
         }
+        // A third pair for the reflector: F's interface vc loses its
+        // primary address, is deleted and created again.
+        ip("link add vc type veth peer name vd");
+        ip("addr add 10.97.1.1/24 dev vc");
+        ip("addr add 10.97.2.1/24 dev vc");
+        ip("link set vc up");
+        ip("link set vd up");
         let dir = test_dir("zero-alloc-vrrp");
         let tracked = dir.join("value");
         let text = format!(
@@ -2542,7 +2524,9 @@ mod tests {
                     vrrp_instance D {\n interface va\n virtual_router_id 9\n priority 150\n \
                     advert_int 0.01\n virtual_ipaddress {\n  fd00:98::100/64\n }\n}\n\
                     vrrp_instance E {\n interface vb\n virtual_router_id 9\n priority 100\n \
-                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n";
+                    advert_int 0.01\n virtual_ipaddress {\n  fd00:98::101/64\n }\n}\n\
+                    vrrp_instance F {\n interface vc\n virtual_router_id 10\n priority 150\n \
+                    version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.97.1.100/24\n }\n}\n";
         let files = [("/t.conf", text.as_str())];
         let mut fs = picket::config::memfs::MemFs::new(&files);
         let mut cfg = Box::new(Config::new());
@@ -2576,6 +2560,20 @@ mod tests {
                 std::fs::write(&tracked, "2\n").unwrap();
             }
         });
+        // A shell left running in the background (an orphan: the daemon's
+        // reaper does not take its commands) works the reflector: A's VIP
+        // deleted by hand (restored), F's primary address deleted (the next
+        // one is found by a dump), F's interface deleted and created again
+        // with an address (sockets closed and opened on the new index).
+        let script = "(sleep 0.3; ip addr del 10.98.0.100/24 dev va; sleep 0.1; \
+                      ip addr del 10.97.1.1/24 dev vc; sleep 0.1; ip link del vc; sleep 0.1; \
+                      ip link add vc type veth peer name vd; ip addr add 10.97.3.1/24 dev vc; \
+                      ip link set vc up; ip link set vd up) >/dev/null 2>&1 &";
+        let st = std::process::Command::new("sh")
+            .args(["-c", script])
+            .status()
+            .unwrap();
+        assert!(st.success());
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
@@ -2585,20 +2583,33 @@ mod tests {
                 .instance(slot)
                 .map_or(0, |i| i.stats().adverts_received)
         };
+        // A's VIP restored; F lost its interface and is MASTER again, from
+        // the address of the new vc.
+        let reflected = |d: &Daemon| {
+            let stats = |slot| d.engine.link_stats(slot).copied().unwrap_or_default();
+            stats(0).vips_restored >= 1
+                && stats(5).interface_losses == 1
+                && d.engine.state(5) == Some(picket::vrrp::State::Master)
+                && d.engine.source(5).map(|(_, a)| a) == Some("10.97.3.1".parse().unwrap())
+        };
         while (turns < 10_000
             || received(&d, 1) < 20
             || received(&d, 4) < 20
             || d.core.stats().status_served == 0
-            || d.files.value(FileId(0)) != 2)
+            || d.files.value(FileId(0)) != 2
+            || !reflected(&d)
+            // Settled: a loop turn stalled past B's 30 ms Master_Down_Interval
+            // on a loaded machine makes it master until A's next advert.
+            || d.engine.state(1) != Some(picket::vrrp::State::Backup))
             && clock::now() < give_up
         {
             if d.turn() {
                 break;
             }
             turns += 1;
-            // Once elected, a status client asks (its thread allocates,
+            // Once elected (and F back), a status client asks (its thread allocates,
             // not the loop's).
-            if received(&d, 1) >= 20 && received(&d, 4) >= 20 {
+            if received(&d, 1) >= 20 && received(&d, 4) >= 20 && reflected(&d) {
                 go.store(true, std::sync::atomic::Ordering::Release);
             }
         }
@@ -2622,6 +2633,7 @@ mod tests {
             ("C", "MASTER"),
             ("D", "MASTER"),
             ("E", "BACKUP"),
+            ("F", "MASTER"),
         ]
         .iter()
         .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
@@ -2651,7 +2663,10 @@ mod tests {
         assert!(master.adverts_sent >= 20);
         assert!(backup_rx.accepted >= 20);
         assert!(master.garp_bursts >= 1);
-        assert_eq!(d.core.stats().socket_errors, 0);
+        // No send failed: F's goodbye advert as vc vanished is not sent on
+        // it (vc is known gone before its addresses' deletion is taken as
+        // "no address": the reflector checks before a scan).
+        assert_eq!(d.core.stats().socket_errors, 0, "{}", d.core.stats());
         // The tracking script ran (through the child table) and counted.
         let chk = *d
             .scripts
@@ -2677,7 +2692,7 @@ mod tests {
             .unwrap();
         assert!(
             String::from_utf8_lossy(&addrs.stdout).contains("10.98.0.100/24"),
-            "VIP added"
+            "VIP added (and restored after its deletion)"
         );
         // The IPv6 pair.
         let master6 = *d.engine.instance(3).unwrap().stats();
@@ -2708,7 +2723,37 @@ mod tests {
             "virtual route added: {}",
             String::from_utf8_lossy(&routes.stdout)
         );
+        // The reflector.
+        let (a, f) = (
+            *d.engine.link_stats(0).unwrap(),
+            *d.engine.link_stats(5).unwrap(),
+        );
+        println!(
+            "reflector: A {a}; F {f}; {} address scans, F on vc index {}",
+            d.core.stats().address_scans,
+            d.engine.interfaces()[usize::from(vc_iface(&d))].facts.index
+        );
+        assert!(reflected(&d), "A {a}; F {f}");
+        assert!(
+            f.source_changes >= 2,
+            "10.97.1.1 -> 10.97.2.1 -> (gone) -> 10.97.3.1: {f}"
+        );
+        assert!(
+            d.core.stats().address_scans >= 2,
+            "at start and for the lost primary"
+        );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
+    }
+
+    /// The engine index of interface `vc`.
+    fn vc_iface(d: &Daemon) -> u8 {
+        let i = d
+            .engine
+            .interfaces()
+            .iter()
+            .position(|f| f.name.as_str() == "vc")
+            .unwrap();
+        u8::try_from(i).unwrap()
     }
 
     /// Reloads allocate nothing and keep what is unchanged: in a veth
@@ -2716,10 +2761,14 @@ mod tests {
     /// loaded test machine does not stall past Y's master-down interval)
     /// elect over VRID 10 and never
     /// change; Z (va, VRID 11) changes its priority and gains an address
-    /// every other reload, W (va, VRID 12) comes and goes; one reload of a
-    /// configuration with an error changes nothing. Twenty reloads and a
-    /// status query in the counted window: zero allocations, X never
-    /// leaves MASTER, Y never leaves BACKUP, X's address is never removed.
+    /// every other reload, W (va, VRID 12, with a notify script) comes and
+    /// goes; one reload of a configuration with an error changes nothing.
+    /// `enable_script_security` is on: every reload checks the
+    /// configuration files, and the scripts (they change every time), and
+    /// one reload whose W notify script is writable by everyone is refused.
+    /// Twenty reloads and a status query in the counted window: zero
+    /// allocations, X never leaves MASTER, Y never leaves BACKUP, X's
+    /// address is never removed.
     #[test]
     fn reloads_allocate_nothing_and_keep_what_is_unchanged() {
         let _one = init_logging();
@@ -2727,9 +2776,10 @@ mod tests {
             return;
         }
         let dir = test_dir("zero-alloc-reload");
-        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: bool| {
+        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: Option<&str>| {
             let mut t = format!(
-                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n \
+                 enable_script_security\n script_user root\n}}\n\
                  vrrp_script chk {{\n script /bin/true\n interval 0.01\n timeout 2\n}}\n\
                  vrrp_instance X {{\n interface va\n virtual_router_id 10\n priority 150\n \
                  version 3\n advert_int 0.05\n track_script {{\n  chk weight 10\n }}\n \
@@ -2740,23 +2790,38 @@ mod tests {
                  version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n{z_routes}}}\n",
                 dir.display()
             );
-            if w {
-                t.push_str(
-                    "vrrp_instance W {\n interface va\n virtual_router_id 12\n priority 100\n \
-                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.120/24\n }\n}\n",
-                );
+            if let Some(notify) = w {
+                t.push_str(&format!(
+                    "vrrp_instance W {{\n interface va\n virtual_router_id 12\n priority 100\n \
+                     version 3\n advert_int 0.01\n notify_master {notify}\n \
+                     virtual_ipaddress {{\n  10.98.0.120/24\n }}\n}}\n",
+                ));
             }
             t
         };
         let a = dir.join("a.conf");
         let b = dir.join("b.conf");
         let bad = dir.join("bad.conf");
+        let unsafe_conf = dir.join("unsafe.conf");
+        let unsafe_script = dir.join("anyone.sh");
+        std::fs::write(&unsafe_script, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(
+            &unsafe_script,
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
         let route = " virtual_routes {\n  10.96.0.0/24 via 10.98.0.2 dev va\n }\n";
-        std::fs::write(&a, conf(100, "", "", false)).unwrap();
-        std::fs::write(&b, conf(120, "  10.98.0.111/24\n", route, true)).unwrap();
+        let z = "  10.98.0.111/24\n";
+        std::fs::write(&a, conf(100, "", "", None)).unwrap();
+        std::fs::write(&b, conf(120, z, route, Some("/bin/true"))).unwrap();
         std::fs::write(
             &bad,
-            conf(100, "", "", false).replace("priority 150", "prority 150"),
+            conf(100, "", "", None).replace("priority 150", "prority 150"),
+        )
+        .unwrap();
+        std::fs::write(
+            &unsafe_conf,
+            conf(120, z, route, Some(unsafe_script.to_str().unwrap())),
         )
         .unwrap();
         let path = |p: &std::path::Path| {
@@ -2764,7 +2829,7 @@ mod tests {
             h.push_str(p.to_str().unwrap()).unwrap();
             h
         };
-        let (pa, pb, pbad) = (path(&a), path(&b), path(&bad));
+        let (pa, pb, pbad, punsafe) = (path(&a), path(&b), path(&bad), path(&unsafe_conf));
         let mut loaded = load(&Options {
             config_file: a.to_str().unwrap().to_owned(),
             ..Options::default()
@@ -2799,10 +2864,13 @@ mod tests {
 
         let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let client = status_client(dir.join("status.sock"), go.clone());
+        let mut unsafe_said = heapless::String::<4096>::new();
         counting_alloc::start();
         for i in 0..20 {
             d.config_file = if i == 7 {
                 pbad.clone()
+            } else if i == 12 {
+                punsafe.clone()
             } else if i % 2 == 0 {
                 pb.clone()
             } else {
@@ -2814,6 +2882,11 @@ mod tests {
             let give_up = clock::now() + Duration::from_secs(5);
             while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
                 d.turn();
+            }
+            if i == 12 {
+                // What the refused reload said, before the next one builds
+                // (rendered into a fixed buffer: the window counts).
+                let _ = d.spare.diags.render(&mut unsafe_said);
             }
             run_for(&mut d, 30);
             if i == 10 {
@@ -2829,8 +2902,15 @@ mod tests {
             "reloads: {:?}; {allocs} allocations ({bytes} bytes)",
             d.reloads
         );
-        assert_eq!(d.reloads.applied, 19, "{:?}", d.reloads);
-        assert_eq!(d.reloads.refused, 1);
+        assert_eq!(d.reloads.applied, 18, "{:?}", d.reloads);
+        assert_eq!(d.reloads.refused, 2);
+        // The unsafe script's reload said why.
+        let want = format!(
+            "notify_master of vrrp_instance W: script '{}' is writable by everyone \
+             (mode 0777): not safe to run with root privileges (enable_script_security)",
+            unsafe_script.display(),
+        );
+        assert!(unsafe_said.contains(&want), "{unsafe_said}");
         assert_eq!(
             doc["picket"]["reloads"]["applied"]
                 .as_u64()

@@ -241,11 +241,19 @@ pub fn plan(old_cfg: &Config, old_e: &Engine, new_cfg: &Config, new_e: &Engine) 
                 let oi = old_e
                     .config_index(o)
                     .and_then(|i| old_cfg.vrrp.instances.get(i));
+                // The source an instance follows (its interface's address,
+                // as the reflector last saw it) is no part of its
+                // configuration: `same_router` compared the configured one.
+                let params = |e: &Engine, s: u16| {
+                    e.instance(s).map(|f| crate::vrrp::fsm::InstanceParams {
+                        primary: core::net::IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED),
+                        ..*f.params()
+                    })
+                };
                 let (changed, addresses_changed) = match oi {
                     Some(oi) => (
                         !same_instance(oi, &old_cfg.strings, ni, &new_cfg.strings)
-                            || old_e.instance(o).map(|f| *f.params())
-                                != new_e.instance(n).map(|f| *f.params()),
+                            || params(old_e, o) != params(new_e, n),
                         !same_addresses(oi, ni),
                     ),
                     None => (true, true),

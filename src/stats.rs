@@ -109,6 +109,15 @@ stats! {
     dump_json,
     /// Dump files that could not be written (each logged).
     dump_errors,
+    // The netlink reflector.
+    /// Times the monitor socket overran (`ENOBUFS`: notifications lost,
+    /// everything read again).
+    monitor_overruns,
+    /// Address dumps read (after a primary address went, an interface came
+    /// back, or an overrun).
+    address_scans,
+    /// Address dumps that failed (retried on the next notification).
+    address_scan_errors,
 }
 
 impl fmt::Display for Stats {

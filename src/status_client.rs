@@ -370,6 +370,44 @@ pub fn render(doc: &Value) -> String {
         ]);
     }
     table(&mut out, &rows);
+    // The netlink reflector: why an instance is held in FAULT, what it did.
+    out.push('\n');
+    let mut rows = vec![
+        [
+            "REFLECTOR",
+            "HOLD",
+            "VIPS_RESTORED",
+            "SOURCE_CHANGES",
+            "INTERFACE_LOSSES",
+            "HOLDS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for i in v.get("instances").items() {
+        let hold: Vec<String> = i.get("hold").items().iter().map(Value::text).collect();
+        let r = i.get("reflector");
+        let mut row = vec![
+            i.get("name").text(),
+            if hold.is_empty() {
+                "-".into()
+            } else {
+                hold.join(",")
+            },
+        ];
+        row.extend(
+            [
+                "vips_restored",
+                "source_changes",
+                "interface_losses",
+                "holds",
+            ]
+            .iter()
+            .map(|k| r.get(k).text()),
+        );
+        rows.push(row);
+    }
+    table(&mut out, &rows);
     let groups = v.get("sync_groups").items();
     if !groups.is_empty() {
         out.push('\n');

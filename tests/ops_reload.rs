@@ -21,6 +21,15 @@
 //! and that it keeps the running configuration, the status document counts
 //! one refused reload with one error, and nothing changed.
 //!
+//! Reloads and the netlink reflector (picket alone, `dynamic_interfaces`):
+//! a reload moves VI_1 from eth0 to eth1 (its VIP leaves eth0 for eth1) and
+//! adds VI_2 on eth2, which does not exist yet (applied, VI_2 held in
+//! FAULT for `no_interface`); eth2 appears and VI_2 becomes master there;
+//! eth1 is deleted (VI_1 FAULT) and a reload applied meanwhile keeps VI_1
+//! held, not refused; eth1 created again (new index) brings VI_1 back as
+//! master on it; a last reload moves VI_1 back to eth0, where the client
+//! reaches its VIP.
+//!
 //! Needs root, iproute2, ping, tcpdump/tshark and keepalived; otherwise
 //! `SKIPPED: why` (a failure under `CI=true`).
 
@@ -33,8 +42,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::status::{document, instance};
-use lab::{Capture, Daemon, Lab, VIP, has_address, wait_until};
+use lab::status::{document, held_for, instance};
+use lab::{Capture, Daemon, Lab, VIP, add_veth, has_address, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -300,4 +309,165 @@ fn now_us() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     u64::try_from(t.as_micros()).unwrap()
+}
+
+/// picket's configuration for the reflector's reload test: VI_1 on `if1`,
+/// VI_2 (priority `p2`) on eth2 when `vi2`.
+fn moving_conf(socket: &Path, if1: &str, vi2: Option<u8>) -> String {
+    let mut t = format!(
+        "global_defs {{
+    status_socket {}
+    dynamic_interfaces
+}}
+
+vrrp_instance VI_1 {{
+    interface {if1}
+    virtual_router_id 81
+    priority 150
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+}}
+",
+        socket.display()
+    );
+    if let Some(p2) = vi2 {
+        t.push_str(&format!(
+            "
+vrrp_instance VI_2 {{
+    interface eth2
+    virtual_router_id 82
+    priority {p2}
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {{
+        {VIP_ETH2}/24
+    }}
+}}
+"
+        ));
+    }
+    t
+}
+
+/// VI_2's VIP, on eth2.
+const VIP_ETH2: Ipv4Addr = Ipv4Addr::new(10, 95, 0, 100);
+
+#[test]
+fn reloads_follow_interfaces_that_move_go_and_appear() {
+    if !lab::ready(&["ping"]) {
+        return;
+    }
+    let lab = Lab::with_routers("rf", 1);
+    let ns = lab.router(1).ns.clone();
+    let sock = lab.path("status", "sock");
+    let picket = Daemon::Picket.start(&lab, &ns, &moving_conf(&sock, "eth0", None));
+    let conf = picket.log.with_extension("conf");
+    let pid = picket.pid().unwrap();
+    let on = |iface: &str, addr: Ipv4Addr| has_address(&ns, iface, addr);
+    assert!(
+        wait_until(Duration::from_secs(5), || on("eth0", VIP)),
+        "{}",
+        picket.log_text()
+    );
+    let applied = |n: u64| {
+        wait_until(Duration::from_secs(5), || {
+            document(&sock)["picket"]["reloads"]["applied"] == n
+        })
+    };
+    let reload = |text: String, n: u64| {
+        std::fs::write(&conf, text).unwrap();
+        hup(pid);
+        assert!(applied(n), "reload {n} not applied:\n{}", picket.log_text());
+    };
+    let state = |name: &str| instance(&document(&sock), name)["state"].clone();
+
+    // VI_1 moves to eth1; VI_2 comes on eth2, which does not exist.
+    add_veth(&ns, "eth1", "10.96.0.1/24");
+    reload(moving_conf(&sock, "eth1", Some(100)), 1);
+    assert!(
+        wait_until(Duration::from_secs(5), || on("eth1", VIP)
+            && !on("eth0", VIP)),
+        "VI_1's VIP did not move to eth1:\n{}",
+        picket.log_text()
+    );
+    let doc = document(&sock);
+    let v1 = instance(&doc, "VI_1");
+    assert_eq!(
+        (&v1["interface"], &v1["state"]),
+        (&"eth1".into(), &"MASTER".into())
+    );
+    assert_eq!(v1["source"], "10.96.0.1");
+    let v2 = instance(&doc, "VI_2");
+    assert_eq!(v2["state"], "FAULT", "{v2}");
+    assert!(held_for(v2, "no_interface"), "{v2}");
+
+    // eth2 appears: VI_2 runs there.
+    add_veth(&ns, "eth2", "10.95.0.1/24");
+    assert!(
+        wait_until(Duration::from_secs(5), || on("eth2", VIP_ETH2)),
+        "VI_2 never became master on eth2:\n{}",
+        picket.log_text()
+    );
+    assert!(picket.log_text().contains("Interface eth2 appeared"));
+    assert_eq!(
+        instance(&document(&sock), "VI_2")["hold"],
+        serde_json::json!([])
+    );
+
+    // eth1 goes; a reload while it is missing keeps VI_1 held.
+    lab::run("ip", &["-n", &ns, "link", "del", "eth1"]).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(3), || state("VI_1") == "FAULT"),
+        "{}",
+        picket.log_text()
+    );
+    reload(moving_conf(&sock, "eth1", Some(90)), 2);
+    let doc = document(&sock);
+    // VI_1 kept as it was (the address it followed is gone: no change of
+    // its configuration), VI_2 changed.
+    let last = &doc["picket"]["reloads"]["last"];
+    assert_eq!(
+        (&last["kept"], &last["changed"]),
+        (&1.into(), &1.into()),
+        "{last}"
+    );
+    let v1 = instance(&doc, "VI_1");
+    assert_eq!(v1["state"], "FAULT", "{v1}");
+    assert!(held_for(v1, "no_interface"), "{v1}");
+    assert_eq!(v1["reflector"]["interface_losses"], 1, "{v1}");
+    assert_eq!(instance(&doc, "VI_2")["base_priority"], 90);
+    assert_eq!(instance(&doc, "VI_2")["state"], "MASTER");
+    assert!(!on("eth0", VIP));
+
+    // eth1 back (a new index): VI_1 master on it again.
+    add_veth(&ns, "eth1", "10.96.0.1/24");
+    assert!(
+        wait_until(Duration::from_secs(5), || on("eth1", VIP)),
+        "VI_1 not back on the new eth1:\n{}",
+        picket.log_text()
+    );
+    assert!(
+        picket.log_text().contains("Interface eth1 is back"),
+        "{}",
+        picket.log_text()
+    );
+    assert_eq!(state("VI_1"), "MASTER");
+
+    // And back to eth0, where the client reaches it.
+    reload(moving_conf(&sock, "eth0", Some(90)), 3);
+    assert!(
+        wait_until(Duration::from_secs(5), || on("eth0", VIP)
+            && !on("eth1", VIP)),
+        "VI_1's VIP did not move back to eth0:\n{}",
+        picket.log_text()
+    );
+    assert!(on("eth2", VIP_ETH2), "VI_2 lost its VIP");
+    assert!(lab.client_pings(VIP), "the client cannot reach the VIP");
+    let doc = document(&sock);
+    assert_eq!(doc["picket"]["reloads"]["refused"], 0);
+    assert_eq!(instance(&doc, "VI_1")["interface"], "eth0");
+    drop(picket);
 }

@@ -7,7 +7,12 @@
 //! is master, whose addresses are held (and are on the interface), the
 //! master's address and priority as the backup last heard it, recent
 //! adverts; the socket is mode 0600; `picket status` prints the same as a
-//! table.
+//! table. The reflector's part: VI_3, on an interface neither router has
+//! (`dynamic_interfaces`), is FAULT and held for `no_interface` in both
+//! documents and in the `REFLECTOR` table; r1's VIP deleted by hand is
+//! restored and counted (`vips_restored`); the interface created on r1,
+//! r1's VI_3 is released and becomes MASTER (its hold counted once) while
+//! r2's stays held.
 //!
 //! Needs root, iproute2 and tcpdump/tshark (the lab's tools); otherwise
 //! `SKIPPED: why` (a failure under `CI=true`).
@@ -20,12 +25,14 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::status::{document, instance};
+use lab::status::{document, held_for, instance};
 use lab::{Daemon, Lab, has_address, router_addr, wait_until};
 use serde_json::Value;
 
 const VIP1: &str = "10.99.0.100";
 const VIP2: &str = "10.99.0.101";
+/// VI_3's VIP, on eth9 (missing at start).
+const VIP3: &str = "10.97.0.100";
 
 fn conf(me: usize, socket: &Path) -> String {
     let other = router_addr(3 - me);
@@ -34,6 +41,18 @@ fn conf(me: usize, socket: &Path) -> String {
         "global_defs {{
     router_id lab-r{me}
     status_socket {}
+    dynamic_interfaces
+}}
+
+vrrp_instance VI_3 {{
+    interface eth9
+    virtual_router_id 53
+    priority 100
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {{
+        {VIP3}/24
+    }}
 }}
 
 vrrp_instance VI_1 {{
@@ -192,5 +211,82 @@ fn the_status_document_matches_the_live_state() {
     let missing = lab.path("none", "sock");
     let err = lab::run(bin, &["status", "-S", missing.to_str().unwrap()]).unwrap_err();
     assert!(err.contains("is picket running?"), "{err}");
+
+    // The reflector: VI_3 held for its missing interface, in both
+    // documents and tables.
+    for d in [&d1, &d2] {
+        let v3 = instance(d, "VI_3");
+        assert_eq!(v3["state"], "FAULT", "{v3}");
+        assert_eq!(v3["interface"], "eth9");
+        assert!(held_for(v3, "no_interface"), "{v3}");
+        assert_eq!(v3["reflector"]["holds"], 1, "{v3}");
+        let v1 = instance(d, "VI_1");
+        assert_eq!(v1["hold"], serde_json::json!([]), "{v1}");
+        assert_eq!(v1["reflector"]["vips_restored"], 0, "{v1}");
+    }
+    let reflector_row = |sock: &Path, name: &str| -> Vec<String> {
+        let table = lab::run(bin, &["status", "-S", sock.to_str().unwrap()]).unwrap();
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("REFLECTOR"))
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no reflector row {name}:\n{table}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        reflector_row(&sock2, "VI_3"),
+        ["VI_3", "no_interface,no_source", "0", "0", "0", "1"]
+    );
+
+    // r1's VIP deleted by hand: restored, counted.
+    lab::run(
+        "ip",
+        &[
+            "-n",
+            &ns1,
+            "addr",
+            "del",
+            &format!("{VIP1}/24"),
+            "dev",
+            "eth0",
+        ],
+    )
+    .unwrap();
+    let restored = |d: &Value| instance(d, "VI_1")["reflector"]["vips_restored"].clone();
+    assert!(
+        wait_until(Duration::from_secs(2), || restored(&document(&sock1)) == 1),
+        "{}",
+        r1.log_text()
+    );
+    assert!(has_address(&ns1, "eth0", VIP1.parse().unwrap()));
+    assert_eq!(instance(&document(&sock1), "VI_1")["state"], "MASTER");
+    assert_eq!(
+        reflector_row(&sock1, "VI_1")[1..],
+        ["-", "1", "0", "0", "0"]
+    );
+
+    // eth9 appears on r1: its VI_3 runs (alone: MASTER), r2's stays held.
+    lab::add_veth(&ns1, "eth9", "10.97.0.1/24");
+    assert!(
+        wait_until(Duration::from_secs(3), || has_address(
+            &ns1,
+            "eth9",
+            VIP3.parse().unwrap()
+        )),
+        "{}",
+        r1.log_text()
+    );
+    let d1 = document(&sock1);
+    let v3 = instance(&d1, "VI_3");
+    assert_eq!(v3["state"], "MASTER", "{v3}");
+    assert_eq!(v3["hold"], serde_json::json!([]), "{v3}");
+    assert_eq!(v3["source"], "10.97.0.1");
+    assert_eq!(v3["reflector"]["holds"], 1, "{v3}");
+    assert_eq!(reflector_row(&sock1, "VI_3")[1], "-");
+    let v3 = instance(&document(&sock2), "VI_3").clone();
+    assert_eq!(v3["state"], "FAULT", "{v3}");
+    assert!(!v3["hold"].as_array().unwrap().is_empty(), "{v3}");
     drop((r1, r2));
 }

@@ -1,7 +1,9 @@
 //! Real-kernel check of the rtnetlink address requests: in a fresh network
 //! namespace, picket's `RTM_NEWADDR` / `RTM_DELADDR` messages go over an
 //! `AF_NETLINK` socket, the kernel acknowledges them, and `ip -o addr show`
-//! sees the result.
+//! sees the result. And the other way: the link and address notifications
+//! the kernel sends a monitor socket parse with picket's wire types and say
+//! what `ip` did.
 //!
 //! Needs root (CAP_NET_ADMIN and `ip netns`). Without it the test prints
 //! `SKIPPED: <why>` and passes — except under `CI=true`, where it fails.
@@ -15,8 +17,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::process::Command;
 
+use picket::wire::link::{LinkEvent, RTMGRP_LINK};
 use picket::wire::netlink::{Control, ErrorRepr, Messages};
-use picket::wire::rtnetlink::{AddressRequest, MAX_REQUEST_LEN, Operation};
+use picket::wire::rtnetlink::{
+    AddressRepr, AddressRequest, MAX_REQUEST_LEN, Operation, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR,
+};
 
 fn skip_or_fail(why: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
@@ -61,6 +66,11 @@ impl Drop for Socket {
 
 impl Socket {
     fn open_in(ns: &str) -> Socket {
+        Socket::open_groups_in(ns, 0)
+    }
+
+    /// A socket in `ns` that also receives the multicast `groups`.
+    fn open_groups_in(ns: &str, groups: u32) -> Socket {
         let f = File::open(format!("/run/netns/{ns}")).expect("open netns");
         // SAFETY: a valid namespace fd; only this thread moves.
         let r = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
@@ -78,6 +88,7 @@ impl Socket {
         // SAFETY: zeroed sockaddr_nl is valid (nl_family set below).
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as u16;
+        sa.nl_groups = groups;
         // SAFETY: sa is a sockaddr_nl of the given size.
         let r = unsafe {
             libc::bind(
@@ -252,5 +263,131 @@ fn addresses_in_a_namespace() {
     assert_eq!(e.errno(), Some(libc::EADDRNOTAVAIL));
     println!("{}", del.failure(dev, libc::EADDRNOTAVAIL));
     drop(sock);
+    drop(ns);
+}
+
+/// What the monitor test saw, owned.
+#[derive(Debug)]
+enum Seen {
+    Link {
+        index: u32,
+        name: String,
+        up: bool,
+        deleted: bool,
+        mac: Option<[u8; 6]>,
+    },
+    Address {
+        added: bool,
+        index: u32,
+        addr: Option<IpAddr>,
+    },
+}
+
+/// The notifications the kernel sends a monitor socket (`RTMGRP_LINK`,
+/// `RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`) parse with picket's wire
+/// types and say what `ip` did: a veth created (index and MAC as `ip link`
+/// shows them), an address added and deleted, the link up and deleted.
+#[test]
+fn the_kernels_link_and_address_notifications_parse() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip_or_fail("not root (needs CAP_NET_ADMIN and ip netns)");
+    }
+    let name = format!("pkm{}", std::process::id());
+    if let Err(e) = ip(&["netns", "add", &name]) {
+        return skip_or_fail(&format!("cannot create a network namespace: {e}"));
+    }
+    let ns = Netns(name);
+    let n = ns.0.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let sock =
+            Socket::open_groups_in(&n, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+        ready_tx.send(()).unwrap();
+        let mut seen = Vec::new();
+        let mut rx = [0u8; 8192];
+        loop {
+            let mut pfd = libc::pollfd {
+                fd: sock.0,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut pfd, 1, 1000) } <= 0 {
+                return seen;
+            }
+            // SAFETY: rx is writable for its length.
+            let got = unsafe { libc::recv(sock.0, rx.as_mut_ptr().cast(), rx.len(), 0) };
+            assert!(got > 0, "recv: {}", std::io::Error::last_os_error());
+            for m in Messages::new(&rx[..got as usize]) {
+                let m = m.expect("well-formed notification");
+                if let Some(ev) = LinkEvent::parse(&m) {
+                    let ev = ev.expect("a link message that parses");
+                    seen.push(Seen::Link {
+                        index: ev.index,
+                        name: ev.name.to_owned(),
+                        up: ev.up,
+                        deleted: ev.deleted,
+                        mac: ev.mac,
+                    });
+                } else if let Ok(a) = AddressRepr::parse(&m) {
+                    seen.push(Seen::Address {
+                        added: a.operation == Operation::Add,
+                        index: a.ifindex,
+                        addr: a.local_address(),
+                    });
+                }
+            }
+        }
+    });
+    ready_rx.recv().unwrap();
+    let n = ns.0.as_str();
+    ip(&[
+        "-n", n, "link", "add", "m0", "type", "veth", "peer", "name", "m1",
+    ])
+    .unwrap();
+    let shown = ip(&["-n", n, "-o", "link", "show", "m0"]).unwrap();
+    let index: u32 = shown.split(':').next().unwrap().trim().parse().unwrap();
+    let mac_text = shown
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    ip(&["-n", n, "addr", "add", "10.1.2.3/24", "dev", "m0"]).unwrap();
+    ip(&["-n", n, "link", "set", "m1", "up"]).unwrap();
+    ip(&["-n", n, "link", "set", "m0", "up"]).unwrap();
+    ip(&["-n", n, "addr", "del", "10.1.2.3/24", "dev", "m0"]).unwrap();
+    ip(&["-n", n, "link", "del", "m0"]).unwrap();
+    let seen = reader.join().unwrap();
+    let mac: Vec<u8> = mac_text
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    let link_of = |want_deleted: bool, want_up: bool| {
+        seen.iter().any(|s| {
+            matches!(s, Seen::Link { index: i, name, up, deleted, mac: m }
+                if *i == index && name == "m0" && *deleted == want_deleted && *up == want_up
+                    && m.map(|m| m.to_vec()) == Some(mac.clone()))
+        })
+    };
+    let addr_of = |want_added: bool| {
+        seen.iter().any(|s| {
+            matches!(s, Seen::Address { added, index: i, addr }
+                if *added == want_added && *i == index
+                    && *addr == Some(IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3))))
+        })
+    };
+    println!("{} notifications: {seen:?}", seen.len());
+    assert!(
+        link_of(false, false),
+        "m0 created (down), index {index}, MAC {mac_text}"
+    );
+    assert!(link_of(false, true), "m0 up");
+    assert!(link_of(true, false), "m0 deleted");
+    assert!(
+        addr_of(true) && addr_of(false),
+        "10.1.2.3 added and deleted"
+    );
     drop(ns);
 }

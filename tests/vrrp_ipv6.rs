@@ -15,6 +15,9 @@
 //! - unicast (`unicast_src_ip` and `unicast_peer` over IPv6), either side
 //!   high: adverts go to the peer only, checksum good for that destination,
 //!   and the same election and takeover;
+//! - a clean stop (SIGTERM of picket, master): its priority-0 advert, then
+//!   keepalived's first advert Skew_Time ± 20 ms later, its NA moving the
+//!   client's neighbour entry;
 //! - a stranger (keepalived, priority 200, naming picket as its peer but
 //!   not named by picket, which has `check_unicast_src`) is ignored and
 //!   counted (`not_a_peer` in picket's SIGUSR2 dump);
@@ -443,4 +446,70 @@ fn a_strangers_ipv6_adverts_are_ignored_and_counted() {
         !has_address6(&pk.ns, "eth0", VIP6),
         "picket left its IPv6 VIP behind at stop"
     );
+}
+
+/// Skew_Time of a v3 backup at `priority` (RFC 5798 §6.1), µs.
+fn skew_us(priority: u8) -> u64 {
+    (256 - u64::from(priority)) * u64::from(ADVERT_CENTIS) * 10_000 / 256
+}
+
+/// A clean stop over IPv6: picket, master, gets SIGTERM: it sends priority
+/// 0 and drops its VIP; keepalived takes over Skew_Time later (RFC 5798
+/// §6.4.2: a backup hearing priority 0 sets its Master_Down_Timer to
+/// Skew_Time), ± 20 ms on the capture, announcing the VIP with an
+/// unsolicited NA, and the client's neighbour entry follows.
+#[test]
+fn ipv6_clean_stop_hands_over_within_skew_time() {
+    if !ready(&[K, P]) {
+        return;
+    }
+    let lab = Lab::new("v6c");
+    let (hi, lo) = (lab.router(1).clone(), lab.router(2).clone());
+    let (hi_ll, lo_ll) = (link_local_of(&hi.ns, "eth0"), link_local_of(&lo.ns, "eth0"));
+    let lo_mac = mac_of(&lo.ns, "eth0");
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", FILTER);
+    let mut picket = P.start(&lab, &hi.ns, &conf(HIGH, None, ""));
+    let keepalived = K.start(&lab, &lo.ns, &conf(LOW, None, ""));
+    assert!(
+        wait_until(us(master_down_us(HIGH)) + Duration::from_secs(5), || {
+            has_address6(&hi.ns, "eth0", VIP6) && !has_address6(&lo.ns, "eth0", VIP6)
+        }),
+        "picket did not end master alone"
+    );
+    assert!(lab.client_pings6(VIP6), "the client cannot ping6 the VIP");
+    // keepalived has heard picket for a while (it knows its interval).
+    std::thread::sleep(Duration::from_secs(2));
+    let status = picket.stop();
+    assert!(status.success(), "{status:?}\n{}", picket.log_text());
+    assert!(!has_address6(&hi.ns, "eth0", VIP6), "picket kept its VIP");
+    assert!(
+        wait_until(Duration::from_secs(3), || {
+            Failover6::find(&cap.frames(), VRID).is_ok_and(|f| f.first_na.is_some())
+        }),
+        "no takeover with advert and neighbour advertisement on the wire"
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || neighbour_mac(
+            &lab.client.ns,
+            IpAddr::V6(VIP6)
+        ) == Some(lo_mac)),
+        "the client's neighbour entry did not move to keepalived"
+    );
+    let frames = cap.stop();
+    let f = Failover6::find(&frames, VRID).unwrap();
+    assert_eq!((f.old_master, f.new_master), (hi_ll, lo_ll), "{f:?}");
+    assert_eq!(f.last_old_priority, 0, "picket's last advert is priority 0");
+    let (gap, skew) = (f.advert_gap_us(), skew_us(LOW));
+    println!(
+        "IPv6 clean stop: picket's priority-0 advert -> keepalived's first {:.3} ms, NA {:.3} ms \
+         (Skew_Time {:.3} ms)",
+        gap as f64 / 1e3,
+        f.na_gap_us().unwrap_or(0) as f64 / 1e3,
+        skew as f64 / 1e3
+    );
+    assert!(
+        gap + SLACK_US >= skew && gap <= skew + SLACK_US,
+        "takeover {gap} µs after priority 0, Skew_Time {skew} µs ± {SLACK_US} µs"
+    );
+    drop(keepalived);
 }

@@ -20,6 +20,11 @@
 //! keepalived and picket alike. With the option `r2` sends one advert as it
 //! yields, so `r1` always hears it and re-asserts.
 //!
+//! Over IPv6 (VIP fd00:99::100, picket against keepalived) the same with
+//! unsolicited neighbour advertisements: `r1`'s first NA for the VIP
+//! within one advert interval of the heal, the client's neighbour entry
+//! back on `r1`.
+//!
 //! Needs root, iproute2 (`bridge`), tcpdump, tshark, ping and keepalived;
 //! otherwise `SKIPPED: why` (a failure under `CI=true`). Run with
 //! `cargo test --test vrrp_split_brain -- --nocapture`.
@@ -28,9 +33,13 @@
 
 mod lab;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use lab::{Capture, Daemon, Lab, VIP, has_address, mac_of, run, run_in, wait_until};
+use lab::{
+    Capture, Daemon, Lab, VIP, VIP6, has_address, has_address6, mac_of, neighbour_mac, run,
+    wait_until,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -39,7 +48,11 @@ const VRID: u8 = 57;
 const ADVERT_US: u64 = 100_000;
 const SLACK_US: u64 = 10_000;
 
-fn conf(priority: u8, extra: &str) -> String {
+fn conf(priority: u8, extra: &str, vip: IpAddr) -> String {
+    let vip = match vip {
+        IpAddr::V4(a) => format!("{a}/24"),
+        IpAddr::V6(a) => format!("{a}/64"),
+    };
     format!(
         "vrrp_instance VI_1 {{
     state BACKUP
@@ -49,7 +62,7 @@ fn conf(priority: u8, extra: &str) -> String {
     advert_int 0.1
     version 3
     virtual_ipaddress {{
-        {VIP}/24
+        {vip}
     }}
 }}
 "
@@ -65,15 +78,6 @@ fn now_us() -> u64 {
 
 fn mac_text(m: [u8; 6]) -> String {
     m.map(|b| format!("{b:02x}")).join(":")
-}
-
-/// The client's ARP entry for the VIP.
-fn client_arp(lab: &Lab) -> Option<String> {
-    let out = run_in(&lab.client.ns, "ip", &["neigh", "show", &VIP.to_string()]).ok()?;
-    out.split_whitespace()
-        .skip_while(|w| *w != "lladdr")
-        .nth(1)
-        .map(str::to_owned)
 }
 
 /// Isolates (or joins again) the two router ports of the bridge.
@@ -98,37 +102,55 @@ fn isolate(lab: &Lab, on: bool) {
     }
 }
 
-fn split_and_heal(low: Daemon) {
+fn split_and_heal(low: Daemon, vip: IpAddr) {
     if !lab::ready(&["ping", "bridge", lab::daemon::KEEPALIVED]) {
         return;
     }
-    let lab = Lab::new(&format!("sb{}", low.name()));
+    let v6 = vip.is_ipv6();
+    let lab = Lab::new(&format!("sb{}{}", low.name(), if v6 { "6" } else { "" }));
     let (hi, lo) = (lab.router(1).clone(), lab.router(2).clone());
     let (hi_mac, lo_mac) = (mac_of(&hi.ns, "eth0"), mac_of(&lo.ns, "eth0"));
-    let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp or arp");
-    let picket = Daemon::Picket.start(&lab, &hi.ns, &conf(150, ""));
-    let other = low.start(&lab, &lo.ns, &conf(100, "    higher_prio_send_advert\n"));
+    let filter = if v6 {
+        "ip6 proto 112 or icmp6"
+    } else {
+        "vrrp or arp"
+    };
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", filter);
+    let picket = Daemon::Picket.start(&lab, &hi.ns, &conf(150, "", vip));
+    let other = low.start(
+        &lab,
+        &lo.ns,
+        &conf(100, "    higher_prio_send_advert\n", vip),
+    );
+    let holds = |ns: &str| match vip {
+        IpAddr::V4(a) => has_address(ns, "eth0", a),
+        IpAddr::V6(a) => has_address6(ns, "eth0", a),
+    };
+    let pings = || match vip {
+        IpAddr::V4(a) => lab.client_pings(a),
+        IpAddr::V6(a) => lab.client_pings6(a),
+    };
+    // The client's ARP or neighbour entry for the VIP.
+    let client_arp = || neighbour_mac(&lab.client.ns, vip).map(mac_text);
     let sole = |a: &lab::Node, b: &lab::Node| {
-        wait_until(Duration::from_secs(5), || {
-            has_address(&a.ns, "eth0", VIP) && !has_address(&b.ns, "eth0", VIP)
-        })
+        wait_until(Duration::from_secs(5), || holds(&a.ns) && !holds(&b.ns))
     };
     assert!(
         sole(&hi, &lo),
         "picket never master:\n{}",
         picket.log_text()
     );
-    assert!(lab.client_pings(VIP), "the client cannot reach the VIP");
-    assert_eq!(client_arp(&lab), Some(mac_text(hi_mac)));
+    assert!(pings(), "the client cannot reach the VIP");
+    assert_eq!(client_arp(), Some(mac_text(hi_mac)));
 
     // Cut: both masters; r2's GARPs take the client.
     isolate(&lab, true);
     assert!(
-        wait_until(Duration::from_secs(3), || has_address(&lo.ns, "eth0", VIP)
-            && has_address(&hi.ns, "eth0", VIP)
-            && client_arp(&lab) == Some(mac_text(lo_mac))),
+        wait_until(Duration::from_secs(3), || holds(&lo.ns)
+            && holds(&hi.ns)
+            && client_arp() == Some(mac_text(lo_mac))),
         "no split brain: {:?}\n{}",
-        client_arp(&lab),
+        client_arp(),
         other.log_text()
     );
 
@@ -137,25 +159,40 @@ fn split_and_heal(low: Daemon) {
     isolate(&lab, false);
     assert!(sole(&hi, &lo), "r2 did not yield:\n{}", other.log_text());
     assert!(
-        wait_until(Duration::from_secs(1), || client_arp(&lab)
+        wait_until(Duration::from_secs(1), || client_arp()
             == Some(mac_text(hi_mac))),
         "the client's ARP entry stayed {:?}",
-        client_arp(&lab)
+        client_arp()
     );
     let pid = i32::try_from(picket.pid().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGUSR1).unwrap();
     let frames = cap.stop();
-    let garp = lab::capture::arps(&frames)
-        .into_iter()
-        .find(|a| {
-            a.ts_us > healed && a.is_gratuitous() && a.sender_ip == VIP && a.sender_mac == hi_mac
-        })
-        .unwrap_or_else(|| panic!("no gratuitous ARP of r1 after the heal"));
-    let gap = garp.ts_us - healed;
+    // r1's first announcement of the VIP after the heal.
+    let announced = match vip {
+        IpAddr::V4(a) => lab::capture::arps(&frames)
+            .into_iter()
+            .find(|g| {
+                g.ts_us > healed && g.is_gratuitous() && g.sender_ip == a && g.sender_mac == hi_mac
+            })
+            .map(|g| g.ts_us),
+        IpAddr::V6(a) => lab::capture6::nas(&frames)
+            .into_iter()
+            .find(|n| {
+                n.ts_us > healed && n.is_unsolicited() && n.target == a && n.src_mac == hi_mac
+            })
+            .map(|n| n.ts_us),
+    };
+    let what = if v6 {
+        "neighbour advertisement"
+    } else {
+        "gratuitous ARP"
+    };
+    let gap = announced.unwrap_or_else(|| panic!("no {what} of r1 after the heal")) - healed;
     println!(
-        "split brain healed (r2 {}): r1's gratuitous ARP {:.1} ms after the heal (advert \
-         interval 100 ms); client ARP {} -> {}",
+        "split brain healed (r2 {}, {}): r1's {what} {:.1} ms after the heal (advert interval \
+         100 ms); client entry {} -> {}",
         low.name(),
+        if v6 { "IPv6" } else { "IPv4" },
         gap as f64 / 1e3,
         mac_text(lo_mac),
         mac_text(hi_mac)
@@ -164,9 +201,14 @@ fn split_and_heal(low: Daemon) {
         gap <= ADVERT_US + SLACK_US,
         "r1 re-asserted {gap} µs after the heal, more than one advert interval"
     );
+    let lo_src = if v6 {
+        IpAddr::V6(lab::link_local_of(&lo.ns, "eth0"))
+    } else {
+        IpAddr::V4(lo.addr)
+    };
     assert!(
         picket.wait_log(
-            &format!("(VI_1) heard {}: last heard", lo.addr),
+            &format!("(VI_1) heard {lo_src}: last heard"),
             Duration::from_secs(2)
         ),
         "no per-peer line in the dump:\n{}",
@@ -185,10 +227,15 @@ fn split_and_heal(low: Daemon) {
 
 #[test]
 fn split_brain_against_keepalived_heals_within_an_advert_interval() {
-    split_and_heal(Daemon::Keepalived);
+    split_and_heal(Daemon::Keepalived, IpAddr::V4(VIP));
 }
 
 #[test]
 fn split_brain_between_pickets_heals_within_an_advert_interval() {
-    split_and_heal(Daemon::Picket);
+    split_and_heal(Daemon::Picket, IpAddr::V4(VIP));
+}
+
+#[test]
+fn ipv6_split_brain_against_keepalived_heals_within_an_advert_interval() {
+    split_and_heal(Daemon::Keepalived, IpAddr::V6(VIP6));
 }

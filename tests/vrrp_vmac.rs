@@ -12,7 +12,14 @@
 //! - picket comes back, recreates its VMAC and preempts; the client's entry
 //!   is the virtual MAC again;
 //! - with `vmac_xmit_base` (picket alone): adverts leave from `eth0`'s MAC,
-//!   the VIP and its gratuitous ARPs stay on the VMAC.
+//!   the VIP and its gratuitous ARPs stay on the VMAC;
+//! - IPv6 (VRRPv3, both with `use_vmac`): picket's VMAC carries
+//!   00:00:5e:00:02:VRID, makes no address of its own (`addr_gen_mode` is
+//!   none) but carries `eth0`'s link-local address (`nodad`, deprecated), as
+//!   keepalived's; adverts leave from that address with the virtual MAC;
+//!   unsolicited NAs announce the VIP with it; the client's neighbour
+//!   entry for the IPv6 VIP is the virtual MAC, and stays so when
+//!   keepalived takes over (picket stopped) and when picket takes it back.
 //!
 //! Needs root, iproute2, tcpdump, tshark, ping and keepalived; otherwise
 //! `SKIPPED: why` (a failure under `CI=true`). Run with
@@ -24,10 +31,16 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{Capture, Daemon, Lab, VIP, has_address, run, run_in, wait_until};
+use lab::capture6::{adverts6, nas};
+use lab::{
+    Capture, Daemon, Lab, VIP, VIP6, has_address, has_address6, link_local_of, neighbour_mac, run,
+    run_in, wait_until,
+};
 
 const VRID: u8 = 56;
 const VMAC: [u8; 6] = [0, 0, 0x5e, 0, 1, VRID];
+/// The IPv6 VMAC of the same VRID.
+const VMAC6: [u8; 6] = [0, 0, 0x5e, 0, 2, VRID];
 
 fn now_us() -> u64 {
     let t = std::time::SystemTime::now()
@@ -244,4 +257,131 @@ fn vmac_xmit_base_sends_adverts_from_the_parent() {
         mac_text(eth0)
     );
     drop(picket);
+}
+
+/// The IPv6 configuration: [`conf`] with the VIP fd00:99::100/64.
+fn conf6(priority: u8) -> String {
+    conf(priority).replace(&format!("{VIP}/24"), &format!("{VIP6}/64"))
+}
+
+/// Whether `ns` holds the IPv6 VIP on its VMAC.
+fn vip6_on_vmac(ns: &str) -> bool {
+    link(ns, &vmac_name()).is_some() && has_address6(ns, &vmac_name(), VIP6)
+}
+
+/// The client's neighbour entry for the IPv6 VIP, after a ping.
+fn client_neighbour6(lab: &Lab) -> Option<[u8; 6]> {
+    lab.client_pings6(VIP6).then_some(())?;
+    neighbour_mac(&lab.client.ns, std::net::IpAddr::V6(VIP6))
+}
+
+#[test]
+fn the_ipv6_vip_lives_on_the_virtual_mac_and_failover_keeps_it() {
+    if !lab::ready(&["ping", lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("vm6");
+    let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+    let parent_ll = link_local_of(&p.ns, "eth0");
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", "ip6 proto 112 or icmp6");
+    let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf6(100));
+    let mut picket = Daemon::Picket.start(&lab, &p.ns, &conf6(150));
+    let master = |a: &str, b: &str| {
+        wait_until(Duration::from_secs(6), || {
+            vip6_on_vmac(a) && !has_address6(a, "eth0", VIP6) && !vip6_on_vmac(b)
+        })
+    };
+    assert!(
+        master(&p.ns, &k.ns),
+        "picket is not master on its VMAC:\n{:?}\n{}",
+        link(&p.ns, &vmac_name()),
+        picket.log_text()
+    );
+    let l = link(&p.ns, &vmac_name()).unwrap();
+    assert!(
+        l.contains(&format!("link/ether {}", mac_text(VMAC6))),
+        "{l}"
+    );
+    assert!(
+        l.contains("macvlan mode private") && l.contains(",UP"),
+        "{l}"
+    );
+    let gen_mode = run_in(
+        &p.ns,
+        "cat",
+        &[&format!(
+            "/proc/sys/net/ipv6/conf/{}/addr_gen_mode",
+            vmac_name()
+        )],
+    )
+    .unwrap();
+    assert_eq!(gen_mode.trim(), "1", "no address made from the virtual MAC");
+    let addrs = run(
+        "ip",
+        &["-n", &p.ns, "-6", "-o", "addr", "show", "dev", &vmac_name()],
+    )
+    .unwrap();
+    let ll_line = addrs
+        .lines()
+        .find(|l| l.contains("scope link"))
+        .unwrap_or_else(|| panic!("no link-local address on the VMAC: {addrs}"));
+    assert!(
+        ll_line.contains(&format!("{parent_ll}/64"))
+            && ll_line.contains("nodad")
+            && ll_line.contains("preferred_lft 0sec"),
+        "the VMAC's link-local is eth0's, nodad, deprecated: {ll_line}"
+    );
+    assert_eq!(client_neighbour6(&lab), Some(VMAC6), "the client's entry");
+    let frames = cap.frames();
+    let ads: Vec<_> = adverts6(&frames)
+        .into_iter()
+        .filter(|a| a.priority == 150)
+        .collect();
+    assert!(
+        !ads.is_empty() && ads.iter().all(|a| a.src == parent_ll && a.src_mac == VMAC6),
+        "picket's adverts from eth0's link-local and the VMAC: {ads:?}"
+    );
+    let announced: Vec<_> = nas(&frames)
+        .into_iter()
+        .filter(|n| n.is_unsolicited() && n.target == VIP6)
+        .collect();
+    assert!(
+        !announced.is_empty()
+            && announced
+                .iter()
+                .all(|n| n.src_mac == VMAC6 && n.target_mac == Some(VMAC6)),
+        "unsolicited NAs carry the VMAC: {announced:?}"
+    );
+
+    // Failover: picket stops (its VMAC goes), keepalived takes over on its
+    // own: the VIP answers with the same MAC.
+    let status = picket.stop();
+    assert!(status.success(), "{status:?}\n{}", picket.log_text());
+    assert!(
+        link(&p.ns, &vmac_name()).is_none(),
+        "the VMAC outlived picket"
+    );
+    assert!(
+        master(&k.ns, &p.ns),
+        "keepalived did not take over on its VMAC:\n{}",
+        keepalived.log_text()
+    );
+    run_in(&lab.client.ns, "ip", &["-6", "neigh", "flush", "all"]).unwrap();
+    assert_eq!(client_neighbour6(&lab), Some(VMAC6), "after failover");
+
+    // Back: picket makes its VMAC again and preempts.
+    let picket = Daemon::Picket.start(&lab, &p.ns, &conf6(150));
+    assert!(master(&p.ns, &k.ns), "{}", picket.log_text());
+    assert_eq!(client_neighbour6(&lab), Some(VMAC6), "after preemption");
+    cap.stop();
+    println!(
+        "IPv6 use_vmac: VIP on {} ({}), {} adverts from {parent_ll} with the virtual MAC, {} \
+         NAs for the VIP carrying it; client neighbour entry {} through failover and back",
+        vmac_name(),
+        mac_text(VMAC6),
+        ads.len(),
+        announced.len(),
+        mac_text(VMAC6)
+    );
+    drop((picket, keepalived));
 }

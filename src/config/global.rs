@@ -84,9 +84,12 @@ pub enum DynamicInterfaces {
     /// A missing interface is a configuration error (the default).
     #[default]
     Off,
-    /// Interfaces may be missing at start, or deleted and recreated.
+    /// Interfaces may be missing at start (their instances wait in FAULT).
+    /// Deleted and recreated interfaces are followed whatever this says
+    /// (see `vrrp::engine::reflect`).
     On,
-    /// As `On`, and an interface may come back with another index.
+    /// As `On` (an interface that comes back with another index is followed
+    /// anyway).
     AllowIfChanges,
 }
 

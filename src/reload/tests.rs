@@ -24,6 +24,7 @@ fn engine(text: &str) -> (Box<Config>, Engine) {
             ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
             ipv6_link_local: None,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     let e = Engine::new(&cfg, &mut lookup, &mut |_, _, e| panic!("{e}"));

@@ -9,14 +9,16 @@
 //!            uptime_ms, reloads:{ok, failed, last}},
 //!  "vrrp":{"instances":[{name, vrid, interface, family, version, mode,
 //!            source, group, state, since, base_priority,
-//!            effective_priority, fault, advert_int_ms, master_adver_int_ms,
+//!            effective_priority, fault, hold:[no_interface, no_source],
+//!            advert_int_ms, master_adver_int_ms,
 //!            master_down_interval_ms, preempt, preempt_delay_ms, accept,
 //!            sync_group, master:{address, priority, self, last_advert},
 //!            last_transition:{at, from, to}, transitions:{to_master, ...},
 //!            addresses:[{address, prefix, dev, excluded, held}],
 //!            peers:[{address, configured, min_ttl, max_ttl, last_heard,
 //!            last_priority, counts:{accepted, <drop reason>...}}],
-//!            stats:{...}, rx:{...}}],
+//!            stats:{...}, rx:{...}, reflector:{vips_restored,
+//!            source_changes, interface_losses, holds}}],
 //!          "sync_groups":[{name, state, members}],
 //!          "scripts":[{name, state, running, runs, ...}],
 //!          "links":[{name, up}], "rx_unmatched":{...}},
@@ -549,6 +551,13 @@ fn instance_head(view: &StatusView<'_>, slot: u16, j: &mut Json<'_, '_>) -> fmt:
         fsm.map_or(0, |f| u64::from(f.priority())),
     )?;
     j.field_bool("fault", fsm.is_some_and(|f| f.is_faulty()))?;
+    // Why the reflector holds it in FAULT (empty: it does not).
+    j.key("hold")?;
+    j.begin_array()?;
+    for name in crate::vrrp::engine::reflect::hold_names(e.hold(slot)) {
+        j.str(name)?;
+    }
+    j.end_array()?;
     j.field_u64(
         "advert_int_ms",
         fsm.map_or(0, |f| millis(f.advertisement_interval())),
@@ -720,6 +729,14 @@ fn instance_counters(view: &StatusView<'_>, slot: u16, j: &mut Json<'_, '_>) -> 
     j.key("rx")?;
     j.begin_object()?;
     j.counters(e.rx_stats(slot).copied().unwrap_or_default().iter())?;
+    j.end_object()?;
+    let l = e.link_stats(slot).copied().unwrap_or_default();
+    j.key("reflector")?;
+    j.begin_object()?;
+    j.field_u64("vips_restored", l.vips_restored)?;
+    j.field_u64("source_changes", l.source_changes)?;
+    j.field_u64("interface_losses", l.interface_losses)?;
+    j.field_u64("holds", l.holds)?;
     j.end_object()
 }
 

@@ -26,6 +26,7 @@ fn facts(i: u8) -> IfFacts {
         ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
         ipv6_link_local: None,
         ipv6_forwarding: false,
+        up: true,
     }
 }
 
@@ -163,6 +164,46 @@ fn the_document_parses_and_says_what_the_engine_holds() {
     assert_eq!(doc["vrrp"]["links"][0]["name"], "eth0");
     assert_eq!(doc["vrrp"]["links"][0]["up"], true);
     assert_eq!(doc["counters"]["loop_turns"], 77);
+    assert_eq!(a["hold"], serde_json::json!([]));
+    assert_eq!(
+        a["reflector"],
+        serde_json::json!({"vips_restored": 0, "source_changes": 0,
+            "interface_losses": 0, "holds": 0})
+    );
+}
+
+/// The reflector's part of an instance: VI_1's VIP interface eth1 deleted
+/// holds it in FAULT for `no_interface`, counted; VI_2 (on eth0 only) is
+/// not held; eth1 back (new index) releases the hold, the count stays.
+#[test]
+fn the_document_says_why_the_reflector_holds_an_instance() {
+    let mut w = world(TEXT);
+    run(&mut w, 3_000);
+    let eth1 = |index: u32, deleted: bool| crate::wire::link::LinkEvent {
+        index,
+        name: "eth1",
+        up: !deleted,
+        deleted,
+        mac: Some([2, 0, 0, 0, 0, 9]),
+    };
+    w.engine.handle_link(t(3_010), &eth1(2, true));
+    while w.engine.poll_action(t(3_010)).is_some() {}
+    let doc: serde_json::Value = serde_json::from_str(&whole(&w, t(3_010), &[])).unwrap();
+    let (a, b) = (&doc["vrrp"]["instances"][0], &doc["vrrp"]["instances"][1]);
+    assert_eq!(a["state"], "FAULT", "{a}");
+    assert_eq!(a["hold"], serde_json::json!(["no_interface"]));
+    assert_eq!(a["reflector"]["interface_losses"], 1);
+    assert_eq!(a["reflector"]["holds"], 1);
+    assert_eq!(b["hold"], serde_json::json!([]));
+    assert_eq!(b["reflector"]["interface_losses"], 0);
+
+    w.engine.handle_link(t(3_020), &eth1(7, false));
+    while w.engine.poll_action(t(3_020)).is_some() {}
+    let doc: serde_json::Value = serde_json::from_str(&whole(&w, t(3_020), &[])).unwrap();
+    let a = &doc["vrrp"]["instances"][0];
+    assert_eq!(a["hold"], serde_json::json!([]), "{a}");
+    assert_eq!(a["state"], "BACKUP");
+    assert_eq!(a["reflector"]["holds"], 1);
 }
 
 /// A section named `.0` with `.1` items `{"k":i}`.

@@ -45,6 +45,13 @@ pub struct Spawner {
     exe: [u8; PATH_BYTES],
 }
 
+/// `PATH`'s value: bytes `range` of `env`, else [`DEFAULT_PATH`].
+fn path_value(env: &[u8], range: Option<(usize, usize)>) -> &[u8] {
+    range
+        .and_then(|(a, b)| env.get(a..b))
+        .unwrap_or(DEFAULT_PATH.as_bytes())
+}
+
 /// Why a spawn failed in the parent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpawnError(pub Errno);
@@ -83,6 +90,12 @@ impl Spawner {
         s
     }
 
+    /// `PATH`'s value as the daemon started with it (`execvp(3)`'s default
+    /// without one): where a bare program name is looked up.
+    pub fn path_var(&self) -> &[u8] {
+        path_value(&self.env, self.path_var)
+    }
+
     /// Writes the file to exec for `program` into `self.exe` (NUL-terminated)
     /// and returns its length with the NUL.
     fn resolve(&mut self, program: &[u8]) -> Result<usize, Errno> {
@@ -90,10 +103,7 @@ impl Spawner {
             return put(&mut self.exe, &[program]);
         }
         let mut last = Errno::ENOENT;
-        let path: &[u8] = match self.path_var {
-            Some((a, b)) => &self.env[a..b],
-            None => DEFAULT_PATH.as_bytes(),
-        };
+        let path = path_value(&self.env, self.path_var);
         for dir in path.split(|&b| b == b':') {
             let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
             let Ok(n) = put(&mut self.exe, &[dir, b"/", program]) else {

@@ -94,6 +94,38 @@ impl ConfigFs for RealFs {
     }
 }
 
+/// A path in a fixed buffer.
+pub type FixedPath = heapless::String<PATH_BYTES>;
+
+/// `realpath(3)`: `path` made absolute with every symlink, `.` and `..`
+/// resolved, into a fixed buffer. Nothing allocates: the input and output
+/// are stack buffers, and the C library resolves within its own for paths
+/// this short (`ENAMETOOLONG` beyond [`PATH_BYTES`]).
+pub fn real_path(path: &str) -> Result<FixedPath, Errno> {
+    let mut input = [0u8; PATH_BYTES];
+    if path.len() >= PATH_BYTES {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if path.as_bytes().contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    input[..path.len()].copy_from_slice(path.as_bytes());
+    let mut out = [0u8; libc::PATH_MAX as usize];
+    // SAFETY: `input` is NUL-terminated (zeroed beyond `path`); `out` has
+    // the PATH_MAX bytes realpath may write, NUL included.
+    let r = unsafe { libc::realpath(input.as_ptr().cast(), out.as_mut_ptr().cast()) };
+    if r.is_null() {
+        return Err(Errno::last());
+    }
+    let resolved = core::ffi::CStr::from_bytes_until_nul(&out)
+        .map_err(|_| Errno::ENAMETOOLONG)?
+        .to_str()
+        .map_err(|_| Errno::EILSEQ)?;
+    let mut p = FixedPath::new();
+    p.push_str(resolved).map_err(|_| Errno::ENAMETOOLONG)?;
+    Ok(p)
+}
+
 /// A `getdents64` buffer, 8-byte aligned as `linux_dirent64` wants.
 #[repr(C, align(8))]
 struct DirentBuf([u8; DIRENT_BYTES]);

@@ -1,8 +1,10 @@
 //! Network sockets of the VRRP path: a raw IPv4 and a raw IPv6 socket for
 //! protocol 112 per interface, an `AF_PACKET` socket for gratuitous ARP and
-//! unsolicited neighbour advertisements, a `NETLINK_ROUTE` socket for
-//! addresses, and interface facts (index, MAC, primary IPv4 address,
-//! IPv6 link-local address) read once at start-up.
+//! unsolicited neighbour advertisements, `NETLINK_ROUTE` sockets for
+//! addresses and for the reflector's notifications, interface facts (index,
+//! MAC, primary IPv4 address, IPv6 link-local address) read at start-up,
+//! and what the reflector re-reads in the loop: [`link_facts`] and the
+//! address dump [`dump_addresses`].
 //!
 //! Every socket is non-blocking and close-on-exec; reads go into the
 //! caller's buffer and return `WouldBlock` as [`nb::Error::WouldBlock`], so
@@ -13,6 +15,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use picket::limits::IFNAME_BYTES;
+use picket::wire::netlink::{self, Control, Messages};
+use picket::wire::rtnetlink::{self, AddressRepr, IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
 /// Facts about one interface, read at start-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub struct IfInfo {
     pub ipv4: Option<Ipv4Addr>,
     /// The interface's IPv6 link-local address, if it has one.
     pub ipv6_link_local: Option<Ipv6Addr>,
+    /// Up (`IFF_UP` and `IFF_RUNNING`).
+    pub up: bool,
 }
 
 /// An `ifreq` naming `name` (NUL-terminated; too long is `ENAMETOOLONG`).
@@ -69,10 +75,68 @@ fn setsockopt<T>(
     Errno::result(r).map(drop)
 }
 
-/// Reads index, MAC, primary IPv4 address and IPv6 link-local address of
-/// interface `name` (ioctls and `/proc/net/if_inet6`: no allocation, so a
-/// reload may look up an interface it did not use before).
+/// Reads index, MAC, primary IPv4 address and usable IPv6 link-local
+/// address of interface `name` (ioctls and an address dump: no
+/// allocation, so a reload may look up an interface it did not use
+/// before). The link-local address is one whose duplicate address
+/// detection is over (not `tentative`, not `dadfailed`): a tentative one
+/// may not be sent from (RFC 4862 §5.4).
 pub fn interface(name: &str) -> Result<IfInfo, Errno> {
+    let link = link_facts(name)?;
+    let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
+    let mut req = ifreq(name)?;
+    // SAFETY: SIOCGIFADDR writes `ifru_addr` of the live `req`.
+    let ipv4 = match Errno::result(unsafe {
+        libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req)
+    }) {
+        Ok(_) => {
+            // SAFETY: the kernel just wrote an AF_INET address into the union;
+            // `sockaddr_in` fits in `sockaddr` and shares its prefix.
+            let sin: libc::sockaddr_in = unsafe { *(&raw const req.ifr_ifru.ifru_addr).cast() };
+            Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+        }
+        Err(Errno::EADDRNOTAVAIL) => None,
+        Err(e) => return Err(e),
+    };
+    let mut ipv6_link_local = None;
+    let nl = NetlinkSocket::open()?;
+    let mut buf = [0u8; DUMP_BUF];
+    dump_addresses(&nl, 1, &mut buf, |a| {
+        let usable = a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0;
+        if let (true, true, None, Some(IpAddr::V6(v6))) = (
+            a.ifindex == link.index,
+            usable,
+            ipv6_link_local,
+            a.local_address(),
+        ) && v6.is_unicast_link_local()
+        {
+            ipv6_link_local = Some(v6);
+        }
+    })?;
+    Ok(IfInfo {
+        index: link.index,
+        mac: link.mac,
+        ipv4,
+        ipv6_link_local,
+        up: picket::wire::link::flags_up(link.flags),
+    })
+}
+
+/// Index, MAC and flags of one interface, as [`link_facts`] reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkFacts {
+    /// Kernel interface index.
+    pub index: u32,
+    /// Hardware (MAC) address.
+    pub mac: [u8; 6],
+    /// `IFF_*` flags.
+    pub flags: u32,
+}
+
+/// Reads index, MAC and flags of interface `name` with three ioctls; no
+/// allocation, so the loop may call it (a resync after lost
+/// notifications). `ENODEV`: no such interface.
+pub fn link_facts(name: &str) -> Result<LinkFacts, Errno> {
     let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
     let mut req = ifreq(name)?;
     // SAFETY: SIOCGIFINDEX reads the name and writes `ifru_ifindex` of the
@@ -92,77 +156,71 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     }
 
     let mut req = ifreq(name)?;
-    // SAFETY: SIOCGIFADDR writes `ifru_addr` of the live `req`.
-    let ipv4 = match Errno::result(unsafe {
-        libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut req)
-    }) {
-        Ok(_) => {
-            // SAFETY: the kernel just wrote an AF_INET address into the union;
-            // `sockaddr_in` fits in `sockaddr` and shares its prefix.
-            let sin: libc::sockaddr_in = unsafe { *(&raw const req.ifr_ifru.ifru_addr).cast() };
-            Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
-        }
-        Err(Errno::EADDRNOTAVAIL) => None,
-        Err(e) => return Err(e),
-    };
-    let ipv6_link_local = link_local_of(name);
-    Ok(IfInfo {
-        index,
-        mac,
-        ipv4,
-        ipv6_link_local,
-    })
+    // SAFETY: SIOCGIFFLAGS reads the name and writes `ifru_flags` of the
+    // live `req`.
+    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: the kernel just wrote the flags member of the union.
+    let flags = u32::from(unsafe { req.ifr_ifru.ifru_flags } as u16);
+    Ok(LinkFacts { index, mac, flags })
 }
 
-/// The first IPv6 link-local address of interface `name`, from
-/// `/proc/thread-self/net/if_inet6` (lines `ADDR32HEX IFINDEX PREFIX SCOPE FLAGS NAME`,
-/// scope 0x20 = link), read through a fixed buffer.
-fn link_local_of(name: &str) -> Option<Ipv6Addr> {
-    use std::io::Read as _;
-    // The calling thread's namespace (`/proc/net` is the process's).
-    let mut file = std::fs::File::open("/proc/thread-self/net/if_inet6")
-        .or_else(|_| std::fs::File::open("/proc/net/if_inet6"))
-        .ok()?;
-    let mut buf = [0u8; 4096];
-    let mut kept = 0;
+/// Bytes of a buffer that holds any one datagram of an address dump: the
+/// kernel sizes dump datagrams by the reader's largest `recvmsg` so far
+/// (at most 32 KiB), and this reader never asks for more.
+pub const DUMP_BUF: usize = 8192;
+
+/// Dumps every address of every interface (`RTM_GETADDR`, both families)
+/// over `sock` (no multicast groups, nothing else pending on it) and hands
+/// each to `each`. Blocks on the kernel only (a dump is produced as it is
+/// read), at most a second per datagram; no allocation. `buf` must be
+/// [`DUMP_BUF`] bytes.
+pub fn dump_addresses(
+    sock: &NetlinkSocket,
+    sequence: u32,
+    buf: &mut [u8],
+    mut each: impl FnMut(&AddressRepr<'_>),
+) -> Result<(), Errno> {
+    let mut req = [0u8; rtnetlink::DUMP_REQUEST_LEN];
+    let len = rtnetlink::emit_dump_request(0, sequence, &mut req).map_err(|_| Errno::EINVAL)?;
+    sock.send(req.get(..len).ok_or(Errno::EINVAL)?)?;
+    let room = buf.len().min(DUMP_BUF);
     loop {
-        let n = file.read(&mut buf[kept..]).ok()?;
-        let end = kept + n;
-        let mut start = 0;
-        while let Some(nl) = buf[start..end].iter().position(|&b| b == b'\n') {
-            if let Some(a) = parse_if_inet6(&buf[start..start + nl], name) {
-                return Some(a);
+        let mut fds = [nix::poll::PollFd::new(
+            sock.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        if nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(1000u16))? == 0 {
+            return Err(Errno::ETIMEDOUT);
+        }
+        let n = match sock.recv(buf.get_mut(..room).ok_or(Errno::EINVAL)?) {
+            Ok(n) if n > room => return Err(Errno::EMSGSIZE),
+            Ok(n) => n,
+            Err(nb::Error::WouldBlock) => continue,
+            Err(nb::Error::Other(e)) => return Err(e),
+        };
+        for m in Messages::new(buf.get(..n).unwrap_or(&[])) {
+            let m = m.map_err(|_| Errno::EBADMSG)?;
+            if m.sequence() != sequence {
+                continue;
             }
-            start += nl + 1;
-        }
-        if n == 0 {
-            return if start < end {
-                parse_if_inet6(&buf[start..end], name)
-            } else {
-                None
-            };
-        }
-        // Keep the unfinished line for the next read.
-        buf.copy_within(start..end, 0);
-        kept = end - start;
-        if kept == buf.len() {
-            return None;
+            match m.message_type() {
+                netlink::NLMSG_DONE => return Ok(()),
+                netlink::NLMSG_ERROR => {
+                    return match Control::parse(&m) {
+                        Ok(Control::Error(e)) => Err(Errno::from_raw(e.errno().unwrap_or(0))),
+                        _ => Err(Errno::EBADMSG),
+                    };
+                }
+                rtnetlink::RTM_NEWADDR => {
+                    // A malformed entry is skipped, the rest still counts.
+                    if let Ok(a) = AddressRepr::parse(&m) {
+                        each(&a);
+                    }
+                }
+                _ => {}
+            }
         }
     }
-}
-
-/// One line of `/proc/net/if_inet6`: the address if it is a link-local one
-/// of `name`.
-fn parse_if_inet6(line: &[u8], name: &str) -> Option<Ipv6Addr> {
-    let line = core::str::from_utf8(line).ok()?;
-    let mut w = line.split_whitespace();
-    let hex = w.next()?;
-    let (_index, _prefix, scope, _flags) = (w.next()?, w.next()?, w.next()?, w.next()?);
-    if w.next()? != name || scope != "20" || hex.len() != 32 {
-        return None;
-    }
-    let a = Ipv6Addr::from(u128::from_str_radix(hex, 16).ok()?);
-    a.is_unicast_link_local().then_some(a)
 }
 
 /// Whether IPv6 forwarding is on for interface `name`
@@ -205,22 +263,6 @@ pub fn link_up(name: &str) -> bool {
     // SAFETY: the kernel just wrote the flags member of the union.
     let flags = unsafe { req.ifr_ifru.ifru_flags };
     picket::wire::link::flags_up(u32::from(flags as u16))
-}
-
-/// Whether interface `name` carries the address `addr` (start-up only:
-/// `getifaddrs` allocates). `Err` when the list cannot be read.
-pub fn has_address(name: &str, addr: IpAddr) -> Result<bool, Errno> {
-    let found = nix::ifaddrs::getifaddrs()?.any(|ifa| {
-        let Some(a) = ifa.address.as_ref() else {
-            return false;
-        };
-        let here = match addr {
-            IpAddr::V4(v4) => a.as_sockaddr_in().is_some_and(|sin| sin.ip() == v4),
-            IpAddr::V6(v6) => a.as_sockaddr_in6().is_some_and(|sin| sin.ip() == v6),
-        };
-        ifa.interface_name == name && here
-    });
-    Ok(found)
 }
 
 /// `SO_BINDTODEVICE` to interface `name`.
@@ -647,6 +689,30 @@ impl NetlinkSocket {
         Ok(NetlinkSocket { fd })
     }
 
+    /// The port id the kernel gave this socket: notifications caused by
+    /// its requests carry it.
+    pub fn port_id(&self) -> Result<u32, Errno> {
+        // SAFETY: `sockaddr_nl` is a plain C struct; all-zero is valid.
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: `sa` and `len` are live and `len` is `sa`'s size; the
+        // kernel writes at most that much.
+        let r = unsafe { libc::getsockname(self.fd.as_raw_fd(), (&raw mut sa).cast(), &mut len) };
+        Errno::result(r)?;
+        Ok(sa.nl_pid)
+    }
+
+    /// Sets the receive buffer to `bytes` (`SO_RCVBUFFORCE` as root, else
+    /// `SO_RCVBUF` up to `rmem_max`): a monitor socket then holds a burst
+    /// of notifications.
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<(), Errno> {
+        let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        if setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size).is_err() {
+            setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+        }
+        Ok(())
+    }
+
     /// Sends one or more netlink messages to the kernel.
     pub fn send(&self, msg: &[u8]) -> Result<(), Errno> {
         // SAFETY: `sockaddr_nl` is a plain C struct; all-zero (port 0 = the
@@ -694,15 +760,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_has_its_address() {
-        assert_eq!(has_address("lo", IpAddr::V4(Ipv4Addr::LOCALHOST)), Ok(true));
-        assert_eq!(
-            has_address("lo", IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
-            Ok(false)
-        );
-    }
-
-    #[test]
     fn ipv6_forwarding_reads_proc_or_says_no() {
         // `lo` exists wherever IPv6 is on; the value depends on the host,
         // but reading it must agree with the file.
@@ -710,33 +767,6 @@ mod tests {
         assert_eq!(ipv6_forwarding("lo"), file.is_ok_and(|v| v.trim() != "0"));
         assert!(!ipv6_forwarding("no-such-if0"));
         assert!(!ipv6_forwarding("../../../../etc"));
-    }
-
-    #[test]
-    fn if_inet6_lines() {
-        let ll = parse_if_inet6(
-            b"fe8000000000000000fc00fffe000001 04 40 20 80     eth0",
-            "eth0",
-        );
-        assert_eq!(ll, Some("fe80::fc:ff:fe00:1".parse().unwrap()));
-        assert_eq!(
-            parse_if_inet6(
-                b"fe8000000000000000fc00fffe000001 04 40 20 80     eth0",
-                "eth1"
-            ),
-            None
-        );
-        assert_eq!(
-            parse_if_inet6(
-                b"fd000000000000000000000000000002 04 40 00 82     eth0",
-                "eth0"
-            ),
-            None,
-            "global scope"
-        );
-        assert_eq!(parse_if_inet6(b"garbage", "eth0"), None);
-        // The real file parses (whatever this machine has).
-        let _ = link_local_of("lo");
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl PollSet {
 
     /// Stops watching the fd of `token` (before the caller closes it);
     /// its readiness from the last poll is forgotten too. Whether it was
-    /// there.
+    /// there (the last entry takes its place).
     pub fn remove(&mut self, token: Token) -> bool {
         let Some(i) = self.tokens[..self.len].iter().position(|t| *t == token) else {
             return false;
@@ -104,6 +104,8 @@ impl PollSet {
         self.len -= 1;
         self.fds[i] = self.fds[self.len];
         self.tokens[i] = self.tokens[self.len];
+        self.fds[self.len].fd = -1;
+        self.tokens[self.len] = Token(u32::MAX);
         true
     }
 

@@ -1,9 +1,10 @@
 //! Who scripts run as, and whether they are safe to run (reference §b.1
 //! "Scripts, notifications and security"; keepalived's `core/notify.c`).
 //!
-//! Everything here runs once, at start-up (it allocates: `getpwnam`,
-//! `realpath`), never in the loop. The loop only indexes the fixed table
-//! [`ScriptUsers`] with a [`RunAs`].
+//! Users are looked up once, at start-up (it allocates: `getpwnam`), never
+//! in the loop, which only indexes the fixed table [`ScriptUsers`] with a
+//! [`RunAs`]. The security checks ([`check_path`], [`check_script`]) work
+//! in fixed buffers: a reload runs them again without allocating.
 //!
 //! **Users.** Every script runs as a user: its own (`user USER [GROUP]` of a
 //! `vrrp_script`, `notify_master CMD USER[:GROUP]`, ...), else the default:
@@ -29,9 +30,9 @@
 
 use std::ffi::CString;
 use std::fmt::Write as _;
-use std::os::unix::fs::MetadataExt as _;
-use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+use nix::sys::stat::{FileStat, SFlag, lstat, stat};
 use nix::unistd::{Gid, Group, Uid, User};
 use picket::config::Config;
 use picket::config::global::ScriptCmd;
@@ -39,6 +40,7 @@ use picket::core::{ArgvBuf, RunAs, split_command};
 use picket::limits::{SCRIPT_GROUPS, SCRIPT_USERS};
 
 use super::child::DEFAULT_PATH;
+use super::fs::{FixedPath, real_path};
 
 /// keepalived's default script user.
 pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
@@ -129,66 +131,89 @@ impl ScriptUsers {
     }
 }
 
+/// What a script is, for messages: `startup_script`, `notify_master of
+/// vrrp_instance VI_1`, `vrrp_script chk`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptRole<'c> {
+    /// A `global_defs` script: its keyword.
+    Global(&'static str),
+    /// A notify script of an instance: keyword, instance.
+    Instance(&'static str, &'c str),
+    /// A notify script of a sync group: keyword, group.
+    SyncGroup(&'static str, &'c str),
+    /// A tracking script: its name.
+    Track(&'c str),
+}
+
+impl std::fmt::Display for ScriptRole<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScriptRole::Global(kw) => f.write_str(kw),
+            ScriptRole::Instance(kw, name) => write!(f, "{kw} of vrrp_instance {name}"),
+            ScriptRole::SyncGroup(kw, name) => write!(f, "{kw} of vrrp_sync_group {name}"),
+            ScriptRole::Track(name) => write!(f, "vrrp_script {name}"),
+        }
+    }
+}
+
 /// One script of the configuration that picket may run.
 #[derive(Clone, Debug)]
 pub struct ScriptUse<'c> {
-    /// What it is, for messages: `vrrp_script chk`, `notify_master of
-    /// vrrp_instance VI_1`, ...
-    pub what: String,
+    /// What it is, for messages.
+    pub what: ScriptRole<'c>,
     /// Its command line.
     pub command: &'c str,
     /// Its user and group as written.
     pub cmd: &'c ScriptCmd,
 }
 
-/// Every script the configuration may run: `startup_script`,
-/// `shutdown_script`, used `vrrp_script`s, and the notify scripts of
-/// instances and sync groups.
-pub fn scripts_of<'c>(cfg: &'c Config) -> Vec<ScriptUse<'c>> {
-    let mut v: Vec<(String, &ScriptCmd)> = Vec::new();
-    let mut add = |what: String, cmd: &'c Option<ScriptCmd>| {
+/// Visits every script the configuration may run — `startup_script`,
+/// `shutdown_script`, the notify scripts of instances and sync groups, used
+/// `vrrp_script`s — in that order. No allocation: start-up and reloads see
+/// the same set.
+pub fn for_each_script<'c>(cfg: &'c Config, f: &mut dyn FnMut(ScriptUse<'c>)) {
+    let mut add = |what: ScriptRole<'c>, cmd: &'c Option<ScriptCmd>| {
         if let Some(c) = cmd {
-            v.push((what, c));
+            f(ScriptUse {
+                what,
+                command: cfg.strings.get(c.command),
+                cmd: c,
+            });
         }
     };
-    add("startup_script".into(), &cfg.global.startup_script);
-    add("shutdown_script".into(), &cfg.global.shutdown_script);
+    add(
+        ScriptRole::Global("startup_script"),
+        &cfg.global.startup_script,
+    );
+    add(
+        ScriptRole::Global("shutdown_script"),
+        &cfg.global.shutdown_script,
+    );
     for i in &cfg.vrrp.instances {
-        let of = |kw: &str| format!("{kw} of vrrp_instance {}", i.name);
-        add(of("notify_master"), &i.notify_master);
-        add(of("notify_backup"), &i.notify_backup);
-        add(of("notify_fault"), &i.notify_fault);
-        add(of("notify_stop"), &i.notify_stop);
-        add(of("notify"), &i.notify);
-        add(
-            of("notify_master_rx_lower_pri"),
-            &i.notify_master_rx_lower_pri,
-        );
+        for (kw, cmd) in i.notifies() {
+            add(ScriptRole::Instance(kw, &i.name), cmd);
+        }
     }
     for g in &cfg.vrrp.sync_groups {
-        let of = |kw: &str| format!("{kw} of vrrp_sync_group {}", g.name);
-        add(of("notify_master"), &g.notify_master);
-        add(of("notify_backup"), &g.notify_backup);
-        add(of("notify_fault"), &g.notify_fault);
-        add(of("notify_stop"), &g.notify_stop);
-        add(of("notify"), &g.notify);
+        for (kw, cmd) in g.notifies() {
+            add(ScriptRole::SyncGroup(kw, &g.name), cmd);
+        }
     }
-    let mut out: Vec<ScriptUse<'_>> = v
-        .into_iter()
-        .map(|(what, cmd)| ScriptUse {
-            what,
-            command: cfg.strings.get(cmd.command),
-            cmd,
-        })
-        .collect();
     for s in cfg.vrrp.scripts.iter().filter(|s| s.used) {
-        out.push(ScriptUse {
-            what: format!("vrrp_script {}", s.name),
+        f(ScriptUse {
+            what: ScriptRole::Track(&s.name),
             command: cfg.strings.get(s.script.command),
             cmd: &s.script,
         });
     }
-    out
+}
+
+/// Every script the configuration may run ([`for_each_script`]), as a
+/// list (start-up).
+pub fn scripts_of(cfg: &Config) -> Vec<ScriptUse<'_>> {
+    let mut v = Vec::new();
+    for_each_script(cfg, &mut |u| v.push(u));
+    v
 }
 
 /// Looks up `user` (and `group`, else the user's) into ids, with the
@@ -317,19 +342,100 @@ pub fn script_users(cfg: &Config, scripts: &[ScriptUse<'_>]) -> Result<ScriptUse
     Ok(t)
 }
 
-/// Why one component of a script's path is unsafe.
+/// What is wrong with one component of a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    /// It cannot be checked (`lstat` failed; `ENAMETOOLONG`: longer than
+    /// [`FixedPath`]).
+    CannotCheck(Errno),
+    /// A component on the way is neither a directory nor a symlink.
+    NotDirectory,
+    /// The last component is neither a regular file nor a symlink.
+    NotRegularFile,
+    /// Owned by this uid, not root.
+    Owner(u32),
+    /// Writable by a non-root group.
+    GroupWritable {
+        /// The group.
+        gid: u32,
+        /// The permission bits.
+        mode: u32,
+    },
+    /// Writable by everyone.
+    WorldWritable {
+        /// The permission bits.
+        mode: u32,
+    },
+}
+
+impl std::fmt::Display for Flaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Flaw::CannotCheck(e) => write!(f, "cannot be checked: {e}"),
+            Flaw::NotDirectory => f.write_str("is not a directory"),
+            Flaw::NotRegularFile => f.write_str("is not a regular file"),
+            Flaw::Owner(uid) => write!(f, "is owned by uid {uid}, not root"),
+            Flaw::GroupWritable { gid, mode } => {
+                write!(f, "is writable by group {gid} (mode {mode:04o})")
+            }
+            Flaw::WorldWritable { mode } => write!(f, "is writable by everyone (mode {mode:04o})"),
+        }
+    }
+}
+
+/// Why a path is unsafe: the component at fault and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsafe {
     /// The file or directory at fault.
-    pub path: PathBuf,
+    pub path: FixedPath,
     /// What is wrong with it.
-    pub why: String,
+    pub why: Flaw,
 }
 
 impl std::fmt::Display for Unsafe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "'{}' {}", self.path.display(), self.why)
+        write!(f, "'{}' {}", self.path, self.why)
     }
+}
+
+/// The file type bits of `st`.
+fn kind(st: &FileStat) -> SFlag {
+    SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT
+}
+
+/// What is wrong with one component of a path (`last`: the file itself),
+/// if anything.
+fn flaw_of(st: &FileStat, last: bool) -> Option<Flaw> {
+    let (dir, link, file) = (
+        kind(st) == SFlag::S_IFDIR,
+        kind(st) == SFlag::S_IFLNK,
+        kind(st) == SFlag::S_IFREG,
+    );
+    // A symlink on the way is checked for its owner here; where it points
+    // is checked with the resolved path.
+    if !last && !dir && !link {
+        return Some(Flaw::NotDirectory);
+    }
+    if last && !file && !link {
+        return Some(Flaw::NotRegularFile);
+    }
+    if st.st_uid != 0 {
+        return Some(Flaw::Owner(st.st_uid));
+    }
+    let mode = st.st_mode & 0o7777;
+    let sticky_dir = dir && mode & libc::S_ISVTX != 0;
+    if (dir && !sticky_dir) || file {
+        if st.st_gid != 0 && mode & libc::S_IWGRP != 0 {
+            return Some(Flaw::GroupWritable {
+                gid: st.st_gid,
+                mode,
+            });
+        }
+        if mode & libc::S_IWOTH != 0 {
+            return Some(Flaw::WorldWritable { mode });
+        }
+    }
+    None
 }
 
 /// keepalived's `check_security()`: `path` (absolute) and each directory
@@ -337,80 +443,175 @@ impl std::fmt::Display for Unsafe {
 /// symlink (the last one a file or symlink), be owned by root, and not be
 /// writable by a non-root group or by others — a directory with the sticky
 /// bit may be. (Symlinks are checked for their owner only; the caller
-/// checks the resolved path too, as keepalived.)
-pub fn check_path(path: &Path) -> Result<(), Unsafe> {
-    let mut prefix = PathBuf::from("/");
-    let parts: Vec<_> = path.components().skip(1).collect();
-    let n = parts.len();
-    for i in 0..=n {
-        if let Some(c) = i.checked_sub(1).and_then(|k| parts.get(k)) {
-            prefix.push(c);
+/// checks the resolved path too, as keepalived.) No allocation: the
+/// components are checked in `at`, which on an error holds the one at
+/// fault.
+pub fn check_path(path: &str, at: &mut FixedPath) -> Result<(), Flaw> {
+    at.clear();
+    let _ = at.push('/');
+    let mut parts = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .peekable();
+    let mut last = parts.peek().is_none();
+    loop {
+        match lstat(at.as_str()) {
+            Ok(st) => flaw_of(&st, last).map_or(Ok(()), Err)?,
+            Err(e) => return Err(Flaw::CannotCheck(e)),
         }
-        let last = i == n;
-        let bad = |why: String| Unsafe {
-            path: prefix.clone(),
-            why,
+        let Some(c) = parts.next() else {
+            return Ok(());
         };
-        let md = std::fs::symlink_metadata(&prefix)
-            .map_err(|e| bad(format!("cannot be checked: {e}")))?;
-        let ft = md.file_type();
-        // A symlink on the way is checked for its owner here; where it
-        // points is checked with the resolved path.
-        if !last && !ft.is_dir() && !ft.is_symlink() {
-            return Err(bad("is not a directory".into()));
-        }
-        if last && !ft.is_file() && !ft.is_symlink() {
-            return Err(bad("is not a regular file".into()));
-        }
-        let mode = md.mode();
-        if md.uid() != 0 {
-            return Err(bad(format!("is owned by uid {}, not root", md.uid())));
-        }
-        let sticky_dir = ft.is_dir() && mode & libc::S_ISVTX != 0;
-        if (ft.is_dir() && !sticky_dir) || ft.is_file() {
-            if md.gid() != 0 && mode & libc::S_IWGRP != 0 {
-                return Err(bad(format!(
-                    "is writable by group {} (mode {:04o})",
-                    md.gid(),
-                    mode & 0o7777
-                )));
-            }
-            if mode & libc::S_IWOTH != 0 {
-                return Err(bad(format!(
-                    "is writable by everyone (mode {:04o})",
-                    mode & 0o7777
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Whether `uid:gid` may execute a file of this metadata (keepalived's
-/// `is_executable`: root needs any x bit).
-fn executable(md: &std::fs::Metadata, uid: u32, gid: u32) -> bool {
-    let m = md.mode();
-    (uid == 0 && m & 0o111 != 0)
-        || (uid == md.uid() && m & 0o100 != 0)
-        || (uid != md.uid()
-            && ((gid == md.gid() && m & 0o010 != 0) || (gid != md.gid() && m & 0o001 != 0)))
-}
-
-/// The file `program` names: itself with a `/` (made absolute), else the
-/// first executable regular file of that name on `PATH`.
-fn locate(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        let p = PathBuf::from(program);
-        return Some(if p.is_absolute() {
-            p
+        last = parts.peek().is_none();
+        let pushed = if at.len() > 1 {
+            at.push('/').and_then(|()| at.push_str(c))
         } else {
-            std::env::current_dir().ok()?.join(p)
-        });
+            at.push_str(c)
+        };
+        if pushed.is_err() {
+            return Err(Flaw::CannotCheck(Errno::ENAMETOOLONG));
+        }
     }
-    let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.to_owned());
-    path.split(':')
-        .map(|d| Path::new(if d.is_empty() { "." } else { d }).join(program))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0))
+}
+
+/// Whether `uid:gid` may execute a file of this status (keepalived's
+/// `is_executable`: root needs any x bit).
+fn executable(st: &FileStat, uid: u32, gid: u32) -> bool {
+    let m = st.st_mode;
+    (uid == 0 && m & 0o111 != 0)
+        || (uid == st.st_uid && m & 0o100 != 0)
+        || (uid != st.st_uid
+            && ((gid == st.st_gid && m & 0o010 != 0) || (gid != st.st_gid && m & 0o001 != 0)))
+}
+
+/// The file `program` names, absolute: itself with a `/` (a relative one
+/// resolved), else the first executable regular file of that name in the
+/// directories of `path_var` (`PATH`'s value).
+fn locate(program: &str, path_var: &[u8]) -> Option<FixedPath> {
+    if program.starts_with('/') {
+        let mut p = FixedPath::new();
+        return p.push_str(program).ok().map(|()| p);
+    }
+    if program.contains('/') {
+        return real_path(program).ok();
+    }
+    for dir in path_var.split(|&b| b == b':') {
+        let dir = core::str::from_utf8(dir).ok()?;
+        let mut p = FixedPath::new();
+        let joined = p
+            .push_str(if dir.is_empty() { "." } else { dir })
+            .and_then(|()| p.push('/'))
+            .and_then(|()| p.push_str(program));
+        let found =
+            stat(p.as_str()).is_ok_and(|st| kind(&st) == SFlag::S_IFREG && st.st_mode & 0o111 != 0);
+        if joined.is_ok() && found {
+            return if p.starts_with('/') {
+                Some(p)
+            } else {
+                real_path(&p).ok()
+            };
+        }
+    }
+    None
+}
+
+/// What checking one script found ([`check_script`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not found (a bare name: not in `PATH`).
+    NotFound,
+    /// Found, but the file it resolves to cannot be read.
+    Inaccessible(Errno),
+    /// Not executable by the script's user.
+    NotExecutable,
+    /// Runs without root privileges: its path may be anyone's.
+    Unprivileged,
+    /// Runs with root privileges and only root can replace it.
+    Safe,
+    /// Runs with root privileges and someone else can replace it
+    /// ([`ScriptCheck::at`] is the file or directory at fault).
+    Unsafe(Flaw),
+}
+
+/// One script checked ([`check_script`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptCheck<'a> {
+    /// The program of its command line, as written.
+    pub program: &'a str,
+    /// The file found (empty when not found).
+    pub path: FixedPath,
+    /// Found by a `PATH` search (a bare name: keepalived warns).
+    pub searched: bool,
+    /// What was found.
+    pub verdict: Verdict,
+    /// The file or directory at fault ([`Verdict::Unsafe`]).
+    pub at: FixedPath,
+}
+
+/// keepalived's `check_script_secure()` for one script run as `uid:gid`:
+/// found (a bare name searched in `path_var`), executable by its user,
+/// and — when it runs with root privileges (as uid 0 or gid 0, or a
+/// set-uid/set-gid root file) — safe: [`check_path`] on the path as found
+/// and on the file it resolves to. `None`: the command line names no
+/// program. No allocation.
+pub fn check_script<'a>(
+    command: &str,
+    argv: &'a mut ArgvBuf,
+    uid: u32,
+    gid: u32,
+    path_var: &[u8],
+) -> Option<ScriptCheck<'a>> {
+    split_command(command, argv).ok()?;
+    let program = argv.program()?;
+    let searched = !program.contains('/');
+    let mut out = ScriptCheck {
+        program,
+        path: FixedPath::new(),
+        searched,
+        verdict: Verdict::NotFound,
+        at: FixedPath::new(),
+    };
+    let Some(path) = locate(program, path_var) else {
+        return Some(out);
+    };
+    out.path = path;
+    let real = match real_path(&out.path) {
+        Ok(r) => r,
+        Err(e) => {
+            out.verdict = Verdict::Inaccessible(e);
+            return Some(out);
+        }
+    };
+    let st = match stat(real.as_str()) {
+        Ok(st) => st,
+        Err(e) => {
+            out.verdict = Verdict::Inaccessible(e);
+            return Some(out);
+        }
+    };
+    let m = st.st_mode;
+    let root = uid == 0
+        || gid == 0
+        || (st.st_uid == 0 && m & 0o100 != 0 && m & libc::S_ISUID != 0)
+        || (st.st_gid == 0 && m & 0o010 != 0 && m & libc::S_ISGID != 0);
+    out.verdict = if !executable(&st, uid, gid) {
+        Verdict::NotExecutable
+    } else if !root {
+        Verdict::Unprivileged
+    } else {
+        let checked = check_path(&out.path, &mut out.at).and_then(|()| {
+            if real == out.path {
+                Ok(())
+            } else {
+                check_path(&real, &mut out.at)
+            }
+        });
+        match checked {
+            Ok(()) => Verdict::Safe,
+            Err(flaw) => Verdict::Unsafe(flaw),
+        }
+    };
+    Some(out)
 }
 
 /// Checks every script at start-up (keepalived's `check_script_secure()`):
@@ -427,88 +628,59 @@ pub fn check_scripts(
     scripts: &[ScriptUse<'_>],
 ) -> Result<(), String> {
     let security = cfg.global.enable_script_security;
+    let path_var = std::env::var_os("PATH");
+    let path_var = path_var.as_ref().map_or(DEFAULT_PATH.as_bytes(), |p| {
+        std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str())
+    });
     let mut errors = String::new();
     let mut found_any = false;
     let mut insecure_any = false;
     for s in scripts {
+        let (uid, gid) = users.ids(users.of(s.cmd));
         let mut argv = ArgvBuf::new();
-        let Some(program) = split_command(s.command, &mut argv)
-            .ok()
-            .and_then(|()| argv.program())
-        else {
+        let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
             continue;
         };
-        let Some(path) = locate(program) else {
+        let (program, path) = (c.program, &c.path);
+        if c.verdict == Verdict::NotFound {
             log::warn!("{}: cannot find script {program} in PATH", s.what);
             continue;
-        };
-        if !program.contains('/') {
+        }
+        if c.searched {
             log::warn!(
-                "WARNING - script `{program}` resolved by path search to `{}`. Please specify full path.",
-                path.display()
+                "WARNING - script `{program}` resolved by path search to `{path}`. Please specify full path."
             );
         }
-        let real = match std::fs::canonicalize(&path) {
-            Ok(r) => r,
-            Err(e) => {
-                log::warn!(
-                    "{}: script {} cannot be accessed - {e}",
-                    s.what,
-                    path.display()
-                );
-                continue;
+        match c.verdict {
+            Verdict::NotFound | Verdict::Unprivileged | Verdict::Safe => {}
+            Verdict::Inaccessible(e) => {
+                log::warn!("{}: script {path} cannot be accessed - {e}", s.what);
             }
-        };
-        let Ok(md) = std::fs::metadata(&real) else {
-            log::warn!("{}: unable to access script `{}`", s.what, path.display());
-            continue;
-        };
-        found_any = true;
-        let who = users.of(s.cmd);
-        let (uid, gid) = users.ids(who);
-        if !executable(&md, uid, gid) {
-            log::warn!(
-                "WARNING - script '{}' ({}) is not executable for uid:gid {uid}:{gid}",
-                path.display(),
+            Verdict::NotExecutable => log::warn!(
+                "WARNING - script '{path}' ({}) is not executable for uid:gid {uid}:{gid}",
                 s.what
-            );
-            continue;
-        }
-        let m = md.mode();
-        let root = uid == 0
-            || gid == 0
-            || (md.uid() == 0 && m & 0o100 != 0 && m & libc::S_ISUID != 0)
-            || (md.gid() == 0 && m & 0o010 != 0 && m & libc::S_ISGID != 0);
-        if !root {
-            continue;
-        }
-        let verdict = check_path(&path).and_then(|()| {
-            if real == path {
-                Ok(())
-            } else {
-                check_path(&real)
-            }
-        });
-        if let Err(u) = verdict {
-            insecure_any = true;
-            if security {
+            ),
+            Verdict::Unsafe(why) if security => {
+                let at = &c.at;
                 let _ = writeln!(
                     errors,
-                    "{}: script '{}' runs with root privileges and is not safe: {u}; \
+                    "{}: script '{path}' runs with root privileges and is not safe: '{at}' {why}; \
                      enable_script_security refuses it (make the file and every directory \
                      above it owned by root and not writable by group or others, or run it \
                      as another user)",
-                    s.what,
-                    path.display()
+                    s.what
                 );
-            } else {
+            }
+            Verdict::Unsafe(why) => {
+                let at = &c.at;
                 log::warn!(
-                    "Unsafe permissions found for script '{}' ({}): {u}",
-                    path.display(),
+                    "Unsafe permissions found for script '{path}' ({}): '{at}' {why}",
                     s.what
                 );
             }
         }
+        found_any |= !matches!(c.verdict, Verdict::Inaccessible(_));
+        insecure_any |= matches!(c.verdict, Verdict::Unsafe(_));
     }
     if !errors.is_empty() {
         return Err(errors.trim_end().to_owned());
@@ -530,6 +702,7 @@ pub fn check_scripts(
 mod tests {
     use super::*;
     use std::os::unix::fs::{PermissionsExt as _, chown};
+    use std::path::{Path, PathBuf};
 
     fn root() -> bool {
         Uid::effective().is_root()
@@ -560,6 +733,16 @@ mod tests {
         d
     }
 
+    fn text(p: &Path) -> &str {
+        p.to_str().unwrap()
+    }
+
+    /// [`check_path`], with the path at fault.
+    fn check(path: &str) -> Result<(), (String, Flaw)> {
+        let mut at = FixedPath::new();
+        check_path(path, &mut at).map_err(|f| (at.to_string(), f))
+    }
+
     #[test]
     fn root_owned_paths_are_safe_and_others_are_not() {
         if skip() {
@@ -569,37 +752,105 @@ mod tests {
         let script = d.join("s.sh");
         std::fs::write(&script, "#!/bin/sh\n").unwrap();
         chmod(&script, 0o755);
-        assert_eq!(check_path(&script), Ok(()));
-        assert_eq!(check_path(Path::new("/bin/true")), Ok(()));
+        assert_eq!(check(text(&script)), Ok(()));
+        assert_eq!(check("/bin/true"), Ok(()));
 
         // The file writable by a non-root group.
         chown(&script, None, Some(100)).unwrap();
         chmod(&script, 0o775);
-        let e = check_path(&script).unwrap_err();
-        assert_eq!(e.path, script);
-        assert!(e.why.contains("writable by group 100"), "{e}");
+        let (at, why) = check(text(&script)).unwrap_err();
+        assert_eq!(at, text(&script));
+        assert_eq!(
+            why,
+            Flaw::GroupWritable {
+                gid: 100,
+                mode: 0o775
+            }
+        );
+        assert_eq!(why.to_string(), "is writable by group 100 (mode 0775)");
         // By root's group: fine.
         chown(&script, None, Some(0)).unwrap();
-        assert_eq!(check_path(&script), Ok(()));
+        assert_eq!(check(text(&script)), Ok(()));
         // Owned by someone else.
         chown(&script, Some(65534), None).unwrap();
-        assert!(check_path(&script).unwrap_err().why.contains("uid 65534"));
+        assert_eq!(check(text(&script)).unwrap_err().1, Flaw::Owner(65534));
         chown(&script, Some(0), None).unwrap();
         // A world-writable directory without the sticky bit.
         chmod(&d, 0o777);
-        let e = check_path(&script).unwrap_err();
-        assert_eq!(e.path, d);
-        assert!(e.why.contains("writable by everyone (mode 0777)"), "{e}");
+        let (at, why) = check(text(&script)).unwrap_err();
+        assert_eq!(at, text(&d));
+        assert_eq!(why.to_string(), "is writable by everyone (mode 0777)");
         // With the sticky bit (like /tmp) it may be.
         chmod(&d, 0o1777);
-        assert_eq!(check_path(&script), Ok(()));
+        assert_eq!(check(text(&script)), Ok(()));
         // Missing.
-        assert!(
-            check_path(&d.join("nope"))
-                .unwrap_err()
-                .why
-                .contains("cannot be checked")
+        assert_eq!(
+            check(text(&d.join("nope"))).unwrap_err().1,
+            Flaw::CannotCheck(Errno::ENOENT)
         );
+        // Longer than the fixed buffer (each step exists): refused, not cut.
+        let long = format!(
+            "/{}bin/true",
+            "tmp/../".repeat(picket::limits::PATH_BYTES / 4)
+        );
+        assert_eq!(
+            check(&long).unwrap_err().1,
+            Flaw::CannotCheck(Errno::ENAMETOOLONG)
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// One script: found through a PATH search or as written (symlink
+    /// resolved), executable or not by its user, safe when root runs it
+    /// and only root can replace it; counted without allocation.
+    #[test]
+    fn scripts_are_found_and_judged_in_fixed_buffers() {
+        if skip() {
+            return;
+        }
+        let d = dir("script");
+        let script = d.join("s.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        chmod(&script, 0o755);
+        let link = d.join("link.sh");
+        std::os::unix::fs::symlink(&script, &link).unwrap();
+        let path_var = format!("/nonexistent:{}", d.display());
+        let check = |cmd: &str, uid: u32| {
+            let mut argv = ArgvBuf::new();
+            check_script(cmd, &mut argv, uid, uid, path_var.as_bytes())
+                .map(|c| (c.path, c.searched, c.verdict))
+        };
+        let by_link = format!("{} x", link.display());
+        crate::sys::counting_alloc::start();
+        let searched = check("s.sh --flag", 0);
+        let through_link = check(&by_link, 0);
+        let missing = check("no-such-script", 0);
+        let empty = check("", 0);
+        let (allocs, _) = crate::sys::counting_alloc::stop();
+        assert_eq!(allocs, 0, "allocations checking scripts");
+        let s = script.display().to_string();
+        let fixed = |p: &Path| FixedPath::try_from(text(p)).unwrap();
+        assert_eq!(searched, Some((fixed(&script), true, Verdict::Safe)));
+        assert_eq!(through_link, Some((fixed(&link), false, Verdict::Safe)));
+        assert_eq!(missing, Some((FixedPath::new(), true, Verdict::NotFound)));
+        assert_eq!(empty, None);
+        // The target replaceable by group 100: unsafe for root, not for a
+        // user without root privileges.
+        chown(&script, None, Some(100)).unwrap();
+        chmod(&script, 0o775);
+        let mut argv = ArgvBuf::new();
+        let c = check_script(&s, &mut argv, 0, 0, path_var.as_bytes()).unwrap();
+        assert_eq!(
+            c.verdict,
+            Verdict::Unsafe(Flaw::GroupWritable {
+                gid: 100,
+                mode: 0o775
+            })
+        );
+        assert_eq!(c.at.as_str(), s);
+        assert_eq!(check(&s, 65534).map(|c| c.2), Some(Verdict::Unprivileged));
+        chmod(&script, 0o644);
+        assert_eq!(check(&s, 65534).map(|c| c.2), Some(Verdict::NotExecutable));
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -616,7 +867,7 @@ mod tests {
         let mut ghost = ScriptCmd::default();
         let _ = ghost.user.push_str("no-such-user-xyz");
         let uses = |c: &'static ScriptCmd| ScriptUse {
-            what: "x".into(),
+            what: ScriptRole::Track("x"),
             command: "/bin/true",
             cmd: c,
         };

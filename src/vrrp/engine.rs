@@ -100,7 +100,9 @@ use crate::wire::vrrp::{
     self as wire, Addresses, AuthType, ChecksumForm, Envelope, Family, Packet, Repr,
 };
 
-/// Facts about an interface the binary reads at start-up.
+/// Facts about an interface the binary reads when the engine is loaded
+/// (start-up, a reload: for interfaces new to it); the reflector keeps them
+/// up to date afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IfFacts {
     /// Kernel interface index.
@@ -115,6 +117,29 @@ pub struct IfFacts {
     /// IPv6 forwarding is on: unsolicited neighbour advertisements carry
     /// the Router flag (keepalived). See [`Engine::update_ipv6_forwarding`].
     pub ipv6_forwarding: bool,
+    /// Up (`IFF_UP` and `IFF_RUNNING`): addresses deleted while it is down
+    /// are restored once it is up.
+    pub up: bool,
+}
+
+impl IfFacts {
+    /// What is known of an interface that does not exist (yet).
+    pub const MISSING: IfFacts = IfFacts {
+        index: 0,
+        mac: [0; 6],
+        ipv4: None,
+        ipv6_link_local: None,
+        ipv6_forwarding: false,
+        up: false,
+    };
+}
+
+/// What [`Engine::load`] knows of an interface: its facts, and whether it
+/// exists (a reload takes both from the running engine).
+#[derive(Clone, Copy, Debug)]
+struct Known {
+    facts: IfFacts,
+    present: bool,
 }
 
 /// An interface the engine uses: the instance interfaces and the `dev` of
@@ -135,6 +160,10 @@ pub struct Interface {
     pub vrrp6: bool,
     /// The IPv6 multicast group joined there, as `group`.
     pub group6: Option<Ipv6Addr>,
+    /// The interface exists: `false` once it was deleted (until it comes
+    /// back, maybe with another index), or when it was missing at start
+    /// (`dynamic_interfaces`). Its sockets are closed meanwhile.
+    pub present: bool,
 }
 
 /// Room for interfaces: each instance adds at most its own and one per VIP,
@@ -302,6 +331,35 @@ pub enum EngineAction {
         /// New state.
         to: State,
     },
+    /// Interface `iface` (engine index) is gone: close its sockets (its
+    /// instances are in FAULT).
+    InterfaceGone {
+        /// The interface.
+        iface: u8,
+    },
+    /// Interface `iface` exists again, maybe with another index
+    /// ([`Engine::interfaces`]): open its sockets there (and join the
+    /// groups).
+    InterfaceBack {
+        /// The interface.
+        iface: u8,
+    },
+    /// Address `k` (VIPs then eVIPs) of master `slot` was deleted by
+    /// someone else: add it again ([`Engine::address_request`]) and
+    /// announce it ([`Engine::build_announcement`]).
+    RestoreVip {
+        /// The instance.
+        slot: u16,
+        /// The address.
+        k: u16,
+    },
+    /// The source address of `slot` changed, went or came: log it.
+    Source {
+        /// The instance.
+        slot: u16,
+        /// What happened.
+        event: reflect::SourceEvent,
+    },
 }
 
 /// Room for pending group transitions: a few per group between drains.
@@ -320,13 +378,8 @@ struct Group {
 /// configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetupError {
-    /// The interface does not exist.
+    /// The interface does not exist (and `dynamic_interfaces` is off).
     NoInterface,
-    /// The interface has no IPv4 address and no `mcast_src_ip` is given.
-    NoAddress,
-    /// An IPv6 instance's interface has no link-local address and no
-    /// `mcast_src_ip`/`unicast_src_ip` is given.
-    NoLinkLocal,
     /// The interface table is full.
     TooManyInterfaces,
     /// The state machine refused the parameters.
@@ -336,13 +389,9 @@ pub enum SetupError {
 impl core::fmt::Display for SetupError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SetupError::NoInterface => f.write_str("interface does not exist"),
-            SetupError::NoAddress => {
-                f.write_str("interface has no IPv4 address (give one, or set mcast_src_ip)")
-            }
-            SetupError::NoLinkLocal => f.write_str(
-                "interface has no IPv6 link-local address (bring it up with IPv6 on, \
-                 or set mcast_src_ip)",
+            SetupError::NoInterface => f.write_str(
+                "interface does not exist (create it first, or set dynamic_interfaces in \
+                 global_defs to wait for it in FAULT)",
             ),
             SetupError::TooManyInterfaces => f.write_str("too many interfaces"),
             SetupError::Params(e) => write!(f, "{e}"),
@@ -368,8 +417,33 @@ struct Slot {
     /// The family of the adverts (the VIPs').
     family: Family,
     /// Source of adverts: `mcast_src_ip`/`unicast_src_ip`, else the
-    /// interface's primary IPv4 or link-local IPv6 address.
+    /// interface's primary IPv4 or link-local IPv6 address (unspecified
+    /// while it has none: the instance is held in FAULT).
     src: IpAddr,
+    /// The configured source (`mcast_src_ip`/`unicast_src_ip`), if any.
+    src_cfg: Option<IpAddr>,
+    /// The interface whose addresses the source follows (or where the
+    /// configured source should be): the instance's, or its VMAC's parent.
+    src_iface: u8,
+    /// Whether the configured source is on `src_iface`; `None` until the
+    /// first address scan.
+    src_present: Option<bool>,
+    /// `track_src_ip`: FAULT while the configured source is missing.
+    track_src: bool,
+    /// Why the engine itself holds the instance in FAULT
+    /// ([`reflect::HOLD_NO_INTERFACE`], [`reflect::HOLD_NO_SOURCE`]).
+    hold: u8,
+    /// What the trackers say ([`Engine::set_fault`]).
+    tracked_fault: bool,
+    /// Addresses (VIPs then eVIPs) deleted by someone else while MASTER,
+    /// to add again.
+    restore: reflect::AddressBits,
+    /// Full address scan: addresses not seen yet.
+    unseen: reflect::AddressBits,
+    /// Source events not yet reported.
+    notes: reflect::Notes,
+    /// What the reflector did for this instance.
+    links: reflect::LinkStats,
     /// Multicast destination (of `family`).
     group: IpAddr,
     /// Unicast peers; empty = multicast to `group`.
@@ -490,6 +564,15 @@ pub struct Engine {
     peers: Vec<Peers, VRRP_INSTANCES>,
     /// Peer events not yet polled.
     peer_events: Deque<EngineAction, PEER_EVENTS>,
+    /// `dynamic_interfaces`: an interface missing at start is waited for.
+    dynamic_interfaces: bool,
+    /// Per interface (same index): what the reflector has to tell the
+    /// binary ([`reflect`]'s `PENDING_*` bits).
+    iface_pending: Vec<u8, INTERFACES>,
+    /// The address scan in progress.
+    scan: reflect::Scan,
+    /// The reflector may have something for [`Engine::poll_action`].
+    reflected: bool,
 }
 
 /// Room for pending peer events: one per configured peer, twice.
@@ -621,7 +704,7 @@ impl Engine {
         error: &mut dyn FnMut(usize, &str, SetupError),
     ) -> Self {
         let mut engine = Engine::empty();
-        engine.load(cfg, lookup, error);
+        engine.load(cfg, None, lookup, error);
         engine
     }
 
@@ -640,33 +723,64 @@ impl Engine {
             group_events_lost: 0,
             peers: Vec::new(),
             peer_events: Deque::new(),
+            dynamic_interfaces: false,
+            iface_pending: Vec::new(),
+            scan: reflect::Scan::new(),
+            reflected: false,
         }
     }
 
     /// Empties this engine and builds every instance of `cfg` in place, as
     /// [`Engine::new`] does (a reload builds the next configuration's
     /// engine this way, without a second one on the stack).
+    ///
+    /// `running` is the engine a reload replaces: an interface it knows is
+    /// taken as it has it — index, MAC, the addresses the reflector
+    /// follows, present or gone, up or down — so a kept instance sees the
+    /// interface it ran on, and one that is gone now is waited for (never a
+    /// reason to refuse the reload). Other interfaces are looked up with
+    /// `lookup`, as at start: a missing one is an error unless
+    /// `dynamic_interfaces` is set (its instances then wait in FAULT).
     pub fn load(
         &mut self,
         cfg: &Config,
+        running: Option<&Engine>,
         lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
         error: &mut dyn FnMut(usize, &str, SetupError),
     ) {
-        self.slots.clear();
-        self.interfaces.clear();
-        self.next_slot = 0;
-        self.garps.clear();
-        self.rx = RxStats::default();
-        self.groups.clear();
-        self.group_events.clear();
-        self.peers.clear();
-        self.peer_events.clear();
+        self.reset(cfg);
+        let mut find = |name: &str| match running
+            .and_then(|e| e.interfaces.iter().find(|f| f.name.as_str() == name))
+        {
+            Some(f) => Some(Known {
+                facts: f.facts,
+                present: f.present,
+            }),
+            None => lookup(name).map(|facts| Known {
+                facts,
+                present: true,
+            }),
+        };
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
-            if let Err((name, e)) = self.add(cfg, i, inst, lookup) {
+            if let Err((name, e)) = self.add(cfg, i, inst, &mut find) {
                 error(i, name, e);
             }
         }
         self.add_groups(cfg);
+        for _ in 0..self.interfaces.len() {
+            // Capacity: one per interface.
+            let _ = self.iface_pending.push(0);
+        }
+        for s in self.slots.iter_mut() {
+            // An interface missing (`dynamic_interfaces`) or gone.
+            s.hold |=
+                reflect::hold_of_interfaces(&self.interfaces, s.iface, &s.addr_iface, s.src_iface);
+            if s.hold != 0 {
+                // Held from the start (a kept instance takes its own count
+                // over: `adopt`).
+                s.links.holds = 1;
+            }
+        }
         for s in &self.slots {
             let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;
             let configured = s.peers.iter().map(|p| p.addr);
@@ -675,11 +789,53 @@ impl Engine {
         }
     }
 
+    /// Empties every table for [`Engine::load`]. Every field is named here
+    /// (no `..`): a new one does not compile until it says what a load
+    /// does with it, so a reloaded engine starts as a new one does.
+    fn reset(&mut self, cfg: &Config) {
+        let Engine {
+            slots,
+            interfaces,
+            next_slot,
+            garps,
+            rx,
+            // IPv4 identification: carries on.
+            ident: _,
+            groups,
+            group_events,
+            group_events_lost,
+            peers,
+            peer_events,
+            dynamic_interfaces,
+            iface_pending,
+            scan,
+            reflected,
+        } = self;
+        slots.clear();
+        interfaces.clear();
+        *next_slot = 0;
+        garps.clear();
+        *rx = RxStats::default();
+        groups.clear();
+        group_events.clear();
+        *group_events_lost = 0;
+        peers.clear();
+        peer_events.clear();
+        *dynamic_interfaces =
+            cfg.global.dynamic_interfaces != crate::config::global::DynamicInterfaces::Off;
+        iface_pending.clear();
+        scan.reset();
+        // The new instances' first source events are due.
+        *reflected = true;
+    }
+
     /// Whether instance `slot` of this engine and `other_slot` of `other`
     /// are the same virtual router for a reload (keepalived's
     /// `vrrp_exist`): same VRID, version and family on the same interface,
-    /// the same mode, source and (multicast) group. The caller also
-    /// compares the names.
+    /// the same mode, source and (multicast) group. The source is the
+    /// configured one, or the interface the instance takes it from (the
+    /// address there is followed, not part of the identity). The caller
+    /// also compares the names.
     pub fn same_router(&self, slot: u16, other: &Engine, other_slot: u16) -> bool {
         let (Some(a), Some(b)) = (
             self.slots.get(usize::from(slot)),
@@ -688,18 +844,19 @@ impl Engine {
             return false;
         };
         let (pa, pb) = (a.fsm.params(), b.fsm.params());
-        let ifname = |e: &Engine, s: &Slot| {
+        let ifname = |e: &Engine, i: u8| {
             e.interfaces
-                .get(usize::from(s.iface))
+                .get(usize::from(i))
                 .map(|f| (f.name.clone(), f.facts.index))
         };
         pa.vrid == pb.vrid
             && pa.version == pb.version
             && a.family == b.family
             && a.peers.is_empty() == b.peers.is_empty()
-            && a.src == b.src
+            && a.src_cfg == b.src_cfg
+            && ifname(self, a.src_iface) == ifname(other, b.src_iface)
             && (!a.peers.is_empty() || a.group == b.group)
-            && ifname(self, a) == ifname(other, b)
+            && ifname(self, a.iface) == ifname(other, b.iface)
     }
 
     /// Reload: instance `slot` of this (new) engine carries on the running
@@ -714,7 +871,24 @@ impl Engine {
         ) else {
             return;
         };
-        let params = *n.fsm.params();
+        // The reflector's view carries on: the address the source follows
+        // (never back to the one found when the slot was built), whether
+        // the configured source is there, what the trackers said, the
+        // counters. The old slot's source events were reported before the
+        // reload; the ones made while this slot was built would repeat
+        // them.
+        if n.src_cfg.is_none() {
+            n.src = o.src;
+        }
+        let old_hold = o.hold;
+        n.src_present = o.src_present;
+        n.tracked_fault = o.tracked_fault;
+        n.links = o.links;
+        n.notes = core::mem::replace(&mut o.notes, reflect::Notes::new());
+        let mut params = *n.fsm.params();
+        if !n.src.is_unspecified() {
+            params.primary = n.src;
+        }
         core::mem::swap(&mut n.fsm, &mut o.fsm);
         n.fsm.reconfigure(now, params);
         n.fsm.set_sync_member(n.sync.is_some());
@@ -731,6 +905,18 @@ impl Engine {
             old.peers.get(usize::from(old_slot)),
         ) {
             np.adopt(now, op);
+        }
+        // Why it is held, from the new configuration's interfaces (carried
+        // from the running engine) and the carried source; the machine
+        // takes it with the trackers' verdict
+        // ([`Engine::set_fault`], which a reload calls for every instance).
+        let i = usize::from(slot);
+        let hold = self.hold_now(i);
+        if let Some(n) = self.slots.get_mut(i) {
+            if old_hold == 0 && hold != 0 {
+                n.links.holds += 1;
+            }
+            n.hold = hold;
         }
     }
 
@@ -785,6 +971,8 @@ impl Engine {
         if let Some(p) = self.peers.get_mut(i) {
             p.start(now);
         }
+        // Held (no interface or address yet): starts in FAULT.
+        self.apply_fault(now, i);
         let before = self.before(i);
         if let Some(s) = self.slots.get_mut(i) {
             s.fsm.start(now);
@@ -936,7 +1124,7 @@ impl Engine {
         name: &str,
         vrrp: Option<Family>,
         group: Option<IpAddr>,
-        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+        lookup: &mut dyn FnMut(&str) -> Option<Known>,
     ) -> Result<u8, SetupError> {
         let i = self.find_or_add_interface(name, lookup)?;
         if let Some(f) = self.interfaces.get_mut(usize::from(i)) {
@@ -957,23 +1145,32 @@ impl Engine {
     fn find_or_add_interface(
         &mut self,
         name: &str,
-        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+        lookup: &mut dyn FnMut(&str) -> Option<Known>,
     ) -> Result<u8, SetupError> {
         if let Some(i) = self.interfaces.iter().position(|f| f.name.as_str() == name) {
             return u8::try_from(i).map_err(|_| SetupError::TooManyInterfaces);
         }
-        let facts = lookup(name).ok_or(SetupError::NoInterface)?;
+        // `dynamic_interfaces`: a missing interface is waited for.
+        let known = match lookup(name) {
+            Some(k) => k,
+            None if self.dynamic_interfaces => Known {
+                facts: IfFacts::MISSING,
+                present: false,
+            },
+            None => return Err(SetupError::NoInterface),
+        };
         let mut n = String::new();
         n.push_str(name).map_err(|_| SetupError::NoInterface)?;
         let i = u8::try_from(self.interfaces.len()).map_err(|_| SetupError::TooManyInterfaces)?;
         self.interfaces
             .push(Interface {
                 name: n,
-                facts,
+                facts: known.facts,
                 vrrp: false,
                 group: None,
                 vrrp6: false,
                 group6: None,
+                present: known.present,
             })
             .map_err(|_| SetupError::TooManyInterfaces)?;
         Ok(i)
@@ -984,7 +1181,7 @@ impl Engine {
         cfg: &Config,
         index: usize,
         inst: &'c VrrpInstance,
-        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+        lookup: &mut dyn FnMut(&str) -> Option<Known>,
     ) -> Result<(), (&'c str, SetupError)> {
         let name = inst.interface.as_str();
         let family = if inst.ipv6 {
@@ -1018,20 +1215,35 @@ impl Engine {
         let iface = self
             .interface_index(name, Some(family), joined, lookup)
             .map_err(|e| (name, e))?;
-        let facts = self.interfaces.get(usize::from(iface)).map(|f| f.facts);
-        let src = match (family, inst.src_ip) {
-            (Family::Ipv4, Some(a @ IpAddr::V4(_))) | (Family::Ipv6, Some(a @ IpAddr::V6(_))) => a,
-            (Family::Ipv4, _) => IpAddr::V4(
-                facts
-                    .and_then(|f| f.ipv4)
-                    .ok_or((name, SetupError::NoAddress))?,
-            ),
-            (Family::Ipv6, _) => IpAddr::V6(
-                facts
-                    .and_then(|f| f.ipv6_link_local)
-                    .ok_or((name, SetupError::NoLinkLocal))?,
-            ),
+        // The source follows the VMAC's parent when the instance runs on a
+        // VMAC (which has no address of its own), else its interface.
+        let src_iface = if inst.vmac_parent.is_empty() || inst.vmac_parent == inst.interface {
+            iface
+        } else {
+            let p = inst.vmac_parent.as_str();
+            self.interface_index(p, None, None, lookup)
+                .map_err(|e| (p, e))?
         };
+        let src_cfg = match (family, inst.src_ip) {
+            (Family::Ipv4, Some(a @ IpAddr::V4(_))) | (Family::Ipv6, Some(a @ IpAddr::V6(_))) => {
+                Some(a)
+            }
+            _ => None,
+        };
+        // No address yet (none at start, or DAD running): held in FAULT
+        // until the reflector sees one (keepalived: "no IPv4 address for
+        // interface").
+        let found = src_cfg.or_else(|| {
+            let f = self.interfaces.get(usize::from(src_iface))?;
+            match family {
+                Family::Ipv4 => f.facts.ipv4.map(IpAddr::V4),
+                Family::Ipv6 => f.facts.ipv6_link_local.map(IpAddr::V6),
+            }
+        });
+        let src = found.unwrap_or(match family {
+            Family::Ipv4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Family::Ipv6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        });
         let fsm = Instance::new(params_of(inst, src)).map_err(|e| (name, SetupError::Params(e)))?;
         let mut addr_iface = Vec::new();
         for v in inst.vips.iter().chain(inst.evips.iter()) {
@@ -1095,12 +1307,34 @@ impl Engine {
             ChecksumForm::Message
         };
         let adver_int_cs = u16::try_from(inst.advert_int.total_millis() / 10).unwrap_or(u16::MAX);
+        let mut notes = reflect::Notes::new();
+        if found.is_none() {
+            // Capacity: the queue is empty.
+            let _ = notes.push_back(reflect::SourceEvent::Missing {
+                iface: src_iface,
+                family,
+            });
+        }
         let slot = Slot {
             cfg: u16::try_from(index).unwrap_or(u16::MAX),
             iface,
             fsm,
             family,
             src,
+            src_cfg,
+            src_iface,
+            src_present: None,
+            track_src: inst.track_src_ip,
+            hold: if found.is_none() {
+                reflect::HOLD_NO_SOURCE
+            } else {
+                0
+            },
+            tracked_fault: false,
+            restore: reflect::AddressBits::new(),
+            unseen: reflect::AddressBits::new(),
+            notes,
+            links: reflect::LinkStats::default(),
             group,
             peers,
             unicast_ttl: inst.unicast_ttl,
@@ -1190,11 +1424,22 @@ impl Engine {
     }
 
     /// Sets whether a tracked object of instance `slot` puts it in FAULT.
+    /// The instance is in FAULT while this says so or the engine holds it
+    /// (no interface, no source address: see [`reflect`]).
     pub fn set_fault(&mut self, now: Instant, slot: u16, fault: bool) {
         let i = usize::from(slot);
+        if let Some(s) = self.slots.get_mut(i) {
+            s.tracked_fault = fault;
+        }
+        self.apply_fault(now, i);
+    }
+
+    /// Hands slot `i`'s fault (trackers or holds) to its machine and its
+    /// sync group.
+    fn apply_fault(&mut self, now: Instant, i: usize) {
         let before = self.before(i);
         if let Some(s) = self.slots.get_mut(i) {
-            s.fsm.set_fault(now, fault);
+            s.fsm.set_fault(now, s.tracked_fault || s.hold != 0);
         }
         self.sync_after(now, i, before);
     }
@@ -1556,6 +1801,9 @@ impl Engine {
     /// The next action of any instance, round-robin; `now` paces
     /// gratuitous ARP bursts (the time of the input that caused them).
     pub fn poll_action(&mut self, now: Instant) -> Option<EngineAction> {
+        if let Some(a) = self.poll_reflected() {
+            return Some(a);
+        }
         if let Some(a) = self.garps.pop_front() {
             return Some(a);
         }
@@ -1853,8 +2101,13 @@ fn host_bits(addr: Ipv4Addr, len: u8, set: bool) -> Ipv4Addr {
     Ipv4Addr::from(if set { a | !mask } else { a & mask })
 }
 
+pub mod reflect;
+
 #[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod ipv6_tests;
+
+#[cfg(test)]
+mod reflect_tests;

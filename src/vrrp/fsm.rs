@@ -29,8 +29,9 @@
 //! outside groups behave as before.
 //!
 //! Not here (yet): two address owners' "rogue" handling (keepalived §c item
-//! 9; the normal tie-break already makes the lower address back off), VIP
-//! deletion by others (item 12).
+//! 9; the normal tie-break already makes the lower address back off). VIP
+//! deletion by others (item 12) is the engine's ([`super::engine::reflect`]):
+//! picket adds the address again and stays MASTER.
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -633,6 +634,13 @@ impl Instance {
     /// [`Instance::start`]. See the module doc.
     pub fn set_sync_member(&mut self, sync: bool) {
         self.sync = sync;
+    }
+
+    /// The instance's own address changed (the reflector saw the
+    /// interface's primary address change): the equal-priority tie-break
+    /// compares with the new one from now on.
+    pub fn set_primary(&mut self, primary: IpAddr) {
+        self.params.primary = primary;
     }
 
     /// Sync member in BACKUP: whether its master-down timer ran out and no

@@ -1,6 +1,7 @@
 //! rtnetlink link messages (`RTM_NEWLINK` / `RTM_DELLINK`), as a link
-//! monitor receives them on the `RTMGRP_LINK` group: which interface, and
-//! whether it is up.
+//! monitor receives them on the `RTMGRP_LINK` group: which interface (index
+//! and name), whether it is up, whether it was deleted, and its hardware
+//! address.
 //!
 //! ```text
 //! nlmsghdr | ifinfomsg (16 bytes)                                  | rtattr...
@@ -8,7 +9,13 @@
 //! ```
 //!
 //! Up means keepalived's `IF_ISUP`: `IFF_UP` and `IFF_RUNNING` both set. A
-//! deleted link is down.
+//! deleted link is down. The hardware address (`IFLA_ADDRESS`) is kept only
+//! when it is an Ethernet one (6 bytes); other link types (tunnels, PPP)
+//! have none or another length, and carry no gratuitous ARP anyway.
+//!
+//! [`LinkEvent::parse`] borrows the name from the message and allocates
+//! nothing; a malformed message is an error, never a panic (the attributes
+//! are walked with [`netlink::Attributes`]).
 //!
 //! Requests (VMACs, keepalived's `vrrp_vmac.c`): [`MacvlanRequest`] creates
 //! a macvlan over a parent (`RTM_NEWLINK`, `NLM_F_CREATE | NLM_F_EXCL`,
@@ -74,6 +81,9 @@ pub struct MacvlanRequest<'a> {
     pub mac: [u8; 6],
     /// `MACVLAN_MODE_*`.
     pub mode: u32,
+    /// Created up (`IFF_UP`); `false`: down, to be configured first (an
+    /// IPv6 VMAC's address generation mode is set before it comes up).
+    pub up: bool,
 }
 
 /// The `ifinfomsg` fields of a link request.
@@ -126,8 +136,8 @@ impl MacvlanRequest<'_> {
             + attribute_len(attribute_len(8) + attribute_len(attribute_len(4)))
     }
 
-    /// Writes the create request (up at once: `ifi_flags` = `IFF_UP`) at the
-    /// start of `buffer`; its length.
+    /// Writes the create request (up at once when [`MacvlanRequest::up`]:
+    /// `ifi_flags` = `IFF_UP`) at the start of `buffer`; its length.
     pub fn emit(&self, sequence: u32, buffer: &mut [u8]) -> Result<usize, Error> {
         if self.name.is_empty() || self.name.len() > IFNAME_MAX || self.name.contains('\0') {
             return Err(Error::Truncated);
@@ -141,7 +151,7 @@ impl MacvlanRequest<'_> {
             sequence,
             Ifinfo {
                 index: 0,
-                flags: IFF_UP,
+                flags: if self.up { IFF_UP } else { 0 },
                 change: IFF_UP,
             },
         )?;
@@ -233,6 +243,11 @@ pub struct LinkEvent<'a> {
     pub name: &'a str,
     /// Up (see the module doc); `false` for a removed link.
     pub up: bool,
+    /// `RTM_DELLINK`: the link is gone.
+    pub deleted: bool,
+    /// Its Ethernet address (`IFLA_ADDRESS` of 6 bytes), if the message
+    /// carries one.
+    pub mac: Option<[u8; 6]>,
 }
 
 impl<'a> LinkEvent<'a> {
@@ -259,17 +274,24 @@ impl<'a> LinkEvent<'a> {
             _ => 0,
         };
         let mut name = None;
+        let mut mac = None;
         for a in Attributes::new(attrs) {
             let a = a?;
-            if a.kind() == IFLA_IFNAME {
-                let bytes = a.value.split(|b| *b == 0).next().unwrap_or(&[]);
-                name = core::str::from_utf8(bytes).ok();
+            match a.kind() {
+                IFLA_IFNAME => {
+                    let bytes = a.value.split(|b| *b == 0).next().unwrap_or(&[]);
+                    name = core::str::from_utf8(bytes).ok().filter(|n| !n.is_empty());
+                }
+                IFLA_ADDRESS => mac = <[u8; 6]>::try_from(a.value).ok(),
+                _ => {}
             }
         }
         Ok(LinkEvent {
             index: word(index),
             name: name.ok_or(Error::Truncated)?,
             up: kind == RTM_NEWLINK && flags_up(word(flags)),
+            deleted: kind == RTM_DELLINK,
+            mac,
         })
     }
 }
@@ -280,16 +302,20 @@ mod tests {
     use crate::wire::netlink::Messages;
     use std::vec::Vec;
 
-    /// A link message: header, ifinfomsg, IFLA_IFNAME.
-    fn message(kind: u16, index: u32, flags: u32, name: &str) -> Vec<u8> {
+    /// A link message: header, ifinfomsg, IFLA_IFNAME, and IFLA_ADDRESS
+    /// when `mac` is given.
+    fn message_mac(kind: u16, index: u32, flags: u32, name: &str, mac: Option<&[u8]>) -> Vec<u8> {
         let mut attr = Vec::new();
-        let alen = 4 + name.len() + 1;
-        attr.extend_from_slice(&u16::try_from(alen).unwrap().to_ne_bytes());
-        attr.extend_from_slice(&IFLA_IFNAME.to_ne_bytes());
-        attr.extend_from_slice(name.as_bytes());
-        attr.push(0);
-        while attr.len() % 4 != 0 {
-            attr.push(0);
+        let mut put = |kind: u16, value: &[u8]| {
+            let mut b = [0u8; 64];
+            let n = crate::wire::netlink::emit_attribute(&mut b, kind, value).unwrap();
+            attr.extend_from_slice(&b[..n]);
+        };
+        let mut n = name.as_bytes().to_vec();
+        n.push(0);
+        put(IFLA_IFNAME, &n);
+        if let Some(mac) = mac {
+            put(IFLA_ADDRESS, mac);
         }
         let len = 16 + IFINFOMSG_LEN + attr.len();
         let mut m = Vec::new();
@@ -302,6 +328,10 @@ mod tests {
         m.extend_from_slice(&[0; 4]);
         m.extend_from_slice(&attr);
         m
+    }
+
+    fn message(kind: u16, index: u32, flags: u32, name: &str) -> Vec<u8> {
+        message_mac(kind, index, flags, name, None)
     }
 
     fn events(buf: &[u8]) -> Vec<LinkEvent<'_>> {
@@ -317,26 +347,33 @@ mod tests {
         buf.extend(message(RTM_NEWLINK, 3, IFF_UP, "eth1"));
         buf.extend(message(RTM_DELLINK, 4, IFF_UP | IFF_RUNNING, "dummy0"));
         let e = events(&buf);
+        let ev = |index, name, up, deleted| LinkEvent {
+            index,
+            name,
+            up,
+            deleted,
+            mac: None,
+        };
         assert_eq!(
             e,
             [
-                LinkEvent {
-                    index: 3,
-                    name: "eth1",
-                    up: true
-                },
-                LinkEvent {
-                    index: 3,
-                    name: "eth1",
-                    up: false
-                },
-                LinkEvent {
-                    index: 4,
-                    name: "dummy0",
-                    up: false
-                },
+                ev(3, "eth1", true, false),
+                ev(3, "eth1", false, false),
+                ev(4, "dummy0", false, true),
             ]
         );
+    }
+
+    #[test]
+    fn the_hardware_address_is_kept_when_ethernet() {
+        let mac = [0x02, 0, 0x5e, 0, 1, 7];
+        let buf = message_mac(RTM_NEWLINK, 5, IFF_UP, "vrrp.7", Some(&mac));
+        assert_eq!(events(&buf)[0].mac, Some(mac));
+        // A tunnel's 4-byte address, and none at all (PPP): no MAC.
+        let buf = message_mac(RTM_NEWLINK, 6, IFF_UP, "gre1", Some(&[10, 0, 0, 1]));
+        assert_eq!(events(&buf)[0].mac, None);
+        let buf = message_mac(RTM_NEWLINK, 7, IFF_UP, "ppp0", Some(&[]));
+        assert_eq!(events(&buf)[0].mac, None);
     }
 
     #[test]
@@ -352,6 +389,67 @@ mod tests {
         ));
     }
 
+    /// Hostile input: every truncation, every attribute length, an empty
+    /// or non-UTF-8 name: an error or a shorter well-formed message, never
+    /// a panic nor a name out of bounds.
+    #[test]
+    fn hostile_link_messages_are_errors() {
+        let good = message_mac(RTM_NEWLINK, 9, IFF_UP, "eth0", Some(&[2, 1, 2, 3, 4, 5]));
+        for n in 0..good.len() {
+            let mut cut = good[..n].to_vec();
+            if n >= 4 {
+                cut[..4].copy_from_slice(&u32::try_from(n).unwrap().to_ne_bytes());
+            }
+            let Ok(p) = Packet::new_checked(&cut[..]) else {
+                continue;
+            };
+            // Cut before the name's end (no name), 1-3 stray bytes, or
+            // inside the address: an error; cut in padding: well formed.
+            let r = LinkEvent::parse(&p).unwrap();
+            let bad = n < 41 || (45..54).contains(&n);
+            assert_eq!(r.is_err(), bad, "{n}: {r:?}");
+        }
+        for len in [0u16, 1, 3, 4, 200, 0xffff] {
+            let mut bad = good.clone();
+            bad[32..34].copy_from_slice(&len.to_ne_bytes());
+            let p = Packet::new_checked(&bad[..]).unwrap();
+            assert!(
+                LinkEvent::parse(&p).unwrap().is_err(),
+                "attribute length {len}"
+            );
+        }
+        let empty = message(RTM_NEWLINK, 1, 0, "");
+        let p = Packet::new_checked(&empty[..]).unwrap();
+        assert!(LinkEvent::parse(&p).unwrap().is_err(), "empty name");
+        let mut latin = message(RTM_NEWLINK, 1, 0, "ab");
+        latin[36] = 0xe9;
+        let p = Packet::new_checked(&latin[..]).unwrap();
+        assert!(LinkEvent::parse(&p).unwrap().is_err(), "non-UTF-8 name");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128)) {
+            for m in Messages::new(&bytes).flatten() {
+                let _ = LinkEvent::parse(&m);
+            }
+            let _ = LinkEvent::parse_payload(RTM_NEWLINK, &bytes);
+        }
+
+        #[test]
+        fn mutated_messages_never_panic(at in 0usize..52, value in proptest::prelude::any::<u8>()) {
+            let mut m = message_mac(RTM_NEWLINK, 9, IFF_UP, "eth0", Some(&[2, 1, 2, 3, 4, 5]));
+            if let Some(b) = m.get_mut(at) {
+                *b = value;
+            }
+            for msg in Messages::new(&m).flatten() {
+                if let Some(Ok(e)) = LinkEvent::parse(&msg) {
+                    proptest::prop_assert!(!e.name.is_empty());
+                }
+            }
+        }
+    }
+
     #[test]
     fn macvlan_request_bytes() {
         let r = MacvlanRequest {
@@ -359,6 +457,7 @@ mod tests {
             parent: 2,
             mac: vrrp_mac(51, false),
             mode: MACVLAN_MODE_PRIVATE,
+            up: true,
         };
         let mut buf = [0u8; MAX_REQUEST_LEN];
         let n = r.emit(9, &mut buf).unwrap();
@@ -384,6 +483,10 @@ mod tests {
             ..r
         };
         assert!(long.emit(1, &mut buf).is_err());
+        // Created down: flags 0, change IFF_UP.
+        let down = MacvlanRequest { up: false, ..r };
+        assert_eq!(down.emit(9, &mut buf), Ok(n));
+        assert_eq!(&buf[24..32], &[0, 0, 0, 0, 1, 0, 0, 0]);
     }
 
     #[test]

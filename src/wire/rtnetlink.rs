@@ -46,6 +46,10 @@ pub const RTM_NEWADDR: u16 = 20;
 pub const RTM_DELADDR: u16 = 21;
 /// Message type: dump the addresses.
 pub const RTM_GETADDR: u16 = 22;
+/// The multicast group of IPv4 address notifications (`RTMGRP_IPV4_IFADDR`).
+pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
+/// The multicast group of IPv6 address notifications (`RTMGRP_IPV6_IFADDR`).
+pub const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 
 /// Attribute: the prefix address (the peer on point-to-point links).
 pub const IFA_ADDRESS: u16 = 1;

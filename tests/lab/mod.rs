@@ -381,6 +381,20 @@ pub fn parse_ip_o_addr(text: &str) -> Vec<(IpAddr, u8)> {
         .collect()
 }
 
+/// Creates veth `name` (peer `<name>p`) in `ns` with `cidr` on it, both
+/// ends up: an interface of its own, off the lab's bridge.
+pub fn add_veth(ns: &str, name: &str, cidr: &str) {
+    let peer = format!("{name}p");
+    for args in [
+        &["link", "add", name, "type", "veth", "peer", "name", &peer][..],
+        &["addr", "add", cidr, "dev", name],
+        &["link", "set", &peer, "up"],
+        &["link", "set", name, "up"],
+    ] {
+        ip(&[&["-n", ns][..], args].concat());
+    }
+}
+
 /// True if `iface` in `ns` holds `addr`.
 pub fn has_address(ns: &str, iface: &str, addr: Ipv4Addr) -> bool {
     addresses_of(ns, iface)
@@ -537,20 +551,33 @@ impl Lab {
             .collect();
         for (port, node) in nodes {
             lab.add_ns(&node.ns);
-            ip(&[
-                "-n", &lan, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
-                &node.ns,
-            ]);
-            ip(&["-n", &lan, "link", "set", &port, "master", "br0", "up"]);
-            let cidr = format!("{}/{PREFIX_LEN}", node.addr);
-            ip(&["-n", &node.ns, "addr", "add", &cidr, "dev", "eth0"]);
-            let cidr6 = format!("{}/{PREFIX_LEN6}", node.addr6);
-            ip(&[
-                "-n", &node.ns, "addr", "add", &cidr6, "dev", "eth0", "nodad",
-            ]);
-            ip(&["-n", &node.ns, "link", "set", "eth0", "up"]);
+            lab.plug(&port, &node);
         }
         lab
+    }
+
+    /// Gives `node` its eth0: a veth whose other end `port` is on br0, with
+    /// the node's IPv4 and IPv6 addresses, up.
+    fn plug(&self, port: &str, node: &Node) {
+        let lan = &self.lan;
+        ip(&[
+            "-n", lan, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
+            &node.ns,
+        ]);
+        ip(&["-n", lan, "link", "set", port, "master", "br0", "up"]);
+        let cidr = format!("{}/{PREFIX_LEN}", node.addr);
+        ip(&["-n", &node.ns, "addr", "add", &cidr, "dev", "eth0"]);
+        let cidr6 = format!("{}/{PREFIX_LEN6}", node.addr6);
+        ip(&[
+            "-n", &node.ns, "addr", "add", &cidr6, "dev", "eth0", "nodad",
+        ]);
+        ip(&["-n", &node.ns, "link", "set", "eth0", "up"]);
+    }
+
+    /// Router `i`'s eth0 created again after its veth was deleted (a new
+    /// index and MAC), on br0 with its addresses, up.
+    pub fn replug_router(&self, i: usize) {
+        self.plug(&format!("r{i}"), self.router(i));
     }
 
     fn add_ns(&mut self, ns: &str) {
@@ -668,5 +695,68 @@ fn remove_stale_labs() {
         if pid.is_some_and(pid_gone) {
             let _ = std::fs::remove_dir_all(dir.path());
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Time and `ip monitor`
+// ---------------------------------------------------------------------------
+
+/// Wall-clock time in µs since the epoch: the clock of capture timestamps.
+pub fn now_us() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    u64::try_from(t.as_micros()).expect("µs fit u64")
+}
+
+/// Starts `ip -ts monitor WHAT…` in `ns`, stamps in UTC (so
+/// [`monitor_us`] compares them with capture times), output to `log`.
+pub fn spawn_monitor(ns: &str, what: &[&str], log: &Path) -> Proc {
+    let mut args = vec!["TZ=UTC", "ip", "-ts", "monitor"];
+    args.extend_from_slice(what);
+    spawn_in_logged(ns, "env", &args, log)
+}
+
+/// The stamp of an `ip -ts monitor` line started by [`spawn_monitor`]
+/// (`[2026-12-02T03:41:22.123456] ...`, UTC) in µs since the epoch.
+pub fn monitor_us(line: &str) -> Option<u64> {
+    let stamp = line.strip_prefix('[')?.split(']').next()?;
+    let (date, time) = stamp.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let h: u64 = t.next()?.parse().ok()?;
+    let min: u64 = t.next()?.parse().ok()?;
+    let sec = t.next()?;
+    let (s, frac) = sec.split_once('.').unwrap_or((sec, "0"));
+    let s: u64 = s.parse().ok()?;
+    let frac_us: u64 = format!("{frac:0<6}").get(..6)?.parse().ok()?;
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
+    Some(((days * 86_400 + h * 3600 + min * 60 + s) * 1_000_000) + frac_us)
+}
+
+#[cfg(test)]
+mod monitor_tests {
+    use super::monitor_us;
+
+    #[test]
+    fn monitor_stamps_are_epoch_microseconds() {
+        assert_eq!(
+            monitor_us("[1970-01-02T00:00:01.000002] 2: eth0 inet 10.0.0.1/24"),
+            Some(86_401_000_002)
+        );
+        // 2026-12-02T03:41:22.5 UTC = 1796182882.5 s.
+        assert_eq!(
+            monitor_us("[2026-12-02T03:41:22.500000] Deleted 2: eth0"),
+            Some(1_796_182_882_500_000)
+        );
+        assert_eq!(monitor_us("no stamp"), None);
     }
 }

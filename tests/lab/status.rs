@@ -24,3 +24,11 @@ pub fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .find(|i| i["name"] == name)
         .unwrap_or_else(|| panic!("no {name} in {doc}"))
 }
+
+/// Whether the reflector holds `instance` (of a status document) in FAULT
+/// for `reason` (`no_interface`, `no_source`).
+pub fn held_for(instance: &Value, reason: &str) -> bool {
+    instance["hold"]
+        .as_array()
+        .is_some_and(|h| h.iter().any(|r| r == reason))
+}

@@ -158,16 +158,7 @@ fn sync_group(d: &mut Dumper<'_>, g: &SyncGroup) -> fmt::Result {
     track_interfaces(d, &g.track_interfaces)?;
     track_scripts(d, &g.track_scripts)?;
     track_names(d, "track_file", &g.track_files)?;
-    notifies(
-        d,
-        &[
-            ("notify_master", &g.notify_master),
-            ("notify_backup", &g.notify_backup),
-            ("notify_fault", &g.notify_fault),
-            ("notify_stop", &g.notify_stop),
-            ("notify", &g.notify),
-        ],
-    )?;
+    notifies(d, &g.notifies())?;
     d.boolean("notify_priority_changes", g.notify_priority_changes)?;
     d.boolean("sync_group_tracking_weight", g.sync_group_tracking_weight)?;
     d.close()?;
@@ -299,17 +290,7 @@ fn instance(d: &mut Dumper<'_>, i: &VrrpInstance) -> fmt::Result {
     track_scripts(d, &i.track_scripts)?;
     track_names(d, "track_file", &i.track_files)?;
     d.boolean("dont_track_primary", i.dont_track_primary)?;
-    notifies(
-        d,
-        &[
-            ("notify_master", &i.notify_master),
-            ("notify_backup", &i.notify_backup),
-            ("notify_fault", &i.notify_fault),
-            ("notify_stop", &i.notify_stop),
-            ("notify", &i.notify),
-            ("notify_master_rx_lower_pri", &i.notify_master_rx_lower_pri),
-        ],
-    )?;
+    notifies(d, &i.notifies())?;
     opt_bool(d, "notify_priority_changes", i.notify_priority_changes)?;
     match i.accept {
         Some(true) => d.flag("accept")?,

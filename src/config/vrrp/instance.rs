@@ -202,11 +202,30 @@ pub struct VrrpInstance {
     pub unicast_fault_no_peer: bool,
     /// `track_src_ip`.
     pub track_src_ip: bool,
+    /// Not a keyword: set when a VMAC is set up for the instance (which
+    /// then runs on the VMAC), naming the parent interface whose addresses
+    /// its adverts are sent from. Empty otherwise.
+    pub vmac_parent: String<IFNAME_BYTES>,
     /// Where keywords were written.
     pub locs: InstanceLocs,
 }
 
 impl VrrpInstance {
+    /// Its notify scripts by keyword, in keepalived's order (set or not).
+    pub fn notifies(&self) -> [(&'static str, &Option<ScriptCmd>); 6] {
+        [
+            ("notify_master", &self.notify_master),
+            ("notify_backup", &self.notify_backup),
+            ("notify_fault", &self.notify_fault),
+            ("notify_stop", &self.notify_stop),
+            ("notify", &self.notify),
+            (
+                "notify_master_rx_lower_pri",
+                &self.notify_master_rx_lower_pri,
+            ),
+        ]
+    }
+
     /// An instance with nothing set.
     pub fn new(name: String<NAME_BYTES>, loc: Loc) -> Self {
         VrrpInstance {
@@ -261,6 +280,7 @@ impl VrrpInstance {
             promote_secondaries: false,
             unicast_fault_no_peer: false,
             track_src_ip: false,
+            vmac_parent: String::new(),
             locs: InstanceLocs::default(),
         }
     }

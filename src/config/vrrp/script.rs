@@ -126,6 +126,17 @@ pub struct SyncGroup {
 }
 
 impl SyncGroup {
+    /// Its notify scripts by keyword, in keepalived's order (set or not).
+    pub fn notifies(&self) -> [(&'static str, &Option<ScriptCmd>); 5] {
+        [
+            ("notify_master", &self.notify_master),
+            ("notify_backup", &self.notify_backup),
+            ("notify_fault", &self.notify_fault),
+            ("notify_stop", &self.notify_stop),
+            ("notify", &self.notify),
+        ]
+    }
+
     /// An empty group.
     pub fn new(name: String<NAME_BYTES>, loc: Loc) -> Self {
         SyncGroup {

@@ -38,6 +38,7 @@ fn engine6(text: &str, ll: Option<Ipv6Addr>) -> (std::boxed::Box<Config>, Engine
             ipv4: Some(Ipv4Addr::new(10, 0, 0, last)),
             ipv6_link_local: ll,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     let mut errors = StdVec::new();
@@ -429,27 +430,53 @@ fn a_master_hearing_a_lower_priority_reasserts_with_neighbour_advertisements() {
     assert_eq!(UnsolicitedNa::parse(&frame[..len]).unwrap().target, VIP6);
 }
 
+/// No usable link-local address at start (none yet, or DAD running): the
+/// instance starts held in FAULT, a tentative address does not release it,
+/// the valid one does (BACKUP, then MASTER with adverts from it).
 #[test]
-fn without_a_link_local_address_an_ipv6_instance_cannot_run() {
-    let (cfg, _) = parse_text(&conf6(100, ""));
-    let mut lookup = |_: &str| {
-        Some(IfFacts {
-            index: 2,
-            mac: [0; 6],
-            ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
-            ipv6_link_local: None,
-            ipv6_forwarding: false,
-        })
+fn without_a_link_local_address_an_ipv6_instance_waits_in_fault() {
+    let (cfg, mut e) = engine6(&conf6(100, ""), None);
+    assert_eq!(e.hold(0), reflect::HOLD_NO_SOURCE);
+    e.start(t(0));
+    assert_eq!(e.state(0), Some(State::Fault));
+    let (actions, sent) = drain6(&mut e, t(0));
+    assert!(sent.is_empty());
+    assert!(actions.contains(&EngineAction::Source {
+        slot: 0,
+        event: reflect::SourceEvent::Missing {
+            iface: 0,
+            family: Family::Ipv6
+        }
+    }));
+    let mut ll = reflect::AddressChange {
+        added: true,
+        ifindex: 2,
+        addr: IpAddr::V6(LL_A),
+        flags: crate::wire::rtnetlink::IFA_F_TENTATIVE | crate::wire::rtnetlink::IFA_F_PERMANENT,
     };
-    let mut errors = StdVec::new();
-    let e = Engine::new(&cfg, &mut lookup, &mut |i, n: &str, err| {
-        errors.push((i, std::string::String::from(n), err))
-    });
-    assert!(e.is_empty());
-    assert_eq!(errors, [(0, "eth0".into(), SetupError::NoLinkLocal)]);
+    e.handle_address(t(100), &cfg, &ll);
+    assert_eq!(e.state(0), Some(State::Fault), "tentative: still held");
+    ll.flags = crate::wire::rtnetlink::IFA_F_PERMANENT;
+    e.handle_address(t(1000), &cfg, &ll);
+    assert_eq!(e.hold(0), 0);
+    assert_eq!(e.state(0), Some(State::Backup));
+    assert_eq!(e.source(0), Some((false, IpAddr::V6(LL_A))));
+    let (actions, _) = drain6(&mut e, t(1000));
+    assert!(actions.contains(&EngineAction::Source {
+        slot: 0,
+        event: reflect::SourceEvent::Found {
+            addr: IpAddr::V6(LL_A)
+        }
+    }));
+    let down = e.poll_at().unwrap();
+    e.handle_timeout(down);
+    assert_eq!(e.state(0), Some(State::Master));
+    let (_, sent) = drain6(&mut e, down);
+    assert!(sent.iter().any(|s| s.meta.src == LL_A));
     // mcast_src_ip stands in for it.
     let (_, e) = engine6(&conf6(100, " mcast_src_ip fd00:99::a"), None);
     assert_eq!(e.source(0), Some((false, IpAddr::V6(G_A))));
+    assert_eq!(e.hold(0), 0);
 }
 
 /// An IPv6 unicast instance at `src` listing `peers`.

@@ -8,16 +8,16 @@ use super::*;
 use crate::config::testutil::parse_text;
 use crate::wire::rtnetlink::AddressRepr;
 
-const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+pub(super) const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
-fn conf(priority: u8, version: u8, extra: &str) -> std::string::String {
+pub(super) fn conf(priority: u8, version: u8, extra: &str) -> std::string::String {
     std::format!(
         "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {priority}\n version {version}\n advert_int 1\n{extra}\n virtual_ipaddress {{\n  10.0.0.100/24 brd + label eth0:vip\n  10.0.0.101/24\n }}\n}}\n"
     )
 }
 
-fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
+pub(super) fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
     let (cfg, out) = parse_text(text);
     assert!(!out.contains("error"), "{out}");
     let mut lookup = |name: &str| {
@@ -27,6 +27,7 @@ fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
             ipv4: Some(own),
             ipv6_link_local: None,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     let mut errors = StdVec::new();
@@ -37,12 +38,12 @@ fn engine(text: &str, own: Ipv4Addr) -> (std::boxed::Box<Config>, Engine) {
     (cfg, e)
 }
 
-fn t(ms: i64) -> Instant {
+pub(super) fn t(ms: i64) -> Instant {
     Instant::from_millis(ms)
 }
 
 /// Drains the engine's actions; adverts are built and returned as datagrams.
-fn drain(e: &mut Engine, now: Instant) -> (StdVec<EngineAction>, StdVec<StdVec<u8>>) {
+pub(super) fn drain(e: &mut Engine, now: Instant) -> (StdVec<EngineAction>, StdVec<StdVec<u8>>) {
     let mut actions = StdVec::new();
     let mut sent = StdVec::new();
     while let Some(a) = e.poll_action(now) {
@@ -76,7 +77,7 @@ fn maps_the_configuration() {
 }
 
 #[test]
-fn a_missing_interface_or_address_is_reported() {
+fn a_missing_interface_is_reported_and_a_missing_address_holds_in_fault() {
     let (cfg, _) = parse_text(&conf(100, 2, ""));
     let mut none = |_: &str| None;
     let mut errors = StdVec::new();
@@ -85,6 +86,8 @@ fn a_missing_interface_or_address_is_reported() {
     });
     assert!(e.is_empty());
     assert_eq!(errors, [(0, "eth0".into(), SetupError::NoInterface)]);
+    // keepalived 2.2.7: "(VI_1) entering FAULT state (no IPv4 address for
+    // interface)", and BACKUP once one is added.
     let mut no_addr = |_: &str| {
         Some(IfFacts {
             index: 2,
@@ -92,14 +95,29 @@ fn a_missing_interface_or_address_is_reported() {
             ipv4: None,
             ipv6_link_local: None,
             ipv6_forwarding: false,
+            up: true,
         })
     };
     errors.clear();
-    let e = Engine::new(&cfg, &mut no_addr, &mut |i, n: &str, err| {
+    let mut e = Engine::new(&cfg, &mut no_addr, &mut |i, n: &str, err| {
         errors.push((i, std::string::String::from(n), err))
     });
-    assert!(e.is_empty());
-    assert_eq!(errors[0].2, SetupError::NoAddress);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(e.hold(0), reflect::HOLD_NO_SOURCE);
+    e.start(t(0));
+    assert_eq!(e.state(0), Some(State::Fault));
+    let (actions, sent) = drain(&mut e, t(0));
+    assert!(sent.is_empty());
+    assert_eq!(
+        actions.first(),
+        Some(&EngineAction::Source {
+            slot: 0,
+            event: reflect::SourceEvent::Missing {
+                iface: 0,
+                family: Family::Ipv4
+            }
+        })
+    );
 }
 
 #[test]
