@@ -14,6 +14,8 @@
 //! | [`time`] | the one `Instant`/`Duration` type and deadline helpers |
 //! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
 //! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP) |
+//! | [`check`] | health checkers: one state machine per check, the socket pool, the retry rule |
+//! | [`lvs`] | real and virtual servers: alive, weight, quorum, sorry server, the desired IPVS state |
 //! | [`action`] | what the core asks the binary to do |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`stats`] | counters, one per error or drop path |
@@ -32,9 +34,11 @@
 extern crate std;
 
 pub mod action;
+pub mod check;
 pub mod config;
 pub mod core;
 pub mod limits;
+pub mod lvs;
 pub mod stats;
 pub mod time;
 pub mod vrrp;

@@ -43,10 +43,14 @@ use std::process::ExitCode;
 use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
+use picket::check::misc::ScriptOutcome;
+use picket::check::{CheckAction, CheckId, Checkers, SlotId, SocketKind};
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{
-    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, Signal,
+    ArgvBuf, ChildEvent, ChildOutcome, ChildRole, ChildStatus, Core, CoreError, CoreSettings,
+    NOTIFY_TIMEOUT, Signal, split_command,
 };
+use picket::lvs::{Lvs, LvsAction};
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts};
 use picket::vrrp::notify::{NotifyScripts, Subject};
@@ -57,6 +61,7 @@ use picket::wire::netlink::{self as nl, Control};
 use picket::wire::rtnetlink::{Failure, Operation};
 
 use crate::cli::{Mode, Options};
+use crate::sys::check::CheckSockets;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::net::{self, ArpSocket, NetlinkSocket, VrrpSocket};
@@ -75,6 +80,8 @@ const TOKEN_TIMER: Token = Token(2);
 const TOKEN_LINKS: Token = Token(3);
 /// VRRP sockets: this plus the engine's interface index.
 const TOKEN_VRRP_BASE: u32 = 16;
+/// The checkers' epoll fd (their sockets are slots inside it).
+const TOKEN_CHECKS: Token = Token(0x10000);
 
 /// Bytes of the receive buffer (a VRRP datagram is at most 20 + 8 + 255 × 16
 /// + 8 bytes; netlink acks are small).
@@ -101,6 +108,8 @@ enum InitError {
     Sys(&'static str, Errno),
     /// A `vrrp_script` or an instance's trackers cannot be set up.
     Tracking(String),
+    /// A checker cannot be set up.
+    Checker(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -109,7 +118,7 @@ impl std::fmt::Display for InitError {
             InitError::Core(e) => write!(f, "{e}"),
             InitError::Setup => f.write_str("VRRP instances cannot run"),
             InitError::Sys(what, e) => write!(f, "{what}: {e}"),
-            InitError::Tracking(why) => f.write_str(why),
+            InitError::Tracking(why) | InitError::Checker(why) => f.write_str(why),
         }
     }
 }
@@ -144,6 +153,62 @@ fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
     }
 }
 
+/// The health checkers, the real-server logic and the checkers' sockets
+/// (present when the configuration has virtual servers).
+struct Health {
+    checkers: Box<Checkers>,
+    lvs: Box<Lvs>,
+    sockets: CheckSockets,
+    /// Requests are written here before they are sent.
+    tx: [u8; picket::limits::CHECK_RX_BYTES],
+    /// Scripts' arguments are split here.
+    argv: ArgvBuf,
+}
+
+impl Health {
+    /// Builds the checkers of `cfg` and their socket pool, and puts the
+    /// pool's epoll fd in the poll table (start-up).
+    fn init(cfg: &Config, poll: &mut PollSet) -> Result<Option<Health>, InitError> {
+        if cfg.lvs.virtual_servers.is_empty() {
+            return Ok(None);
+        }
+        if let Err(e) = sys::check::raise_open_files() {
+            log::warn!(
+                "cannot raise the open-file limit to {}: {e}",
+                picket::limits::OPEN_FILES
+            );
+        }
+        for (i, c) in cfg.lvs.checkers.iter().enumerate() {
+            if let picket::config::lvs::CheckKind::Misc(m) = c.kind
+                && !m.user.is_empty()
+            {
+                log::warn!(
+                    "MISC_CHECK {i}: user '{}' not applied yet; running as picket's user",
+                    cfg.strings.get(m.user)
+                );
+            }
+        }
+        let seed = clock::now().total_micros() as u64 ^ (u64::from(std::process::id()) << 32);
+        let checkers = Checkers::new(cfg, seed).map_err(|e| {
+            InitError::Checker(match e {
+                picket::check::engine::SetupError::MiscPath(c, why) => {
+                    format!("MISC_CHECK {}: misc_path: {why}", c.0)
+                }
+            })
+        })?;
+        let sockets = CheckSockets::open().map_err(|e| InitError::Sys("checker epoll", e))?;
+        poll.add(&sockets.as_fd(), TOKEN_CHECKS)
+            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
+        Ok(Some(Health {
+            checkers: Box::new(checkers),
+            lvs: Box::new(Lvs::new(cfg)),
+            sockets,
+            tx: [0; picket::limits::CHECK_RX_BYTES],
+            argv: ArgvBuf::new(),
+        }))
+    }
+}
+
 /// Everything the running daemon owns.
 pub struct Daemon {
     cfg: Box<Config>,
@@ -173,6 +238,8 @@ pub struct Daemon {
     buf: [u8; RX_BUF],
     pid_file: Option<PidFile>,
     finished: bool,
+    /// Health checkers and real servers (`None` without virtual servers).
+    health: Option<Health>,
 }
 
 impl Daemon {
@@ -244,6 +311,7 @@ impl Daemon {
             None
         };
         resync_links(&mut links);
+        let health = Health::init(&cfg, &mut poll)?;
         let netlink = if engine.is_empty() {
             None
         } else {
@@ -270,6 +338,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             pid_file: None,
             finished: false,
+            health,
         }))
     }
 
@@ -285,6 +354,10 @@ impl Daemon {
         }
         self.engine.start(now);
         self.scripts.start(now);
+        if let Some(h) = self.health.as_mut() {
+            h.lvs.start(&self.cfg);
+            h.checkers.start(now, &self.cfg);
+        }
         self.run_actions(now);
     }
 
@@ -309,6 +382,7 @@ impl Daemon {
                 TOKEN_NETLINK => self.drain_netlink(),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_TIMER => self.timer.clear(),
+                TOKEN_CHECKS => self.drain_checks(now),
                 Token(t) if t >= TOKEN_VRRP_BASE => {
                     self.drain_vrrp(now, (t - TOKEN_VRRP_BASE) as usize);
                 }
@@ -326,6 +400,12 @@ impl Daemon {
         {
             self.scripts.handle_timeout(now);
         }
+        if self.core.phase() == picket::core::Phase::Running
+            && let Some(h) = self.health.as_mut()
+            && picket::time::is_due(now, h.checkers.poll_at())
+        {
+            h.checkers.handle_timeout(now, &self.cfg);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog: later issue.
@@ -337,7 +417,10 @@ impl Daemon {
         // timerfd wakes the poll at it (precise to the timer slack).
         let deadline = earliest(
             earliest(self.core.poll_at(), self.engine.poll_at()),
-            self.scripts.poll_at(),
+            earliest(
+                self.scripts.poll_at(),
+                self.health.as_ref().and_then(|h| h.checkers.poll_at()),
+            ),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
@@ -390,10 +473,24 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
+                if let Some(h) = self.health.as_mut() {
+                    h.lvs.shutdown(&self.cfg);
+                    self.run_check_actions(now);
+                }
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state();
+                if let Some(h) = &self.health {
+                    if signal == Signal::DumpData {
+                        h.lvs.log_state(&self.cfg);
+                    }
+                    log::info!(
+                        "checkers: {} sockets in use; {}",
+                        h.checkers.slots_in_use(),
+                        h.checkers.stats()
+                    );
+                }
             }
         }
     }
@@ -790,6 +887,23 @@ impl Daemon {
                     ..
                 } => self.scripts.handle_started(now, ScriptId(n)),
                 ChildEvent::Ended(rec) => {
+                    if let ChildRole::MiscCheck(n) = rec.role
+                        && let Some(h) = self.health.as_mut()
+                    {
+                        let outcome = match rec.outcome {
+                            ChildOutcome::Ended(_) if rec.timed_out => ScriptOutcome::TimedOut,
+                            ChildOutcome::Ended(ChildStatus::Exited(c)) => ScriptOutcome::Exited(c),
+                            ChildOutcome::Ended(ChildStatus::Signaled(s)) => {
+                                ScriptOutcome::Signaled(s)
+                            }
+                            ChildOutcome::SpawnFailed(_) | ChildOutcome::Abandoned => {
+                                ScriptOutcome::NotRun
+                            }
+                        };
+                        h.checkers
+                            .handle_script_exit(now, &self.cfg, CheckId(n), outcome);
+                        continue;
+                    }
                     let ChildRole::VrrpScript(n) = rec.role else {
                         continue;
                     };
@@ -815,9 +929,10 @@ impl Daemon {
         for _ in 0..16 {
             self.run_engine_actions(now);
             let tracked = self.run_track_actions(now);
+            let checks = self.run_check_actions(now);
             let core = self.run_core_actions(now);
             let events = self.run_child_events(now);
-            if !tracked && !core && !events {
+            if !tracked && !core && !events && !checks {
                 return;
             }
         }
@@ -858,6 +973,124 @@ impl Daemon {
                     core.stats_mut().waitpid_errors += errors;
                 }
                 Action::Shutdown => self.finished = true,
+            }
+        }
+        any
+    }
+
+    /// Reads every checker socket that is ready: a finished connect
+    /// (`SO_ERROR`), then data until WouldBlock.
+    fn drain_checks(&mut self, now: picket::time::Instant) {
+        let Some(h) = self.health.as_mut() else {
+            return;
+        };
+        let n = match h.sockets.collect() {
+            Ok(n) => n,
+            Err(e) => {
+                self.core.stats_mut().socket_errors += 1;
+                log::warn!("checker epoll: {e}");
+                return;
+            }
+        };
+        let cfg = &self.cfg;
+        for i in 0..n {
+            let Some(slot) = h.sockets.ready(i) else {
+                continue;
+            };
+            let sid = SlotId(slot as u16);
+            if h.checkers.is_connecting(sid) {
+                match h.sockets.take_error(slot) {
+                    Ok(0) => h.checkers.handle_connected(now, cfg, sid),
+                    Ok(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e);
+                        continue;
+                    }
+                    Err(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        continue;
+                    }
+                }
+            }
+            let stream = h.sockets.is_stream(slot);
+            while let Some(buf) = h.checkers.rx_space(sid) {
+                match h.sockets.recv(slot, buf) {
+                    Ok((0, 0)) if stream => {
+                        h.checkers.handle_eof(now, cfg, sid);
+                        break;
+                    }
+                    Ok((got, full)) => h.checkers.handle_received(now, cfg, sid, got, full),
+                    Err(nb::Error::WouldBlock) => break,
+                    Err(nb::Error::Other(e)) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out the checkers' actions (sockets, sends, script runs),
+    /// hands their reports to the real-server logic and runs its scripts.
+    /// Returns whether there was any.
+    fn run_check_actions(&mut self, now: picket::time::Instant) -> bool {
+        let Some(h) = self.health.as_mut() else {
+            return false;
+        };
+        let cfg = &self.cfg;
+        let mut any = false;
+        while let Some(a) = h.checkers.poll_action() {
+            any = true;
+            match a {
+                CheckAction::Open { slot, check, spec } => {
+                    let bind_if = cfg
+                        .lvs
+                        .checkers
+                        .get(usize::from(check.0))
+                        .map_or("", |c| c.bind_if.as_str());
+                    match h.sockets.open_socket(usize::from(slot.0), &spec, bind_if) {
+                        Ok(()) if spec.kind != SocketKind::Tcp => {
+                            h.checkers.handle_connected(now, cfg, slot);
+                        }
+                        Ok(()) => {}
+                        Err(e) => h.checkers.handle_io_error(now, cfg, slot, e as i32),
+                    }
+                }
+                CheckAction::Send { slot } => {
+                    let n = h.checkers.write_request(cfg, slot, &mut h.tx);
+                    let sent = match n {
+                        Some(n) => h.sockets.send(usize::from(slot.0), &h.tx[..n]),
+                        None => Err(Errno::EMSGSIZE),
+                    };
+                    if let Err(e) = sent {
+                        h.checkers.handle_io_error(now, cfg, slot, e as i32);
+                    }
+                }
+                CheckAction::Close { slot } => h.sockets.close(usize::from(slot.0)),
+                CheckAction::RunScript { check, timeout } => {
+                    let run = h.checkers.script_argv(cfg, check).and_then(|argv| {
+                        self.core
+                            .request_child(now, ChildRole::MiscCheck(check.0), argv, timeout)
+                    });
+                    if run.is_none() {
+                        h.checkers
+                            .handle_script_exit(now, cfg, check, ScriptOutcome::NotRun);
+                    }
+                }
+            }
+        }
+        while let Some(r) = h.checkers.poll_report() {
+            any = true;
+            h.lvs.handle_report(cfg, r);
+        }
+        while let Some(LvsAction::Run { event, script }) = h.lvs.poll_action() {
+            any = true;
+            let line = cfg.strings.get(script.command);
+            let run = split_command(line, &mut h.argv).ok().and_then(|()| {
+                self.core
+                    .request_child(now, ChildRole::LvsNotify, &h.argv, NOTIFY_TIMEOUT)
+            });
+            if run.is_none() {
+                log::warn!("{event:?}: script [{line}] not run");
             }
         }
         any
@@ -1127,7 +1360,10 @@ fn run_daemon(opts: &Options) -> u8 {
         Err(e) => {
             log::error!("cannot start: {e}");
             return match e {
-                InitError::Core(_) | InitError::Setup | InitError::Tracking(_) => exit::CONFIG,
+                InitError::Core(_)
+                | InitError::Setup
+                | InitError::Tracking(_)
+                | InitError::Checker(_) => exit::CONFIG,
                 InitError::Sys(..) => exit::FATAL,
             };
         }
