@@ -1671,6 +1671,106 @@ mod tests {
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }
 
+    /// The loop with health checkers allocates nothing after start-up:
+    /// TCP_CHECK and HTTP_GET (status and MD5 digest) every 10 ms against a
+    /// small HTTP server on this test's own loopback (a network namespace),
+    /// with `alpha`, so quorum is gained and `quorum_up` runs on the way.
+    #[test]
+    fn checker_turns_allocate_nothing() {
+        use std::io::{Read as _, Write as _};
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        // The server thread starts in this thread's namespace.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                let mut req = [0u8; 1024];
+                let mut got = 0;
+                while got < req.len() {
+                    match c.read(&mut req[got..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got += n,
+                    }
+                    if req[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+                        let _ = c.write_all(
+                            b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                        );
+                        break;
+                    }
+                }
+            }
+        });
+        let text = format!(
+            "virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
+             alpha\n quorum_up /bin/true\n \
+             real_server 127.0.0.1 {port} {{\n  TCP_CHECK {{\n   delay_loop 0.01\n   warmup 0\n  }}\n  \
+             HTTP_GET {{\n   url {{\n    path /\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   \
+             delay_loop 0.01\n   warmup 0\n  }}\n }}\n}}\n"
+        );
+        let files = [("/t.conf", text.as_str())];
+        let mut fs = picket::config::memfs::MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(Diagnostics::new());
+        let mut scratch = Box::new(LoadScratch::new());
+        let opts = LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        picket::config::load(
+            &mut fs,
+            "/t.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok(), "{}", render(&diags));
+        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        d.core.set_housekeeping_period(clock::now(), Duration::from_millis(5));
+
+        counting_alloc::start();
+        d.start();
+        let give_up = clock::now() + Duration::from_secs(30);
+        let mut turns = 0u64;
+        while d
+            .health
+            .as_ref()
+            .map_or(0, |h| h.checkers.stats().successes)
+            < 400
+            && clock::now() < give_up
+        {
+            d.turn();
+            turns += 1;
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let h = d.health.as_ref().unwrap();
+        let st = *h.checkers.stats();
+        println!(
+            "zero-alloc checker test: {turns} turns; checkers: {st}; {allocs} allocations ({bytes} bytes)"
+        );
+        assert!(st.successes >= 400, "{st}");
+        assert_eq!(st.failures, 0, "{st}");
+        assert_eq!(h.checkers.state(picket::check::CheckId(1)), Some((true, true)));
+        assert!(h.lvs.is_alive(0));
+        assert_eq!(h.lvs.rs_weight(&d.cfg, 0), Some(1));
+        // alpha: the server started dead; quorum came with it, and
+        // quorum_up ran through the child table.
+        assert_eq!(h.lvs.stats().quorum_gained, 1);
+        assert_eq!(d.core.stats().children_started, 1);
+        assert_eq!(allocs, 0, "allocations in the loop with checkers");
+    }
+
     /// SIGTERM runs the shutdown script (found through PATH) and stops.
     #[test]
     fn sigterm_runs_the_shutdown_script_and_stops() {
