@@ -1703,9 +1703,7 @@ mod tests {
                         Ok(n) => got += n,
                     }
                     if req[..got].windows(4).any(|w| w == b"\r\n\r\n") {
-                        let _ = c.write_all(
-                            b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-                        );
+                        let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
                         break;
                     }
                 }
@@ -1737,7 +1735,8 @@ mod tests {
         );
         assert!(diags.is_ok(), "{}", render(&diags));
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
-        d.core.set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
 
         counting_alloc::start();
         d.start();
@@ -1761,7 +1760,10 @@ mod tests {
         );
         assert!(st.successes >= 400, "{st}");
         assert_eq!(st.failures, 0, "{st}");
-        assert_eq!(h.checkers.state(picket::check::CheckId(1)), Some((true, true)));
+        assert_eq!(
+            h.checkers.state(picket::check::CheckId(1)),
+            Some((true, true))
+        );
         assert!(h.lvs.is_alive(0));
         assert_eq!(h.lvs.rs_weight(&d.cfg, 0), Some(1));
         // alpha: the server started dead; quorum came with it, and
