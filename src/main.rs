@@ -415,11 +415,17 @@ impl Daemon {
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
+        // Scripts and checkers run only while the core runs: their
+        // deadlines must not wake a stopping loop.
+        let running = self.core.phase() == picket::core::Phase::Running;
         let deadline = earliest(
             earliest(self.core.poll_at(), self.engine.poll_at()),
             earliest(
-                self.scripts.poll_at(),
-                self.health.as_ref().and_then(|h| h.checkers.poll_at()),
+                self.scripts.poll_at().filter(|_| running),
+                self.health
+                    .as_ref()
+                    .and_then(|h| h.checkers.poll_at())
+                    .filter(|_| running),
             ),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {

@@ -7,8 +7,9 @@
 //!   socat, PING, MISC), IPv4 and IPv6: up while the server serves, down
 //!   within the bound below once it is stopped, up again after one good
 //!   run;
-//! - HTTP: the digest `genhash` prints for nginx's page is accepted, a
-//!   wrong one is not; `status_code` ranges decide;
+//! - HTTP: the digest `genhash` prints for nginx's page, and for a chunked
+//!   HTTP/1.1 answer, is accepted, a wrong one is not; `status_code` ranges
+//!   decide;
 //! - quorum lost and regained run `quorum_down` and `quorum_up` exactly
 //!   once each, the sorry server is in the state log while all are down;
 //! - 200 black-holed servers (frames to a MAC nobody has) time out while
@@ -445,6 +446,25 @@ fn http_digest_is_genhash_s_and_status_ranges_decide() {
         .unwrap_or_else(|| panic!("genhash said {out}"))
         .to_owned();
     println!("genhash digest of /index.html: {digest}");
+    // A chunked response (HTTP/1.1), from a small server: genhash hashes
+    // the body as it comes, chunk sizes included; so must picket.
+    let chunked = lab.dir.join("chunked.py");
+    std::fs::write(&chunked, CHUNKED).unwrap();
+    let _chunked = spawn_in_logged(
+        &lab.client.ns,
+        PYTHON,
+        &[chunked.to_str().unwrap()],
+        &lab.dir.join("chunked.log"),
+    );
+    servers.wait_port("10.99.0.2", 8081, false);
+    let out = run_in(
+        &lab.router(1).ns,
+        "genhash",
+        &["-s", "10.99.0.2", "-p", "8081", "-u", "/", "-P", "1.1"],
+    )
+    .unwrap();
+    let chunked_digest = out.split_whitespace().last().unwrap_or("").to_owned();
+    assert_eq!(chunked_digest.len(), 32, "genhash said {out}");
     let url = |path: &str, extra: &str| {
         format!("HTTP_GET {{\n url {{\n  path {path}\n  {extra}\n }}\n {TIMING} }}")
     };
@@ -484,11 +504,20 @@ fn http_digest_is_genhash_s_and_status_ranges_decide() {
             &url("/index.html", "status_code 100-199 201-599"),
             "alpha",
         ),
+        vs(
+            6,
+            "TCP",
+            "10.99.0.2 8081",
+            &format!(
+                "HTTP_GET {{\n url {{\n  path /\n  digest {chunked_digest}\n }}\n http_protocol 1.1\n {TIMING} }}"
+            ),
+            "alpha",
+        ),
     ]
     .concat();
     let start = mono();
     let mut picket = Daemon::Picket.start(&lab, &lab.router(1).ns, &conf);
-    for n in [1, 3] {
+    for n in [1, 3, 6] {
         assert!(
             logged_at(
                 &picket,
@@ -666,11 +695,20 @@ fn black_holed_servers_time_out_without_delaying_others_or_vrrp() {
         .map(|w| (w[1].ts_us - w[0].ts_us) as f64 / 1000.0)
         .collect();
     let worst = gaps.iter().copied().fold(0.0, f64::max);
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
     println!(
-        "{} adverts while 200 checks timed out ({after:.1} s); largest gap {worst:.2} ms",
+        "{} adverts while 200 checks timed out ({after:.1} s); gaps: median {median:.2} ms, largest {worst:.2} ms",
         mine.len()
     );
-    assert!(worst < 115.0, "advert gap {worst:.2} ms");
+    // A loop blocked by a connect would stretch a gap to connect_timeout
+    // (1 s); scheduling noise on a loaded two-core machine stays far below.
+    assert!(
+        (99.0..=103.0).contains(&median),
+        "median advert gap {median:.2} ms"
+    );
+    assert!(worst < 250.0, "advert gap {worst:.2} ms");
 }
 
 #[test]
@@ -738,6 +776,28 @@ fn hostile_servers_never_crash_picket_and_never_pass() {
     );
     assert!(picket.stop().success());
 }
+
+/// An HTTP/1.1 server answering with a chunked body (two chunks and a
+/// trailer), then closing.
+const CHUNKED: &str = r#"
+import socket, threading
+
+def handle(c):
+    try:
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                  b"7\r\npicket \r\n6;x=1\r\nchunks\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    finally:
+        c.close()
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.99.0.2", 8081))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+"#;
 
 /// Hostile servers: 7001 random bytes, 7002 an endless header, 7003 a
 /// slow drip (one byte every 100 ms), 7004 a garbage SMTP banner, 7005 a

@@ -155,7 +155,16 @@ impl CheckSockets {
         let fd = match spec.kind {
             SocketKind::Tcp => {
                 kind = Kind::Stream;
-                new_socket(domain, libc::SOCK_STREAM, libc::IPPROTO_TCP)?
+                let fd = new_socket(domain, libc::SOCK_STREAM, libc::IPPROTO_TCP)?;
+                // Our close resets the connection instead of leaving it in
+                // TIME_WAIT: a thousand checks a second would otherwise use
+                // up the ephemeral ports within half a minute.
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                setsockopt(&fd, libc::SOL_SOCKET, libc::SO_LINGER, &linger)?;
+                fd
             }
             SocketKind::Udp => new_socket(domain, libc::SOCK_DGRAM, libc::IPPROTO_UDP)?,
             SocketKind::Icmp => {
