@@ -21,6 +21,16 @@ pub const ACTIONS: usize = 2 * CHILDREN + 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChildId(pub u32);
 
+/// The user and group a child runs as (`MISC_CHECK`'s `user`), resolved
+/// at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Creds {
+    /// User id.
+    pub uid: u32,
+    /// Group id (the only group the child keeps).
+    pub gid: u32,
+}
+
 /// The signal a [`Action::Kill`] sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KillSignal {
@@ -49,6 +59,8 @@ pub enum Action {
         argv: ArgvBuf,
         /// How long the core lets it run.
         timeout: Duration,
+        /// Run as this user and group (`None`: picket's own).
+        creds: Option<Creds>,
     },
     /// Send `signal` to the process group of child `pid` (the child leads
     /// its own group, so scripts' own children go too).

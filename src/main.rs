@@ -163,6 +163,28 @@ struct Health {
     tx: [u8; picket::limits::CHECK_RX_BYTES],
     /// Scripts' arguments are split here.
     argv: ArgvBuf,
+    /// The user and group of each `MISC_CHECK` with `user`, by check.
+    misc_creds: Vec<Option<picket::action::Creds>>,
+}
+
+/// The uid and gid of `user` (and `group`, else the user's), looked up at
+/// start-up.
+fn creds_of(user: &str, group: &str) -> Result<picket::action::Creds, String> {
+    let u = nix::unistd::User::from_name(user)
+        .map_err(|e| format!("user '{user}': {e}"))?
+        .ok_or_else(|| format!("unknown user '{user}'"))?;
+    let gid = if group.is_empty() {
+        u.gid
+    } else {
+        nix::unistd::Group::from_name(group)
+            .map_err(|e| format!("group '{group}': {e}"))?
+            .ok_or_else(|| format!("unknown group '{group}'"))?
+            .gid
+    };
+    Ok(picket::action::Creds {
+        uid: u.uid.as_raw(),
+        gid: gid.as_raw(),
+    })
 }
 
 impl Health {
@@ -178,15 +200,17 @@ impl Health {
                 picket::limits::OPEN_FILES
             );
         }
-        for (i, c) in cfg.lvs.checkers.iter().enumerate() {
-            if let picket::config::lvs::CheckKind::Misc(m) = c.kind
-                && !m.user.is_empty()
-            {
-                log::warn!(
-                    "MISC_CHECK {i}: user '{}' not applied yet; running as picket's user",
-                    cfg.strings.get(m.user)
-                );
-            }
+        let mut misc_creds = Vec::with_capacity(cfg.lvs.checkers.len());
+        for c in &cfg.lvs.checkers {
+            let creds = match c.kind {
+                picket::config::lvs::CheckKind::Misc(m) if !m.user.is_empty() => Some(
+                    creds_of(cfg.strings.get(m.user), cfg.strings.get(m.group)).map_err(|why| {
+                        InitError::Checker(format!("MISC_CHECK at line {}: {why}", c.loc.line))
+                    })?,
+                ),
+                _ => None,
+            };
+            misc_creds.push(creds);
         }
         let seed = clock::now().total_micros() as u64 ^ (u64::from(std::process::id()) << 32);
         let checkers = Checkers::new(cfg, seed).map_err(|e| {
@@ -205,6 +229,7 @@ impl Health {
             sockets,
             tx: [0; picket::limits::CHECK_RX_BYTES],
             argv: ArgvBuf::new(),
+            misc_creds,
         }))
     }
 }
@@ -954,7 +979,8 @@ impl Daemon {
                     child,
                     argv,
                     timeout,
-                } => match self.spawner.spawn(&argv) {
+                    creds,
+                } => match self.spawner.spawn(&argv, creds) {
                     Ok(pid) => {
                         log::debug!(
                             "spawned pid {pid}: {argv} (timeout {} ms)",
@@ -1073,9 +1099,15 @@ impl Daemon {
                 }
                 CheckAction::Close { slot } => h.sockets.close(usize::from(slot.0)),
                 CheckAction::RunScript { check, timeout } => {
+                    let creds = h.misc_creds.get(usize::from(check.0)).copied().flatten();
                     let run = h.checkers.script_argv(cfg, check).and_then(|argv| {
-                        self.core
-                            .request_child(now, ChildRole::MiscCheck(check.0), argv, timeout)
+                        self.core.request_child_as(
+                            now,
+                            ChildRole::MiscCheck(check.0),
+                            argv,
+                            timeout,
+                            creds,
+                        )
                     });
                     if run.is_none() {
                         h.checkers

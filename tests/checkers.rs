@@ -4,7 +4,7 @@
 //! bridge.
 //!
 //! - every checker kind (TCP, HTTP, SMTP — aiosmtpd, DNS — dnsmasq, UDP —
-//!   socat, PING, MISC), IPv4 and IPv6: up while the server serves, down
+//!   socat, PING, MISC run as `user nobody`), IPv4 and IPv6: up while the server serves, down
 //!   within the bound below once it is stopped, up again after one good
 //!   run;
 //! - HTTP: the digest `genhash` prints for nginx's page, and for a chunked
@@ -297,7 +297,7 @@ fn every_checker_against_real_servers() {
             "TCP",
             "10.99.0.2 80",
             format!(
-                "MISC_CHECK {{\n misc_path \"/usr/bin/test -f {}\"\n misc_timeout 1\n retry 1\n delay_before_retry 0.5\n delay_loop 1\n warmup 0.5\n }}",
+                "MISC_CHECK {{\n misc_path \"/bin/sh -c '[ $(id -u) -eq 65534 ] && test -f {}'\"\n user nobody\n misc_timeout 1\n retry 1\n delay_before_retry 0.5\n delay_loop 1\n warmup 0.5\n }}",
                 ok_file.display()
             ),
         ),

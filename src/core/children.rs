@@ -16,7 +16,7 @@
 use heapless::{Deque, Vec};
 
 use super::{ArgvBuf, ChildEvent, ChildOutcome, ChildRecord, ChildRole, ChildStatus, Out};
-use crate::action::{Action, ChildId, KillSignal};
+use crate::action::{Action, ChildId, Creds, KillSignal};
 use crate::limits::CHILDREN;
 use crate::time::{Duration, Instant, earliest};
 
@@ -68,6 +68,7 @@ impl Slot {
 #[derive(Clone, Debug)]
 struct Queued {
     id: ChildId,
+    creds: Option<Creds>,
     role: ChildRole,
     argv: ArgvBuf,
     timeout: Duration,
@@ -173,11 +174,25 @@ impl ChildTable {
         timeout: Duration,
         out: &mut Out<'_>,
     ) -> Option<ChildId> {
+        self.request_as(now, role, argv, timeout, None, out)
+    }
+
+    /// [`ChildTable::request`], run as `creds` when given.
+    pub fn request_as(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        creds: Option<Creds>,
+        out: &mut Out<'_>,
+    ) -> Option<ChildId> {
         out.stats.spawn_requests += 1;
         let id = ChildId(self.next_id);
         if self.slots.is_full() {
             let q = Queued {
                 id,
+                creds,
                 role,
                 argv: argv.clone(),
                 timeout,
@@ -192,7 +207,7 @@ impl ChildTable {
             out.stats.spawn_queued += 1;
             log::debug!("{role}: child table full, queued");
         } else {
-            self.issue(now, id, role, argv, timeout, out);
+            self.issue(now, id, role, argv, timeout, creds, out);
         }
         self.next_id = self.next_id.wrapping_add(1).max(1);
         Some(id)
@@ -205,6 +220,7 @@ impl ChildTable {
         role: ChildRole,
         argv: &ArgvBuf,
         timeout: Duration,
+        creds: Option<Creds>,
         out: &mut Out<'_>,
     ) {
         let slot = Slot {
@@ -224,6 +240,7 @@ impl ChildTable {
             child: id,
             argv: argv.clone(),
             timeout,
+            creds,
         });
     }
 
@@ -233,7 +250,7 @@ impl ChildTable {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
-            self.issue(now, q.id, q.role, &q.argv, q.timeout, out);
+            self.issue(now, q.id, q.role, &q.argv, q.timeout, q.creds, out);
         }
     }
 

@@ -33,7 +33,7 @@ use core::fmt;
 pub use argv::{ARGV_BYTES, ArgvBuf, ArgvError, split_command};
 pub use children::{CHILD_EVENTS, ChildTable};
 
-use crate::action::{Action, ActionQueue, ChildId};
+use crate::action::{Action, ActionQueue, ChildId, Creds};
 use crate::stats::Stats;
 use crate::time::{Duration, Instant, earliest, is_due};
 
@@ -444,6 +444,27 @@ impl Core {
             stats: &mut self.stats,
         };
         self.children.request(now, role, argv, timeout, &mut out)
+    }
+
+    /// [`Core::request_child`], run as `creds` (a user and group resolved
+    /// at start-up) when given.
+    pub fn request_child_as(
+        &mut self,
+        now: Instant,
+        role: ChildRole,
+        argv: &ArgvBuf,
+        timeout: Duration,
+        creds: Option<Creds>,
+    ) -> Option<ChildId> {
+        if self.phase != Phase::Running || !role.is_requested() {
+            return None;
+        }
+        let mut out = Out {
+            actions: &mut self.actions,
+            stats: &mut self.stats,
+        };
+        self.children
+            .request_as(now, role, argv, timeout, creds, &mut out)
     }
 
     /// The next start or end of a run asked for with

@@ -379,3 +379,29 @@ fn stop_leaves_notify_scripts_to_end() {
     core.handle_child_exit(t(3), 300, ChildStatus::Exited(0));
     assert!(core.is_finished());
 }
+
+#[test]
+fn a_child_may_run_as_another_user() {
+    let mut core = Core::new(&CoreSettings::default()).unwrap();
+    core.start(t(0));
+    let mut argv = ArgvBuf::new();
+    split_command("/bin/true", &mut argv).unwrap();
+    let creds = crate::action::Creds {
+        uid: 65534,
+        gid: 65534,
+    };
+    let id = core
+        .request_child_as(
+            t(1),
+            ChildRole::MiscCheck(3),
+            &argv,
+            Duration::from_secs(1),
+            Some(creds),
+        )
+        .unwrap();
+    let spawn = drain(&mut core).into_iter().find_map(|a| match a {
+        Action::Spawn { child, creds, .. } => Some((child, creds)),
+        _ => None,
+    });
+    assert_eq!(spawn, Some((id, Some(creds))));
+}

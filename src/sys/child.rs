@@ -20,7 +20,7 @@ use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{AccessFlags, ForkResult, Pid, access, fork, setpgid};
-use picket::action::KillSignal;
+use picket::action::{Creds, KillSignal};
 use picket::core::{ArgvBuf, ChildStatus};
 use picket::limits::{CHILD_ARGS, PATH_BYTES};
 
@@ -108,8 +108,9 @@ impl Spawner {
         Err(last)
     }
 
-    /// Starts `argv` as a child in its own process group. Returns its pid.
-    pub fn spawn(&mut self, argv: &ArgvBuf) -> Result<i32, SpawnError> {
+    /// Starts `argv` as a child in its own process group, as `creds` when
+    /// given (its only group is then `creds.gid`). Returns its pid.
+    pub fn spawn(&mut self, argv: &ArgvBuf, creds: Option<Creds>) -> Result<i32, SpawnError> {
         // Everything the child touches is prepared here, before the fork.
         let program = argv
             .arg_with_nul(0)
@@ -157,6 +158,15 @@ impl Spawner {
                         }
                     }
                     libc::setpgid(0, 0);
+                    if let Some(c) = creds {
+                        let groups = [c.gid as libc::gid_t];
+                        if libc::setgroups(1, groups.as_ptr()) != 0
+                            || libc::setgid(c.gid) != 0
+                            || libc::setuid(c.uid) != 0
+                        {
+                            libc::_exit(126);
+                        }
+                    }
                     if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
                         for fd in 3..1024 {
                             libc::close(fd);
