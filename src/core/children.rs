@@ -189,14 +189,14 @@ impl ChildTable {
     ) -> Option<ChildId> {
         out.stats.spawn_requests += 1;
         let id = ChildId(self.next_id);
+        let q = Queued {
+            id,
+            creds,
+            role,
+            argv: argv.clone(),
+            timeout,
+        };
         if self.slots.is_full() {
-            let q = Queued {
-                id,
-                creds,
-                role,
-                argv: argv.clone(),
-                timeout,
-            };
             if self.queue.push_back(q).is_err() {
                 out.stats.spawn_queue_full += 1;
                 log::warn!(
@@ -207,22 +207,20 @@ impl ChildTable {
             out.stats.spawn_queued += 1;
             log::debug!("{role}: child table full, queued");
         } else {
-            self.issue(now, id, role, argv, timeout, creds, out);
+            self.issue(now, q, out);
         }
         self.next_id = self.next_id.wrapping_add(1).max(1);
         Some(id)
     }
 
-    fn issue(
-        &mut self,
-        now: Instant,
-        id: ChildId,
-        role: ChildRole,
-        argv: &ArgvBuf,
-        timeout: Duration,
-        creds: Option<Creds>,
-        out: &mut Out<'_>,
-    ) {
+    fn issue(&mut self, now: Instant, q: Queued, out: &mut Out<'_>) {
+        let Queued {
+            id,
+            creds,
+            role,
+            argv,
+            timeout,
+        } = q;
         let slot = Slot {
             id,
             role,
@@ -238,7 +236,7 @@ impl ChildTable {
         }
         out.push(Action::Spawn {
             child: id,
-            argv: argv.clone(),
+            argv,
             timeout,
             creds,
         });
@@ -250,7 +248,7 @@ impl ChildTable {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
-            self.issue(now, q.id, q.role, &q.argv, q.timeout, q.creds, out);
+            self.issue(now, q, out);
         }
     }
 
