@@ -44,11 +44,15 @@ use std::process::ExitCode;
 use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
+use picket::check::misc::ScriptOutcome;
+use picket::check::{CheckAction, CheckId, Checkers, SlotId, SocketKind};
+use picket::config::lvs::CheckKind;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{
-    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, RunAs,
-    Signal,
+    ArgvBuf, ChildEvent, ChildOutcome, ChildRole, ChildStatus, Core, CoreError, CoreSettings,
+    NOTIFY_TIMEOUT, RunAs, Signal, split_command,
 };
+use picket::lvs::{Lvs, LvsAction};
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Announcement, Engine, EngineAction, IfFacts, Ipv6Meta};
 use picket::vrrp::notify::{Line, NotifyRun, NotifyScripts, Subject};
@@ -64,6 +68,7 @@ use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
 use crate::ipvs_sync::{IpvsSync, SyncError};
+use crate::sys::check::CheckSockets;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::inotify::{Reading, TrackedFiles};
@@ -92,6 +97,8 @@ const TOKEN_VRRP_BASE: u32 = 16;
 /// IPv6 VRRP sockets: this plus the engine's interface index (up to
 /// 0x2000, where status connections start).
 const TOKEN_VRRP6_BASE: u32 = 0x1000;
+/// The checkers' epoll fd (their sockets are slots inside it).
+const TOKEN_CHECKS: Token = Token(0x10000);
 
 /// Bytes of the receive buffer (a VRRP datagram is at most 20 + 8 + 255 × 16
 /// + 8 bytes; netlink acks are small).
@@ -127,6 +134,8 @@ enum InitError {
     Routes(String),
     /// A VMAC cannot be set up.
     Vmac(String),
+    /// A checker cannot be set up.
+    Checker(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -138,7 +147,8 @@ impl std::fmt::Display for InitError {
             InitError::Tracking(why)
             | InitError::Scripts(why)
             | InitError::Routes(why)
-            | InitError::Vmac(why) => f.write_str(why),
+            | InitError::Vmac(why)
+            | InitError::Checker(why) => f.write_str(why),
             InitError::Ipvs(e) => write!(f, "{e}"),
         }
     }
@@ -171,6 +181,69 @@ fn warn_missing_unicast_sources(cfg: &Config, engine: &Engine) {
                 inst.name
             ),
         }
+    }
+}
+
+/// The health checkers, the real-server logic and the checkers' sockets
+/// (present when the configuration has virtual servers).
+struct Health {
+    checkers: Box<Checkers>,
+    lvs: Box<Lvs>,
+    sockets: CheckSockets,
+    /// Requests are written here before they are sent.
+    tx: [u8; picket::limits::CHECK_RX_BYTES],
+    /// Scripts' arguments are split here.
+    argv: ArgvBuf,
+    /// Who each checker's script runs as, by check (`MISC_CHECK`'s `user`,
+    /// else the default script user).
+    misc_users: Vec<RunAs>,
+}
+
+impl Health {
+    /// Builds the checkers of `cfg` and their socket pool, and puts the
+    /// pool's epoll fd in the poll table (start-up).
+    fn init(
+        cfg: &Config,
+        users: &ScriptUsers,
+        poll: &mut PollSet,
+    ) -> Result<Option<Health>, InitError> {
+        if cfg.lvs.virtual_servers.is_empty() {
+            return Ok(None);
+        }
+        if let Err(e) = sys::check::raise_open_files() {
+            log::warn!(
+                "cannot raise the open-file limit to {}: {e}",
+                picket::limits::OPEN_FILES
+            );
+        }
+        let misc_users = cfg
+            .lvs
+            .checkers
+            .iter()
+            .map(|c| match &c.kind {
+                CheckKind::Misc(m) => users.find(cfg.strings.get(m.user), cfg.strings.get(m.group)),
+                _ => RunAs::DEFAULT,
+            })
+            .collect();
+        let seed = clock::now().total_micros() as u64 ^ (u64::from(std::process::id()) << 32);
+        let checkers = Checkers::new(cfg, seed).map_err(|e| {
+            InitError::Checker(match e {
+                picket::check::engine::SetupError::MiscPath(c, why) => {
+                    format!("MISC_CHECK {}: misc_path: {why}", c.0)
+                }
+            })
+        })?;
+        let sockets = CheckSockets::open().map_err(|e| InitError::Sys("checker epoll", e))?;
+        poll.add(&sockets.as_fd(), TOKEN_CHECKS)
+            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
+        Ok(Some(Health {
+            checkers: Box::new(checkers),
+            lvs: Box::new(Lvs::new(cfg)),
+            sockets,
+            tx: [0; picket::limits::CHECK_RX_BYTES],
+            argv: ArgvBuf::new(),
+            misc_users,
+        }))
     }
 }
 
@@ -222,6 +295,8 @@ pub struct Daemon {
     finished: bool,
     /// The VMACs (deleted when the daemon is dropped).
     vmacs: Vmacs,
+    /// Health checkers and real servers (`None` without virtual servers).
+    health: Option<Health>,
 }
 
 impl Daemon {
@@ -325,6 +400,7 @@ impl Daemon {
         } else {
             None
         };
+        let health = Health::init(&cfg, &users, &mut poll)?;
         let netlink = if engine.is_empty() {
             None
         } else {
@@ -335,9 +411,19 @@ impl Daemon {
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
         } else {
-            let i = IpvsSync::open(&cfg, false).map_err(InitError::Ipvs)?;
-            poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
-            Some(i)
+            match IpvsSync::open(&cfg, false) {
+                Ok(i) => {
+                    poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
+                    Some(i)
+                }
+                // keepalived's checker process exits, its VRRP runs on: here
+                // VRRP and the checkers run on, the table unprogrammed.
+                Err(e @ SyncError::NoIpvs) => {
+                    log::error!("IPVS unavailable: virtual servers are not programmed: {e}");
+                    None
+                }
+                Err(e) => return Err(InitError::Ipvs(e)),
+            }
         };
         Ok(Box::new(Daemon {
             cfg,
@@ -367,6 +453,7 @@ impl Daemon {
             pid_file: None,
             finished: false,
             vmacs,
+            health,
         }))
     }
 
@@ -390,6 +477,10 @@ impl Daemon {
                 log::error!("{e}");
             }
             log_ipvs(ipvs);
+        }
+        if let Some(h) = self.health.as_mut() {
+            h.lvs.start(&self.cfg);
+            h.checkers.start(now, &self.cfg);
         }
         self.run_actions(now);
     }
@@ -421,6 +512,7 @@ impl Daemon {
                 }
                 TOKEN_TRACK_FILES => self.drain_track_files(now),
                 TOKEN_TIMER => self.timer.clear(),
+                TOKEN_CHECKS => self.drain_checks(now),
                 Token(t) if (TOKEN_VRRP6_BASE..TOKEN_VRRP6_BASE + 0x1000).contains(&t) => {
                     self.drain_vrrp6(now, (t - TOKEN_VRRP6_BASE) as usize);
                 }
@@ -441,6 +533,12 @@ impl Daemon {
         {
             self.scripts.handle_timeout(now);
         }
+        if self.core.phase() == picket::core::Phase::Running
+            && let Some(h) = self.health.as_mut()
+            && picket::time::is_due(now, h.checkers.poll_at())
+        {
+            h.checkers.handle_timeout(now, &self.cfg);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog: later issue.
@@ -450,9 +548,18 @@ impl Daemon {
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
+        // Scripts and checkers run only while the core runs: their
+        // deadlines must not wake a stopping loop.
+        let running = self.core.phase() == picket::core::Phase::Running;
         let deadline = earliest(
             earliest(self.core.poll_at(), self.engine.poll_at()),
-            self.scripts.poll_at(),
+            earliest(
+                self.scripts.poll_at().filter(|_| running),
+                self.health
+                    .as_ref()
+                    .and_then(|h| h.checkers.poll_at())
+                    .filter(|_| running),
+            ),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
             Some(d) if d == picket::time::Duration::ZERO => Some(d),
@@ -511,12 +618,26 @@ impl Daemon {
                     ipvs.stop(&self.cfg);
                     log_ipvs(ipvs);
                 }
+                if let Some(h) = self.health.as_mut() {
+                    h.lvs.shutdown(&self.cfg);
+                    self.run_check_actions(now);
+                }
             }
             self.core.handle_signal(now, signal);
             if matches!(signal, Signal::DumpData | Signal::DumpStats) {
                 self.log_vrrp_state(now);
                 if let Some(ipvs) = &self.ipvs {
                     log_ipvs(ipvs);
+                }
+                if let Some(h) = &self.health {
+                    if signal == Signal::DumpData {
+                        h.lvs.log_state(&self.cfg);
+                    }
+                    log::info!(
+                        "checkers: {} sockets in use; {}",
+                        h.checkers.slots_in_use(),
+                        h.checkers.stats()
+                    );
                 }
             }
         }
@@ -1092,6 +1213,23 @@ impl Daemon {
                     ..
                 } => self.scripts.handle_started(now, ScriptId(n)),
                 ChildEvent::Ended(rec) => {
+                    if let ChildRole::MiscCheck(n) = rec.role
+                        && let Some(h) = self.health.as_mut()
+                    {
+                        let outcome = match rec.outcome {
+                            ChildOutcome::Ended(_) if rec.timed_out => ScriptOutcome::TimedOut,
+                            ChildOutcome::Ended(ChildStatus::Exited(c)) => ScriptOutcome::Exited(c),
+                            ChildOutcome::Ended(ChildStatus::Signaled(s)) => {
+                                ScriptOutcome::Signaled(s)
+                            }
+                            ChildOutcome::SpawnFailed(_) | ChildOutcome::Abandoned => {
+                                ScriptOutcome::NotRun
+                            }
+                        };
+                        h.checkers
+                            .handle_script_exit(now, &self.cfg, CheckId(n), outcome);
+                        continue;
+                    }
                     let ChildRole::VrrpScript(n) = rec.role else {
                         continue;
                     };
@@ -1117,9 +1255,10 @@ impl Daemon {
         for _ in 0..16 {
             self.run_engine_actions(now);
             let tracked = self.run_track_actions(now);
+            let checks = self.run_check_actions(now);
             let core = self.run_core_actions(now);
             let events = self.run_child_events(now);
-            if !tracked && !core && !events {
+            if !tracked && !core && !events && !checks {
                 return;
             }
         }
@@ -1161,6 +1300,135 @@ impl Daemon {
                     core.stats_mut().waitpid_errors += errors;
                 }
                 Action::Shutdown => self.finished = true,
+            }
+        }
+        any
+    }
+
+    /// Reads every checker socket that is ready: a finished connect
+    /// (`SO_ERROR`), then data until WouldBlock.
+    fn drain_checks(&mut self, now: picket::time::Instant) {
+        let Some(h) = self.health.as_mut() else {
+            return;
+        };
+        let n = match h.sockets.collect() {
+            Ok(n) => n,
+            Err(e) => {
+                self.core.stats_mut().socket_errors += 1;
+                log::warn!("checker epoll: {e}");
+                return;
+            }
+        };
+        let cfg = &self.cfg;
+        for i in 0..n {
+            let Some(slot) = h.sockets.ready(i) else {
+                continue;
+            };
+            let sid = SlotId(slot as u16);
+            if h.checkers.is_connecting(sid) {
+                match h.sockets.take_error(slot) {
+                    Ok(0) => h.checkers.handle_connected(now, cfg, sid),
+                    Ok(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e);
+                        continue;
+                    }
+                    Err(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        continue;
+                    }
+                }
+            }
+            let stream = h.sockets.is_stream(slot);
+            while let Some(buf) = h.checkers.rx_space(sid) {
+                match h.sockets.recv(slot, buf) {
+                    Ok((0, 0)) if stream => {
+                        h.checkers.handle_eof(now, cfg, sid);
+                        break;
+                    }
+                    Ok((got, full)) => h.checkers.handle_received(now, cfg, sid, got, full),
+                    Err(nb::Error::WouldBlock) => break,
+                    Err(nb::Error::Other(e)) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out the checkers' actions (sockets, sends, script runs),
+    /// hands their reports to the real-server logic and runs its scripts.
+    /// Returns whether there was any.
+    fn run_check_actions(&mut self, now: picket::time::Instant) -> bool {
+        let Some(h) = self.health.as_mut() else {
+            return false;
+        };
+        let cfg = &self.cfg;
+        let mut any = false;
+        while let Some(a) = h.checkers.poll_action() {
+            any = true;
+            match a {
+                CheckAction::Open { slot, check, spec } => {
+                    let bind_if = cfg
+                        .lvs
+                        .checkers
+                        .get(usize::from(check.0))
+                        .map_or("", |c| c.bind_if.as_str());
+                    match h.sockets.open_socket(usize::from(slot.0), &spec, bind_if) {
+                        Ok(()) if spec.kind != SocketKind::Tcp => {
+                            h.checkers.handle_connected(now, cfg, slot);
+                        }
+                        Ok(()) => {}
+                        Err(e) => h.checkers.handle_io_error(now, cfg, slot, e as i32),
+                    }
+                }
+                CheckAction::Send { slot } => {
+                    let n = h.checkers.write_request(cfg, slot, &mut h.tx);
+                    let sent = match n {
+                        Some(n) => h.sockets.send(usize::from(slot.0), &h.tx[..n]),
+                        None => Err(Errno::EMSGSIZE),
+                    };
+                    if let Err(e) = sent {
+                        h.checkers.handle_io_error(now, cfg, slot, e as i32);
+                    }
+                }
+                CheckAction::Close { slot } => h.sockets.close(usize::from(slot.0)),
+                CheckAction::RunScript { check, timeout } => {
+                    let user = h
+                        .misc_users
+                        .get(usize::from(check.0))
+                        .copied()
+                        .unwrap_or(RunAs::DEFAULT);
+                    let run = h.checkers.script_argv(cfg, check).and_then(|argv| {
+                        self.core.request_child_as(
+                            now,
+                            ChildRole::MiscCheck(check.0),
+                            argv,
+                            timeout,
+                            user,
+                        )
+                    });
+                    if run.is_none() {
+                        h.checkers
+                            .handle_script_exit(now, cfg, check, ScriptOutcome::NotRun);
+                    }
+                }
+            }
+        }
+        while let Some(r) = h.checkers.poll_report() {
+            any = true;
+            h.lvs.handle_report(cfg, r);
+        }
+        while let Some(LvsAction::Run { event, script }) = h.lvs.poll_action() {
+            any = true;
+            let line = cfg.strings.get(script.command);
+            let user = self.users.of_lvs(cfg, &script);
+            let run = split_command(line, &mut h.argv).ok().and_then(|()| {
+                self.core
+                    .request_child_as(now, ChildRole::LvsNotify, &h.argv, NOTIFY_TIMEOUT, user)
+            });
+            if run.is_none() {
+                log::warn!("{event:?}: script [{line}] not run");
             }
         }
         any
@@ -1625,7 +1893,8 @@ fn run_daemon(opts: &Options) -> u8 {
                 | InitError::Setup
                 | InitError::Tracking(_)
                 | InitError::Scripts(_)
-                | InitError::Routes(_) => exit::CONFIG,
+                | InitError::Routes(_)
+                | InitError::Checker(_) => exit::CONFIG,
                 InitError::Sys(..) | InitError::Vmac(_) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
@@ -2016,6 +2285,108 @@ mod tests {
             String::from_utf8_lossy(&routes.stdout)
         );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
+    }
+
+    /// The loop with health checkers allocates nothing after start-up:
+    /// TCP_CHECK and HTTP_GET (status and MD5 digest) every 10 ms against a
+    /// small HTTP server on this test's own loopback (a network namespace),
+    /// with `alpha`, so quorum is gained and `quorum_up` runs on the way.
+    #[test]
+    fn checker_turns_allocate_nothing() {
+        use std::io::{Read as _, Write as _};
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        // The server thread starts in this thread's namespace.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                let mut req = [0u8; 1024];
+                let mut got = 0;
+                while got < req.len() {
+                    match c.read(&mut req[got..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got += n,
+                    }
+                    if req[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+                        let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+                        break;
+                    }
+                }
+            }
+        });
+        let text = format!(
+            "virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
+             alpha\n quorum_up /bin/true\n \
+             real_server 127.0.0.1 {port} {{\n  TCP_CHECK {{\n   delay_loop 0.01\n   warmup 0\n  }}\n  \
+             HTTP_GET {{\n   url {{\n    path /\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   \
+             delay_loop 0.01\n   warmup 0\n  }}\n }}\n}}\n"
+        );
+        let files = [("/t.conf", text.as_str())];
+        let mut fs = picket::config::memfs::MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(Diagnostics::new());
+        let mut scratch = Box::new(LoadScratch::new());
+        let opts = LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        picket::config::load(
+            &mut fs,
+            "/t.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok(), "{}", render(&diags));
+        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+
+        counting_alloc::start();
+        d.start();
+        let give_up = clock::now() + Duration::from_secs(30);
+        let mut turns = 0u64;
+        while d
+            .health
+            .as_ref()
+            .map_or(0, |h| h.checkers.stats().successes)
+            < 400
+            && clock::now() < give_up
+        {
+            d.turn();
+            turns += 1;
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let h = d.health.as_ref().unwrap();
+        let st = *h.checkers.stats();
+        println!(
+            "zero-alloc checker test: {turns} turns; checkers: {st}; {allocs} allocations ({bytes} bytes)"
+        );
+        assert!(st.successes >= 400, "{st}");
+        assert_eq!(st.failures, 0, "{st}");
+        assert_eq!(
+            h.checkers.state(picket::check::CheckId(1)),
+            Some((true, true))
+        );
+        assert!(h.lvs.is_alive(0));
+        assert_eq!(h.lvs.rs_weight(&d.cfg, 0), Some(1));
+        // alpha: the server started dead; quorum came with it, and
+        // quorum_up ran through the child table.
+        assert_eq!(h.lvs.stats().quorum_gained, 1);
+        assert_eq!(d.core.stats().children_started, 1);
+        assert_eq!(allocs, 0, "allocations in the loop with checkers");
     }
 
     /// SIGTERM runs the shutdown script (found through PATH) and stops.

@@ -6,6 +6,7 @@
 //! buffer (paths are shorter than its 1024 bytes: `limits::PATH_BYTES`),
 //! argv/envp are built in fixed buffers, reads go into the caller's buffer.
 
+pub mod check;
 pub mod child;
 pub mod clock;
 pub mod fs;

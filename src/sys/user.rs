@@ -35,8 +35,11 @@ use std::path::{Path, PathBuf};
 use nix::unistd::{Gid, Group, Uid, User};
 use picket::config::Config;
 use picket::config::global::ScriptCmd;
+use picket::config::lvs::{CheckKind, Script};
+use picket::config::strings::Text;
 use picket::core::{ArgvBuf, RunAs, split_command};
 use picket::limits::{SCRIPT_GROUPS, SCRIPT_USERS};
+use picket::lvs::{RsName, VsName};
 
 use super::child::DEFAULT_PATH;
 
@@ -114,6 +117,12 @@ impl ScriptUsers {
         self.find(&cmd.user, &cmd.group)
     }
 
+    /// [`ScriptUsers::find`] for an LVS script (`notify_up`, `quorum_up`,
+    /// ...): its user and group are in the string pool.
+    pub fn of_lvs(&self, cfg: &Config, script: &Script) -> RunAs {
+        self.find(cfg.strings.get(script.user), cfg.strings.get(script.group))
+    }
+
     /// The ids to take for `who` (`None`: none to change).
     pub fn creds(&self, who: RunAs) -> Option<&Creds> {
         self.entries
@@ -133,17 +142,22 @@ impl ScriptUsers {
 #[derive(Clone, Debug)]
 pub struct ScriptUse<'c> {
     /// What it is, for messages: `vrrp_script chk`, `notify_master of
-    /// vrrp_instance VI_1`, ...
+    /// vrrp_instance VI_1`, `MISC_CHECK of real_server [10.0.0.2]:tcp:80`, ...
     pub what: String,
     /// Its command line.
     pub command: &'c str,
-    /// Its user and group as written.
-    pub cmd: &'c ScriptCmd,
+    /// Its user as written (empty: the default script user).
+    pub user: &'c str,
+    /// Its group as written (empty: the user's).
+    pub group: &'c str,
 }
 
 /// Every script the configuration may run: `startup_script`,
-/// `shutdown_script`, used `vrrp_script`s, and the notify scripts of
-/// instances and sync groups.
+/// `shutdown_script`, used `vrrp_script`s, the notify scripts of
+/// instances and sync groups, and the LVS ones: `MISC_CHECK`s, real
+/// servers' `notify_up`/`notify_down`, virtual servers'
+/// `quorum_up`/`quorum_down` (keepalived runs them all as script users,
+/// under the same security rules).
 pub fn scripts_of<'c>(cfg: &'c Config) -> Vec<ScriptUse<'c>> {
     let mut v: Vec<(String, &ScriptCmd)> = Vec::new();
     let mut add = |what: String, cmd: &'c Option<ScriptCmd>| {
@@ -173,20 +187,52 @@ pub fn scripts_of<'c>(cfg: &'c Config) -> Vec<ScriptUse<'c>> {
         add(of("notify_stop"), &g.notify_stop);
         add(of("notify"), &g.notify);
     }
+    let cmd_use = |what: String, cmd: &'c ScriptCmd| ScriptUse {
+        what,
+        command: cfg.strings.get(cmd.command),
+        user: &cmd.user,
+        group: &cmd.group,
+    };
     let mut out: Vec<ScriptUse<'_>> = v
         .into_iter()
-        .map(|(what, cmd)| ScriptUse {
-            what,
-            command: cfg.strings.get(cmd.command),
-            cmd,
-        })
+        .map(|(what, cmd)| cmd_use(what, cmd))
         .collect();
     for s in cfg.vrrp.scripts.iter().filter(|s| s.used) {
-        out.push(ScriptUse {
-            what: format!("vrrp_script {}", s.name),
-            command: cfg.strings.get(s.script.command),
-            cmd: &s.script,
-        });
+        out.push(cmd_use(format!("vrrp_script {}", s.name), &s.script));
+    }
+    let pooled = |what: String, command: Text, user: Text, group: Text| ScriptUse {
+        what,
+        command: cfg.strings.get(command),
+        user: cfg.strings.get(user),
+        group: cfg.strings.get(group),
+    };
+    let lvs_script = |what: String, s: &Script| pooled(what, s.command, s.user, s.group);
+    for (i, vs) in cfg.lvs.virtual_servers.iter().enumerate() {
+        let of = |kw: &str| format!("{kw} of virtual_server {}", VsName(cfg, i));
+        if let Some(s) = &vs.quorum_up {
+            out.push(lvs_script(of("quorum_up"), s));
+        }
+        if let Some(s) = &vs.quorum_down {
+            out.push(lvs_script(of("quorum_down"), s));
+        }
+    }
+    for (i, rs) in cfg.lvs.real_servers.iter().enumerate() {
+        let of = |kw: &str| format!("{kw} of real_server {}", RsName(cfg, i));
+        if let Some(s) = &rs.notify_up {
+            out.push(lvs_script(of("notify_up"), s));
+        }
+        if let Some(s) = &rs.notify_down {
+            out.push(lvs_script(of("notify_down"), s));
+        }
+    }
+    for c in &cfg.lvs.checkers {
+        if let CheckKind::Misc(m) = &c.kind {
+            let what = format!(
+                "MISC_CHECK of real_server {}",
+                RsName(cfg, usize::from(c.rs))
+            );
+            out.push(pooled(what, m.path, m.user, m.group));
+        }
     }
     out
 }
@@ -294,13 +340,13 @@ fn default_user(cfg: &Config, supplementary: bool) -> Result<Entry, String> {
 pub fn script_users(cfg: &Config, scripts: &[ScriptUse<'_>]) -> Result<ScriptUsers, String> {
     let supplementary = cfg.global.set_supplementary_groups;
     let mut t = ScriptUsers::as_self();
-    if scripts.iter().any(|s| s.cmd.user.is_empty()) {
+    if scripts.iter().any(|s| s.user.is_empty()) {
         t.entries[0] = default_user(cfg, supplementary)?;
     }
-    for s in scripts.iter().filter(|s| !s.cmd.user.is_empty()) {
+    for s in scripts.iter().filter(|s| !s.user.is_empty()) {
         if t.entries
             .iter()
-            .any(|e| e.user == s.cmd.user.as_str() && e.group == s.cmd.group.as_str())
+            .any(|e| e.user == s.user && e.group == s.group)
         {
             continue;
         }
@@ -310,8 +356,7 @@ pub fn script_users(cfg: &Config, scripts: &[ScriptUse<'_>]) -> Result<ScriptUse
                 s.what
             ));
         }
-        let e = lookup(&s.cmd.user, &s.cmd.group, supplementary)
-            .map_err(|e| format!("{}: {e}", s.what))?;
+        let e = lookup(s.user, s.group, supplementary).map_err(|e| format!("{}: {e}", s.what))?;
         t.entries.push(e);
     }
     Ok(t)
@@ -464,7 +509,7 @@ pub fn check_scripts(
             continue;
         };
         found_any = true;
-        let who = users.of(s.cmd);
+        let who = users.find(s.user, s.group);
         let (uid, gid) = users.ids(who);
         if !executable(&md, uid, gid) {
             log::warn!(
@@ -618,7 +663,8 @@ mod tests {
         let uses = |c: &'static ScriptCmd| ScriptUse {
             what: "x".into(),
             command: "/bin/true",
-            cmd: c,
+            user: &c.user,
+            group: &c.group,
         };
         let cmd: &'static ScriptCmd = Box::leak(Box::new(cmd));
         let nobody: &'static ScriptCmd = Box::leak(Box::new(nobody));
