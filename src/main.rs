@@ -411,19 +411,9 @@ impl Daemon {
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
         } else {
-            match IpvsSync::open(&cfg, false) {
-                Ok(i) => {
-                    poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
-                    Some(i)
-                }
-                // keepalived's checker process exits, its VRRP runs on: here
-                // VRRP and the checkers run on, the table unprogrammed.
-                Err(e @ SyncError::NoIpvs) => {
-                    log::error!("IPVS unavailable: virtual servers are not programmed: {e}");
-                    None
-                }
-                Err(e) => return Err(InitError::Ipvs(e)),
-            }
+            let i = IpvsSync::open(&cfg, false).map_err(InitError::Ipvs)?;
+            poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
+            Some(i)
         };
         Ok(Box::new(Daemon {
             cfg,
@@ -469,18 +459,16 @@ impl Daemon {
         }
         self.engine.start(now);
         self.scripts.start(now);
-        if let Some(ipvs) = &mut self.ipvs {
-            // Every real server in at its configured weight, no sorry server:
-            // keepalived's start state without `alpha` (the checkers' results
-            // come in through `IpvsSync::update` once they are wired).
-            if let Err(e) = ipvs.start(&self.cfg) {
-                log::error!("{e}");
-            }
-            log_ipvs(ipvs);
-        }
         if let Some(h) = self.health.as_mut() {
             h.lvs.start(&self.cfg);
             h.checkers.start(now, &self.cfg);
+        }
+        // The table as the checkers start (every real server in unless a
+        // check has `alpha`), programmed before the first turn.
+        self.sync_ipvs(now);
+        if let Some(ipvs) = &mut self.ipvs {
+            ipvs.start();
+            log_ipvs(ipvs);
         }
         self.run_actions(now);
     }
@@ -507,7 +495,7 @@ impl Daemon {
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
-                        i.drain();
+                        i.drain(now);
                     }
                 }
                 TOKEN_TRACK_FILES => self.drain_track_files(now),
@@ -539,6 +527,11 @@ impl Daemon {
         {
             h.checkers.handle_timeout(now, &self.cfg);
         }
+        if let Some(i) = &mut self.ipvs
+            && picket::time::is_due(now, i.poll_at())
+        {
+            i.pump(now);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog: later issue.
@@ -552,7 +545,10 @@ impl Daemon {
         // deadlines must not wake a stopping loop.
         let running = self.core.phase() == picket::core::Phase::Running;
         let deadline = earliest(
-            earliest(self.core.poll_at(), self.engine.poll_at()),
+            earliest(
+                earliest(self.core.poll_at(), self.engine.poll_at()),
+                self.ipvs.as_ref().and_then(IpvsSync::poll_at),
+            ),
             earliest(
                 self.scripts.poll_at().filter(|_| running),
                 self.health
@@ -612,11 +608,8 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
-                if self.core.phase() == picket::core::Phase::Running
-                    && let Some(ipvs) = &mut self.ipvs
-                {
-                    ipvs.stop(&self.cfg);
-                    log_ipvs(ipvs);
+                if let Some(ipvs) = &mut self.ipvs {
+                    ipvs.stop(now);
                 }
                 if let Some(h) = self.health.as_mut() {
                     h.lvs.shutdown(&self.cfg);
@@ -1431,7 +1424,25 @@ impl Daemon {
                 log::warn!("{event:?}: script [{line}] not run");
             }
         }
+        self.sync_ipvs(now);
         any
+    }
+
+    /// Hands the checkers' view of the servers to the IPVS table when it
+    /// changed (the link sends the differences).
+    fn sync_ipvs(&mut self, now: picket::time::Instant) {
+        let (Some(h), Some(ipvs)) = (self.health.as_mut(), self.ipvs.as_mut()) else {
+            return;
+        };
+        if h.lvs.take_changed() {
+            let cfg = &self.cfg;
+            ipvs.update(
+                cfg,
+                |r| h.lvs.rs_weight(cfg, r),
+                |v| h.lvs.sorry_active(cfg, v),
+            );
+            ipvs.pump(now);
+        }
     }
 
     /// Runs the loop until the core has stopped; removes the pid file.
@@ -1441,6 +1452,10 @@ impl Daemon {
         while !self.turn() {}
         // The VMACs go once the instances have stopped on them.
         drop(std::mem::take(&mut self.vmacs));
+        if let Some(ipvs) = &mut self.ipvs {
+            ipvs.finish();
+            log_ipvs(ipvs);
+        }
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
         if let Some(p) = self.pid_file.take() {
@@ -1487,18 +1502,25 @@ fn log_ipvs(ipvs: &IpvsSync) {
     let s = ipvs.stats();
     let r = ipvs.reconciler().stats();
     log::info!(
-        "IPVS: {} requests in {} datagrams, {} refused, {} malformed replies, {} timeouts; \
-         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations",
+        "IPVS: {} requests in {} datagrams, {} refused, {} malformed and {} stray replies, \
+         {} timeouts, {} send and {} receive errors, {} lookups without IPVS; \
+         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations; \
+         link {}",
         s.requests,
         s.datagrams,
         s.refused,
         s.malformed,
+        s.stray,
         s.timeouts,
+        s.send_failures,
+        ipvs.recv_errors(),
+        s.unavailable,
         r.ops,
         r.services_adopted,
         r.dests_adopted,
         r.services_foreign,
-        r.dests_stale
+        r.dests_stale,
+        ipvs.state()
     );
 }
 

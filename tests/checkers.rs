@@ -16,7 +16,10 @@
 //!   an HTTP check stays up and a VRRP instance of the same picket keeps its
 //!   100 ms adverts on time (capture of the bridge);
 //! - a hostile server (random bytes, an endless header, a slow drip, a
-//!   bad SMTP banner) never crashes picket and is never up.
+//!   bad SMTP banner) never crashes picket and is never up;
+//! - this machine's kernel has no IPVS: picket says so once, as an error,
+//!   asks the kernel again every 5 s, and runs on — its checks detect a
+//!   stopped server, its VRRP instance becomes master.
 //!
 //! Detection bound tested (server stopped → "Removing service" logged):
 //! `delay_loop + (retry + 1) × connect_timeout + retry × delay_before_retry`
@@ -832,3 +835,71 @@ for port, h in [(7001, random_bytes), (7002, endless_header), (7003, slow_drip),
 while True:
     time.sleep(1)
 "#;
+
+#[test]
+fn without_ipvs_the_error_is_logged_once_and_checks_and_vrrp_run_on() {
+    if !ready() {
+        return;
+    }
+    let lab = lab("noipvs");
+    let servers = Servers::new(&lab);
+    let mut nginx = Some(servers.nginx());
+    let conf = format!(
+        "vrrp_instance VI_1 {{\n state BACKUP\n interface eth0\n virtual_router_id 51\n \
+         priority 100\n advert_int 0.2\n virtual_ipaddress {{\n  10.99.0.100/24\n }}\n}}\n{}",
+        vs(
+            1,
+            "TCP",
+            "10.99.0.2 80",
+            &format!("TCP_CHECK {{\n {TIMING}  }}"),
+            ""
+        )
+    );
+    let mut picket = Daemon::Picket.start(&lab, &lab.router(1).ns, &conf);
+    assert!(
+        picket.wait_log("Entering MASTER STATE", Duration::from_secs(5)),
+        "VRRP runs without IPVS:\n{}",
+        picket.log_text()
+    );
+    let stopped = mono();
+    drop(nginx.take());
+    assert!(
+        logged_at(&picket, "Removing service", stopped, DOWN_BOUND).is_some(),
+        "checks run without IPVS:\n{}",
+        picket.log_text()
+    );
+    // Past two retries of the family lookup (every 5 s from the start).
+    std::thread::sleep(Duration::from_secs(7));
+    let marker = mono();
+    picket.signal_daemon(Signal::SIGUSR2);
+    assert!(
+        logged_at(&picket, "link unavailable", marker, Duration::from_secs(3)).is_some(),
+        "{}",
+        picket.log_text()
+    );
+    let log = picket.log_text();
+    let line = log
+        .lines()
+        .rfind(|l| l.contains("link unavailable"))
+        .unwrap();
+    let lookups: u64 = line
+        .split(" lookups without IPVS")
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no lookup count in: {line}"));
+    assert!(lookups >= 3, "asked at start and again every 5 s: {line}");
+    assert_eq!(
+        log.matches("IPVS unavailable: virtual servers are not programmed")
+            .count(),
+        1,
+        "said once:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("ERROR") && l.contains("IPVS unavailable")),
+        "as an error"
+    );
+    assert!(picket.is_running());
+    picket.stop();
+}

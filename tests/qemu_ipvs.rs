@@ -14,9 +14,13 @@
 //! - every run reports 0 heap allocations after start-up (the binary's
 //!   counting allocator), IPVS sync and stop included.
 //!
-//! Checker-driven removal, inhibit, quorum and sorry-server switching need
-//! the health checkers (another issue); the reconciler's unit tests cover
-//! them on a fake table.
+//! - the health checkers steer the table (busybox httpd real servers on a
+//!   dummy link of the guest): a failing `TCP_CHECK` removes its destination,
+//!   a failing `HTTP_GET` with `inhibit_on_failure` sets its weight to 0,
+//!   recovery puts both back; quorum lost puts the sorry server in place of
+//!   the real servers, regained takes it out — each table exactly as golden;
+//!   `lvs_timeouts` are set while picket runs and the kernel's own values
+//!   are back after it stops (keepalived's libipvs does the same).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -103,7 +107,12 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
         .unwrap();
     }
     let restart = fixtures().join("restart");
-    let boot = board::boot(&fixtures().join("guest.sh"), &[&confs, &restart], 600);
+    let checkers = fixtures().join("checkers");
+    let boot = board::boot(
+        &fixtures().join("guest.sh"),
+        &[&confs, &restart, &checkers],
+        600,
+    );
     let _ = std::fs::remove_dir_all(&stage);
     assert_eq!(boot.status, 0, "guest script failed");
     let bless = std::env::var("PICKET_BLESS").as_deref() == Ok("1");
@@ -193,4 +202,45 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
         3,
         "picket's services removed, the foreign one left"
     );
+
+    // The checkers steer the table.
+    let log = boot.section("log checkers");
+    assert!(
+        !boot.console.contains("timeout waiting for"),
+        "a table never came:\n{log}"
+    );
+    let up = boot.section("table checkers-up");
+    golden("checkers-up", &up, bless);
+    golden("checkers-down", &boot.section("table checkers-down"), bless);
+    assert_eq!(
+        boot.section("table checkers-back"),
+        up,
+        "recovered: as at the start"
+    );
+    golden(
+        "checkers-sorry",
+        &boot.section("table checkers-sorry"),
+        bless,
+    );
+    assert_eq!(
+        boot.section("table checkers-regained"),
+        up,
+        "quorum regained: as at the start"
+    );
+    let r = &res["checkers"];
+    assert_eq!(r["exit"], "0");
+    assert_eq!(r["heap"], "0", "checker-driven changes allocate nothing");
+    assert!(boot.section("errors checkers").is_empty(), "errors logged");
+    assert_eq!(boot.section("stopped checkers").lines().count(), 2);
+    for needle in [
+        "Removing service [10.50.0.1]:tcp:80",
+        "Lost quorum",
+        "Gained quorum",
+    ] {
+        assert!(log.contains(needle), "{needle} logged:\n{log}");
+    }
+    let t = &res["lvs-timeouts"];
+    assert_eq!(t["before"], "900,120,300", "the kernel's defaults");
+    assert_eq!(t["during"], "7200,120,60", "lvs_timeouts tcp 7200 udp 60");
+    assert_eq!(t["after"], t["before"], "restored at stop");
 }

@@ -648,6 +648,96 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    fn load(text: &str) -> Box<Config> {
+        let files = [("/k.conf", text)];
+        let mut fs = picket::config::memfs::MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(picket::config::Diagnostics::new());
+        let mut scratch = Box::new(picket::config::LoadScratch::new());
+        let opts = picket::config::LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        picket::config::load(
+            &mut fs,
+            "/k.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok());
+        cfg
+    }
+
+    #[test]
+    fn lvs_scripts_run_as_script_users_under_the_same_rules() {
+        let cfg = load(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum_up \"/bin/true up\" nobody\n \
+             real_server 10.0.0.2 80 {\n  notify_down /bin/false\n  \
+             MISC_CHECK {\n   misc_path \"/bin/sh -c true\"\n   user nobody nogroup\n  }\n }\n}\n",
+        );
+        let uses = scripts_of(&cfg);
+        let got: Vec<(&str, &str, &str, &str)> = uses
+            .iter()
+            .map(|u| (u.what.as_str(), u.command, u.user, u.group))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "quorum_up of virtual_server [10.0.0.1]:tcp:80",
+                    "/bin/true up",
+                    "nobody",
+                    ""
+                ),
+                (
+                    "notify_down of real_server [10.0.0.2]:tcp:80",
+                    "/bin/false",
+                    "",
+                    ""
+                ),
+                (
+                    "MISC_CHECK of real_server [10.0.0.2]:tcp:80",
+                    "/bin/sh -c true",
+                    "nobody",
+                    "nogroup"
+                ),
+            ]
+        );
+        if !root() {
+            return;
+        }
+        // They are looked up with the others...
+        let t = script_users(&cfg, &uses).unwrap();
+        let misc = t.find("nobody", "nogroup");
+        assert_ne!(misc, RunAs::DEFAULT);
+        assert_eq!(t.ids(misc).0, 65534);
+        // ... and enable_script_security judges them: a root MISC_CHECK in a
+        // directory others may write to is refused, naming it.
+        let d = dir("lvs");
+        let script = d.join("check.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        chmod(&script, 0o755);
+        chmod(&d, 0o777);
+        let text = format!(
+            "global_defs {{\n enable_script_security\n script_user root\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.0.0.2 80 {{\n  \
+             MISC_CHECK {{\n   misc_path {}\n  }}\n }}\n}}\n",
+            script.display()
+        );
+        let cfg = load(&text);
+        let uses = scripts_of(&cfg);
+        let t = script_users(&cfg, &uses).unwrap();
+        let e = check_scripts(&cfg, &t, &uses).unwrap_err();
+        assert!(
+            e.contains("MISC_CHECK of real_server [10.0.0.2]:tcp:80")
+                && e.contains("writable by everyone"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     #[test]
     fn users_are_looked_up_once_and_found_by_name() {
         let mut cfg = Config::new();
