@@ -232,6 +232,25 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
     assert_eq!(r["heap"], "0", "checker-driven changes allocate nothing");
     assert!(boot.section("errors checkers").is_empty(), "errors logged");
     assert_eq!(boot.section("stopped checkers").lines().count(), 2);
+    // The sorry server is in the kernel's own listing too (hex address:port).
+    let proc_sorry = boot.section("proc checkers-sorry");
+    assert!(
+        proc_sorry.contains("TCP  0A3C0002:0050 wrr")
+            && proc_sorry.contains("-> 0A320009:0050")
+            && !proc_sorry.contains("-> 0A320003:0050")
+            && !proc_sorry.contains("-> 0A320004:0050"),
+        "/proc/net/ip_vs with the sorry server alone:\n{proc_sorry}"
+    );
+    // notify_down/up of the failing server and quorum_down/up, each once
+    // (children: their order between them is not promised).
+    let events = boot.section("events checkers");
+    let mut events: Vec<&str> = events.lines().collect();
+    events.sort_unstable();
+    assert_eq!(
+        events,
+        ["down 10.50.0.3", "quorum_down", "quorum_up", "up 10.50.0.3"],
+        "each script once per transition"
+    );
     for needle in [
         "Removing service [10.50.0.1]:tcp:80",
         "Lost quorum",
