@@ -1299,7 +1299,7 @@ impl Daemon {
     }
 
     /// Reads every checker socket that is ready: a finished connect
-    /// (`SO_ERROR`), then data until WouldBlock.
+    /// (`SO_ERROR` when epoll flags an error), then data until WouldBlock.
     fn drain_checks(&mut self, now: picket::time::Instant) {
         let Some(h) = self.health.as_mut() else {
             return;
@@ -1319,7 +1319,13 @@ impl Daemon {
             };
             let sid = SlotId(slot as u16);
             if h.checkers.is_connecting(sid) {
-                match h.sockets.take_error(slot) {
+                // Ready without an error flag: connected (no getsockopt).
+                let error = if h.sockets.has_error(i) {
+                    h.sockets.take_error(slot)
+                } else {
+                    Ok(0)
+                };
+                match error {
                     Ok(0) => h.checkers.handle_connected(now, cfg, sid),
                     Ok(e) => {
                         h.checkers.handle_io_error(now, cfg, sid, e);

@@ -159,7 +159,8 @@ fn first_runs_spread_over_warmup() {
     let cfg = load(&conf(n, "TCP_CHECK {\n delay_loop 1\n }"));
     let mut c = Checkers::new(&cfg, 42).unwrap();
     c.start(t(0), &cfg);
-    let mut per_ms = [0u32; 1000];
+    // Starts per wake-up of the loop (each handle_timeout at poll_at).
+    let mut wakes: StdVec<(i64, u32)> = StdVec::new();
     let mut now = 0;
     let mut started = 0;
     while started < n {
@@ -168,21 +169,37 @@ fn first_runs_spread_over_warmup() {
         now = at.total_millis();
         assert!(now < 1000, "a first run after the warmup");
         c.handle_timeout(at, &cfg);
+        let mut k = 0;
         for a in actions(&mut c) {
             if let CheckAction::Open { slot, .. } = a {
-                per_ms[now as usize] += 1;
-                started += 1;
+                k += 1;
                 c.handle_connected(at, &cfg, slot);
             }
         }
+        started += k as usize;
+        wakes.push((now, k));
         let _ = actions(&mut c);
     }
-    let busiest = per_ms.iter().max().copied().unwrap();
-    let used = per_ms.iter().filter(|k| **k > 0).count();
-    assert!(busiest <= 8, "{busiest} checks in one millisecond");
+    // Spread over the second, gathered into wake-ups START_EARLY apart.
+    let early = super::engine::START_EARLY.total_millis() as i64;
+    for w in wakes.windows(2) {
+        assert!(
+            w[1].0 - w[0].0 >= early,
+            "wake-ups {} and {} ms: closer than {early} ms",
+            w[0].0,
+            w[1].0
+        );
+    }
+    let busiest = wakes.iter().map(|w| w.1).max().unwrap() as usize;
+    let window = n * early as usize / 1000;
     assert!(
-        used > n / 2,
-        "only {used} distinct milliseconds for {n} checks"
+        busiest <= 2 * window + 8,
+        "{busiest} checks in one wake-up ({n} over 1 s, {early} ms windows)"
+    );
+    assert!(
+        wakes.len() > 1000 / (2 * early as usize),
+        "only {} wake-ups for {n} checks",
+        wakes.len()
     );
     // The same seed gives the same spread.
     let mut d = Checkers::new(&cfg, 42).unwrap();

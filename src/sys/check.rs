@@ -273,6 +273,17 @@ impl CheckSockets {
             .then_some(slot)
     }
 
+    /// Whether ready event `i` of the last [`CheckSockets::collect`] carries
+    /// an error or a hang-up (`EPOLLERR | EPOLLHUP`). A connect whose
+    /// readiness carries neither has succeeded: no `SO_ERROR` to read.
+    pub fn has_error(&self, i: usize) -> bool {
+        i < self.ready
+            && self
+                .events
+                .get(i)
+                .is_some_and(|e| e.events & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0)
+    }
+
     /// Whether `slot`'s socket is a stream (a read of 0 bytes is its end).
     pub fn is_stream(&self, slot: usize) -> bool {
         self.kinds.get(slot) == Some(&Kind::Stream)
