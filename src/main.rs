@@ -1453,6 +1453,8 @@ impl Daemon {
 
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
+        let released = sys::stack::release_unused();
+        log::debug!("start-up stack released: {} KiB", released / 1024);
         self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
@@ -1849,12 +1851,16 @@ fn print_limits() {
     }
     println!();
     println!("static memory of the big tables (bytes):");
-    let tables: [(&str, usize); 5] = [
+    let tables: [(&str, usize); 9] = [
         ("Config", size_of::<Config>()),
         ("LoadScratch", size_of::<LoadScratch>()),
         ("Diagnostics", size_of::<Diagnostics>()),
         ("Core", size_of::<Core>()),
         ("Daemon (includes Core)", size_of::<Daemon>()),
+        ("Checkers", size_of::<Checkers>()),
+        ("Lvs", size_of::<Lvs>()),
+        ("ipvs::Reconciler", size_of::<picket::ipvs::Reconciler>()),
+        ("ipvs::link::Link", size_of::<picket::ipvs::link::Link>()),
     ];
     let total: usize = tables
         .iter()

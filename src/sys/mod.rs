@@ -17,6 +17,7 @@ pub mod net;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
+pub mod stack;
 pub mod timer;
 pub mod user;
 pub mod vmac;
