@@ -27,10 +27,27 @@ pub enum Mode {
     DumpConfig,
     /// `--limits`.
     Limits,
+    /// `--clear-resets`: clear the watchdog reset count (ends safe mode at
+    /// the next start).
+    ClearResets,
     /// `-v`.
     Version,
     /// `-h`.
     Help,
+    /// `picket status`: ask the running daemon over its status socket.
+    Status(StatusRequest),
+    /// `--signum=NAME`: print the signal number (keepalived's).
+    Signum(String),
+}
+
+/// `picket status [--json] [-S SOCKET] [-f FILE]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusRequest {
+    /// Print the document as it came (`--json`), not as a table.
+    pub json: bool,
+    /// `-S`: the socket; otherwise the configuration's `status_socket`
+    /// (with `-f`), else the default.
+    pub socket: Option<String>,
 }
 
 /// The parsed command line.
@@ -94,8 +111,16 @@ Usage: picket [OPTION...]
   -I, --dont-release-ipvs      leave the IPVS services in the kernel at stop
       --dump-config            load the configuration and write it back, normalised
       --limits                 print this build's capacities and static memory
+      --signum=NAME            print the number of signal NAME (STOP, RELOAD, DATA,
+                               STATS, STATS_CLEAR, JSON) and exit, as keepalived
+      --clear-resets           clear the watchdog reset count of the state file (ends safe mode at the next start)
   -v, --version                print the version
   -h, --help                   print this help
+
+Usage: picket status [--json] [-S SOCKET] [-f FILE]
+  ask the running picket for its state over the status socket
+  (SOCKET, else FILE's status_socket, else /run/picket.sock)
+      --json                   print the JSON document instead of tables
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,6 +137,8 @@ enum Opt {
     DontReleaseIpvs,
     DumpConfig,
     Limits,
+    Signum,
+    ClearResets,
     Version,
     Help,
 }
@@ -143,6 +170,8 @@ const TABLE: &[(Option<char>, &str, Opt, Arg)] = &[
     ),
     (None, "dump-config", Opt::DumpConfig, Arg::None),
     (None, "limits", Opt::Limits, Arg::None),
+    (None, "signum", Opt::Signum, Arg::Required),
+    (None, "clear-resets", Opt::ClearResets, Arg::None),
     (Some('v'), "version", Opt::Version, Arg::None),
     (Some('h'), "help", Opt::Help, Arg::None),
 ];
@@ -165,16 +194,58 @@ fn apply(o: &mut Options, opt: Opt, value: Option<String>) -> Result<(), UsageEr
         Opt::DontReleaseIpvs => o.dont_release_ipvs = true,
         Opt::DumpConfig => o.mode = Mode::DumpConfig,
         Opt::Limits => o.mode = Mode::Limits,
+        Opt::Signum => o.mode = Mode::Signum(v),
+        Opt::ClearResets => o.mode = Mode::ClearResets,
         Opt::Version => o.mode = Mode::Version,
         Opt::Help => o.mode = Mode::Help,
     }
     Ok(())
 }
 
+/// Parses the arguments after `picket status`.
+fn parse_status(
+    mut o: Options,
+    mut args: impl Iterator<Item = String>,
+) -> Result<Options, UsageError> {
+    let mut req = StatusRequest::default();
+    while let Some(arg) = args.next() {
+        let (name, attached) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => match arg.strip_prefix("-S").or_else(|| arg.strip_prefix("-f")) {
+                Some(rest) if !rest.is_empty() && !arg.starts_with("--") => {
+                    (arg[..2].to_owned(), Some(rest.to_owned()))
+                }
+                _ => (arg.clone(), None),
+            },
+        };
+        let mut value = |what: &str| {
+            attached
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| UsageError(format!("status: {what} needs a value")))
+        };
+        match name.as_str() {
+            "--json" if attached.is_none() => req.json = true,
+            "-S" | "--socket" => req.socket = Some(value("-S")?),
+            "-f" | "--use-file" => o.config_file = value("-f")?,
+            _ => return Err(UsageError(format!("status: unexpected argument '{arg}'"))),
+        }
+    }
+    o.mode = Mode::Status(req);
+    Ok(o)
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, UsageError> {
     let mut o = Options::default();
-    let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());
+    let mut args = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .peekable();
+    if args.peek().map(String::as_str) == Some("status") {
+        args.next();
+        return parse_status(o, args);
+    }
     while let Some(arg) = args.next() {
         if let Some(long) = arg.strip_prefix("--") {
             let (name, attached) = match long.split_once('=') {
@@ -281,9 +352,46 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(p(&["--limits"]).unwrap().mode, Mode::Limits);
+        assert_eq!(p(&["--clear-resets"]).unwrap().mode, Mode::ClearResets);
         assert_eq!(p(&["--dump-config"]).unwrap().mode, Mode::DumpConfig);
         assert_eq!(p(&["-v"]).unwrap().mode, Mode::Version);
         assert_eq!(p(&["--help"]).unwrap().mode, Mode::Help);
+    }
+
+    #[test]
+    fn status_and_signum() {
+        let o = p(&["status"]).unwrap();
+        assert_eq!(o.mode, Mode::Status(StatusRequest::default()));
+        let o = p(&["status", "--json", "-S", "/x.sock"]).unwrap();
+        assert_eq!(
+            o.mode,
+            Mode::Status(StatusRequest {
+                json: true,
+                socket: Some("/x.sock".into())
+            })
+        );
+        let o = p(&["status", "-S/y.sock", "-f", "k.conf"]).unwrap();
+        assert_eq!(o.config_file, "k.conf");
+        assert!(
+            matches!(o.mode, Mode::Status(StatusRequest { json: false, socket: Some(ref s) }) if s == "/y.sock")
+        );
+        let o = p(&["status", "--socket=/z.sock", "--use-file=a.conf"]).unwrap();
+        assert!(
+            matches!(o.mode, Mode::Status(StatusRequest { socket: Some(ref s), .. }) if s == "/z.sock")
+        );
+        assert_eq!(o.config_file, "a.conf");
+        assert!(p(&["status", "-S"]).is_err());
+        assert!(p(&["status", "--bogus"]).is_err());
+        assert!(p(&["status", "--json=1"]).is_err());
+        assert_eq!(
+            p(&["--signum=JSON"]).unwrap().mode,
+            Mode::Signum("JSON".into())
+        );
+        assert_eq!(
+            p(&["--signum", "DATA"]).unwrap().mode,
+            Mode::Signum("DATA".into())
+        );
+        assert!(p(&["--signum"]).is_err());
     }
 
     #[test]

@@ -15,7 +15,13 @@
 //! Without IPVS in the kernel (after one `modprobe ip_vs` at start, as
 //! keepalived) the link logs it once and asks again every few seconds; the
 //! daemon runs on. Nothing here allocates after [`IpvsSync::open`]: the
-//! buffers are boxed once.
+//! buffers and the reload's spare table are boxed once.
+//!
+//! A reload builds the next table in the spare ([`IpvsSync::prepare_reload`])
+//! and hands it over ([`IpvsSync::commit_reload`]); the swap itself waits
+//! while a batch of the running table is unanswered (its acks and refusals
+//! concern that table's slots), so until then the checkers' view goes to
+//! the spare, and the pump swaps before it sends anything more.
 
 use std::os::fd::{AsFd, BorrowedFd};
 
@@ -59,6 +65,11 @@ pub struct IpvsSync {
     sock: NetlinkSocket,
     link: Link,
     rec: Box<Reconciler>,
+    /// The next configuration's table, built by a reload (allocated once,
+    /// at start-up: a reload allocates nothing).
+    spare: Box<Reconciler>,
+    /// The spare holds a committed reload waiting for the swap.
+    swap_pending: bool,
     tx: Box<[u8; TX_BYTES]>,
     rx: Box<[u8; RX_BYTES]>,
     /// Receive errors (`ENOBUFS`: answers lost; their exchange times out).
@@ -72,6 +83,7 @@ impl IpvsSync {
     /// keepalived. Start-up only: may allocate.
     pub fn open(cfg: &Config, dont_release: bool) -> Result<Self, SyncError> {
         let rec = Box::new(Reconciler::new(cfg).map_err(SyncError::Build)?);
+        let spare = rec.clone();
         if std::fs::metadata("/proc/net/ip_vs").is_err() {
             log::info!("IPVS: not in the kernel; running modprobe ip_vs");
             let _ = std::process::Command::new("modprobe")
@@ -87,6 +99,8 @@ impl IpvsSync {
             sock,
             link: Link::new(cfg, seed),
             rec,
+            spare,
+            swap_pending: false,
             tx: Box::new([0; TX_BYTES]),
             rx: Box::new([0; RX_BYTES]),
             recv_errors: 0,
@@ -119,6 +133,11 @@ impl IpvsSync {
         &self.rec
     }
 
+    /// The outstanding exchange (see [`Link::awaiting`]).
+    pub fn awaiting(&self) -> Option<(u16, Instant)> {
+        self.link.awaiting()
+    }
+
     /// When [`IpvsSync::pump`] has work.
     pub fn poll_at(&self) -> Option<Instant> {
         self.link.poll_at()
@@ -126,7 +145,8 @@ impl IpvsSync {
 
     /// Sets what the checkers want (see [`Reconciler::set_desired`]); the
     /// differences go out with the next [`IpvsSync::pump`]. Ignored once
-    /// stopping.
+    /// stopping. After a reload `cfg` is the new configuration: while the
+    /// swap waits, the spare (its table) takes it.
     pub fn update(
         &mut self,
         cfg: &Config,
@@ -136,13 +156,64 @@ impl IpvsSync {
         if matches!(self.link.state(), LinkState::Stopping | LinkState::Stopped) {
             return;
         }
-        self.rec.set_desired(cfg, rs_weight, sorry_active);
+        let table = if self.swap_pending {
+            &mut self.spare
+        } else {
+            &mut self.rec
+        };
+        table.set_desired(cfg, rs_weight, sorry_active);
+    }
+
+    /// Reload, first half: builds the table of the new configuration in
+    /// the spare (no allocation); an error leaves everything as it was. A
+    /// reload committed but not yet swapped in is replaced (its table was
+    /// never used).
+    pub fn prepare_reload(&mut self, cfg: &Config) -> Result<(), picket::ipvs::BuildError> {
+        if self.swap_pending {
+            // The running table has not changed since that reload: the new
+            // one adopts from it just the same.
+            self.swap_pending = false;
+        }
+        *self.spare = Reconciler::new(cfg)?;
+        Ok(())
+    }
+
+    /// Reload, second half: the prepared table gets what the checkers want
+    /// of the new configuration `cfg` (before anything of it can go out),
+    /// takes over what the running one knows of the kernel and becomes the
+    /// running one — at once, or as soon as the batch in flight is
+    /// answered; only the differences are sent (unchanged virtual and real
+    /// servers keep their entries untouched). Never waits.
+    pub fn commit_reload(
+        &mut self,
+        now: Instant,
+        cfg: &Config,
+        rs_weight: impl Fn(usize) -> Option<u32>,
+        sorry_active: impl Fn(usize) -> bool,
+    ) {
+        self.spare.set_desired(cfg, rs_weight, sorry_active);
+        self.swap_pending = true;
+        self.pump(now);
+    }
+
+    /// Swaps a committed reload in when nothing is in flight and the
+    /// start-up dumps are over (they fill the running table slot by slot).
+    fn swap_if_idle(&mut self) {
+        if self.swap_pending
+            && !self.link.is_waiting()
+            && matches!(self.link.state(), LinkState::Ready | LinkState::Unavailable)
+        {
+            self.swap_pending = false;
+            self.spare.adopt_kernel(&self.rec);
+            core::mem::swap(&mut self.rec, &mut self.spare);
+        }
     }
 
     /// Gives up an exchange past its deadline, then sends the next datagram
     /// if the link has one. Never waits.
     pub fn pump(&mut self, now: Instant) {
         self.link.handle_timeout(now, &mut self.rec);
+        self.swap_if_idle();
         while let Some(n) = self
             .link
             .poll_transmit(now, &mut self.rec, &mut self.tx[..])

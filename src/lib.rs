@@ -17,9 +17,12 @@
 //! | [`check`] | health checkers: one state machine per check, the socket pool, the retry rule |
 //! | [`lvs`] | real and virtual servers: alive, weight, quorum, sorry server, the desired IPVS state |
 //! | [`action`] | what the core asks the binary to do |
+//! | [`reload`] | a reload's plan: which instances, scripts and groups are kept, changed, stopped, started |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
 //! | [`ipvs`] | the IPVS table: desired (config + checkers) vs kernel, reconciled into requests |
 //! | [`stats`] | counters, one per error or drop path |
+//! | [`status`] | the status document (JSON) and keepalived's dump files, without allocation |
+//! | [`watchdog`] | the health gate of watchdog kicks, reset recovery and damping, sd_notify |
 //!
 //! `#![no_std]` without `alloc` makes `Vec`, `Box` and `String` compile errors
 //! here; fixed-capacity tables come from `heapless`.
@@ -41,7 +44,10 @@ pub mod core;
 pub mod ipvs;
 pub mod limits;
 pub mod lvs;
+pub mod reload;
 pub mod stats;
+pub mod status;
 pub mod time;
 pub mod vrrp;
+pub mod watchdog;
 pub mod wire;

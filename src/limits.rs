@@ -89,6 +89,13 @@ const_assert!(CHECKERS <= u16::MAX as usize);
 // An HTTP request head (path, Host, fixed headers) and a DNS question fit in
 // what a checker reads back.
 const_assert!(CHECK_RX_BYTES >= URL_BYTES + TEXT_BYTES + 128 && CHECK_RX_BYTES >= 512);
+// A status client is served from its own buffer; the largest unit of the
+// document (one instance's counters) needs about 2 KiB.
+const_assert!(STATUS_CONNECTIONS >= 1 && STATUS_CONNECTIONS <= 64);
+const_assert!(STATUS_BUFFER_BYTES >= 2048);
+// A board's default watchdog timeout is one `watchdog_timeout` accepts.
+const_assert!(WATCHDOG_TIMEOUT_S >= 1 && WATCHDOG_TIMEOUT_S <= 3600);
+const_assert!(BOARD_WATCHDOG_DEVICE.len() < PATH_BYTES && BOARD_STATE_FILE.len() < PATH_BYTES);
 
 /// A capacity, named as in `board.conf` and in error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,6 +234,16 @@ pub const ALL: &[Limit] = &[
         "checker sockets open at once (more checks wait for one)"
     ),
     limit!("children", CHILDREN, "child processes running at once"),
+    limit!(
+        "status_connections",
+        STATUS_CONNECTIONS,
+        "status socket clients served at once"
+    ),
+    limit!(
+        "status_buffer_bytes",
+        STATUS_BUFFER_BYTES,
+        "bytes of one status client's buffer"
+    ),
     limit!("fds", FDS, "file descriptors in the poll table"),
     limit!("timers", TIMERS, "one-shot timers queued at once"),
     limit!(

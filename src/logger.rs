@@ -108,6 +108,51 @@ pub fn init(target: Target, detail: bool) -> Target {
     used
 }
 
+/// A [`fmt::Write`] that logs each line written to it at `level` (a
+/// rendered report, e.g. a reload's diagnostics, without allocation). A
+/// line longer than the buffer is logged in parts.
+pub struct LogLines {
+    level: Level,
+    line: heapless::String<LOG_LINE_BYTES>,
+}
+
+impl LogLines {
+    /// Lines at `level`.
+    pub fn new(level: Level) -> Self {
+        LogLines {
+            level,
+            line: heapless::String::new(),
+        }
+    }
+
+    fn emit(&mut self) {
+        log::log!(self.level, "{}", self.line);
+        self.line.clear();
+    }
+}
+
+impl fmt::Write for LogLines {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if c == '\n' {
+                self.emit();
+            } else if self.line.push(c).is_err() {
+                self.emit();
+                let _ = self.line.push(c);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LogLines {
+    fn drop(&mut self) {
+        if !self.line.is_empty() {
+            self.emit();
+        }
+    }
+}
+
 /// Lines cut at `LOG_LINE_BYTES` so far.
 pub fn truncated() -> u64 {
     LOGGER.truncated.load(Ordering::Relaxed)

@@ -17,9 +17,15 @@
 //! 4. **Run every queued action** (`core.poll_action()` until `None`):
 //!    spawn, kill, reap, shutdown. Reports of their results go back to the
 //!    core at the same `now` and may queue more actions, which run too.
-//! 5. (Kick the watchdog: a later issue.)
+//! 5. **Kick the watchdog** (`supervisor`): every part reported how late
+//!    it is at step 3 (VRRP timers, child deadlines; netlink answers as they
+//!    come); the turn's own length is checked now; the kick is given only
+//!    when every part is in budget, at most once per kick period
+//!    (`picket::watchdog::health`). Otherwise no kick, and the part and its
+//!    lag are logged.
 //! 6. **Sleep in `ppoll(2)`** until an fd is ready or the earliest deadline
-//!    of the core and the VRRP engine: a timerfd armed at that absolute
+//!    of the core, the VRRP engine and the watchdog's next kick (so an idle
+//!    loop still kicks): a timerfd armed at that absolute
 //!    monotonic time is in the fd table (`sys::timer`), because poll's own
 //!    timeout may run late by 0.1 % of its length — 3.6 ms on a 3.6 s
 //!    Master_Down_Interval. A deadline already due polls without sleeping.
@@ -32,9 +38,15 @@
 //! error, 2 configuration errors, 6 configuration missing or unreadable; with
 //! `-t`: 0 ok, 4 fatal, 5 configuration errors.
 
+mod apply_reload;
 mod cli;
+mod dump_files;
+mod if_sockets;
 mod ipvs_sync;
 mod logger;
+mod status_client;
+mod status_socket;
+mod supervisor;
 mod sys;
 
 use std::fmt::Write as _;
@@ -67,13 +79,17 @@ use picket::wire::rtnetlink::{Failure, Operation};
 use picket::wire::vrrp::Family;
 
 use crate::cli::{Mode, Options};
+use crate::dump_files::{Dump, DumpPaths};
+use crate::if_sockets::{IfSockets, TOKEN_VRRP_BASE, TOKEN_VRRP6_BASE};
 use crate::ipvs_sync::{IpvsSync, SyncError};
+use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
+use crate::supervisor::Supervisor;
 use crate::sys::check::CheckSockets;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::inotify::{Reading, TrackedFiles};
-use crate::sys::net::{self, ArpSocket, NetlinkSocket, Vrrp6Socket, VrrpSocket};
-use crate::sys::pidfile::PidFile;
+use crate::sys::net::{self, NetlinkSocket};
+use crate::sys::pidfile::{PidFile, PidFileError};
 use crate::sys::poll::{PollError, PollSet, Token};
 use crate::sys::signal::Signals;
 use crate::sys::timer::DeadlineTimer;
@@ -92,11 +108,6 @@ const TOKEN_LINKS: Token = Token(3);
 const TOKEN_TRACK_FILES: Token = Token(4);
 /// The IPVS generic netlink socket's token.
 const TOKEN_IPVS: Token = Token(5);
-/// VRRP sockets: this plus the engine's interface index.
-const TOKEN_VRRP_BASE: u32 = 16;
-/// IPv6 VRRP sockets: this plus the engine's interface index (up to
-/// 0x2000, where status connections start).
-const TOKEN_VRRP6_BASE: u32 = 0x1000;
 /// The checkers' epoll fd (their sockets are slots inside it).
 const TOKEN_CHECKS: Token = Token(0x10000);
 
@@ -195,8 +206,13 @@ struct Health {
     /// Scripts' arguments are split here.
     argv: ArgvBuf,
     /// Who each checker's script runs as, by check (`MISC_CHECK`'s `user`,
-    /// else the default script user).
+    /// else the default script user); room for every check a reload brings.
     misc_users: Vec<RunAs>,
+    /// A reload's next real-server state (allocated once).
+    spare_lvs: Box<Lvs>,
+    /// A reload's map from the old configuration's servers and checks to
+    /// the new one's.
+    map: Box<picket::lvs::reload::ServerMap>,
 }
 
 impl Health {
@@ -216,15 +232,8 @@ impl Health {
                 picket::limits::OPEN_FILES
             );
         }
-        let misc_users = cfg
-            .lvs
-            .checkers
-            .iter()
-            .map(|c| match &c.kind {
-                CheckKind::Misc(m) => users.find(cfg.strings.get(m.user), cfg.strings.get(m.group)),
-                _ => RunAs::DEFAULT,
-            })
-            .collect();
+        let mut misc_users = Vec::with_capacity(picket::limits::CHECKERS);
+        fill_misc_users(cfg, users, &mut misc_users);
         let seed = clock::now().total_micros() as u64 ^ (u64::from(std::process::id()) << 32);
         let checkers = Checkers::new(cfg, seed).map_err(|e| {
             InitError::Checker(match e {
@@ -243,47 +252,64 @@ impl Health {
             tx: [0; picket::limits::CHECK_RX_BYTES],
             argv: ArgvBuf::new(),
             misc_users,
+            spare_lvs: Box::new(Lvs::new(cfg)),
+            map: Box::new(picket::lvs::reload::ServerMap::new()),
         }))
     }
 }
 
+/// Who each check of `cfg` runs its script as, into `out` (cleared; within
+/// its capacity: no allocation when it has room for every check).
+fn fill_misc_users(cfg: &Config, users: &ScriptUsers, out: &mut Vec<RunAs>) {
+    out.clear();
+    for c in &cfg.lvs.checkers {
+        out.push(match &c.kind {
+            CheckKind::Misc(m) => users.find(cfg.strings.get(m.user), cfg.strings.get(m.group)),
+            _ => RunAs::DEFAULT,
+        });
+    }
+}
+
 /// Everything the running daemon owns.
+///
+/// The tables a configuration is run from come in pairs: the running one
+/// and a spare of the same size, allocated at start-up, into which a reload
+/// builds the next configuration (see `apply_reload`); a reload that is
+/// applied swaps them. Their memory is part of the static budget
+/// (`picket --limits`).
 pub struct Daemon {
     cfg: Box<Config>,
     core: Core,
-    engine: Engine,
+    engine: Box<Engine>,
     signals: Signals,
     timer: DeadlineTimer,
     poll: PollSet,
     spawner: Spawner,
     /// Who scripts run as (looked up at start-up).
     users: ScriptUsers,
-    /// Who each `vrrp_script` runs as, by script id.
+    /// Who each `vrrp_script` runs as, by script id (room for every
+    /// script).
     script_users: Vec<RunAs>,
-    /// One per engine interface that runs an instance (`None` elsewhere).
-    vrrp_sockets: Vec<Option<VrrpSocket>>,
-    /// One per engine interface that runs an IPv6 instance (`None`
-    /// elsewhere).
-    vrrp6_sockets: Vec<Option<Vrrp6Socket>>,
-    /// One per engine interface.
-    arp_sockets: Vec<ArpSocket>,
+    /// The sockets of the engine's interfaces.
+    sockets: IfSockets,
     /// Every tracked `vrrp_script`: runs and results.
-    scripts: ScriptTable,
+    scripts: Box<ScriptTable>,
     /// Tracked interfaces (`track_interface`, and each instance's own unless
     /// `dont_track_primary`), kept by the link monitor.
-    links: LinkTable,
+    links: Box<LinkTable>,
     /// Link notifications (opened when a link is tracked).
     link_monitor: Option<NetlinkSocket>,
     /// The value of each `vrrp_track_file`.
     files: FileTable,
     /// The watch on tracked files (opened when a file is tracked).
     tracked_files: Option<TrackedFiles>,
-    /// Each engine instance's trackers, by slot.
+    /// Each engine instance's trackers, by slot (room for every instance).
     tracking: Vec<InstanceTracking>,
     /// Address requests and their acks (opened when an instance runs).
     netlink: Option<NetlinkSocket>,
-    /// Each engine instance's `virtual_routes`, as requests.
-    routes: Vec<Vec<RouteRepr>>,
+    /// Each engine instance's `virtual_routes`, as requests (room for
+    /// every instance).
+    routes: Routes,
     /// Low bits of the next netlink sequence number.
     netlink_counter: u32,
     buf: [u8; RX_BUF],
@@ -291,12 +317,111 @@ pub struct Daemon {
     ipvs: Option<IpvsSync>,
     /// Allocations counted when the loop started (see `sys::allocations`).
     heap_at_start: u64,
+    /// The watchdog: kicks, reset damping (none until `run_daemon` opens it).
+    supervisor: Supervisor,
     pid_file: Option<PidFile>,
     finished: bool,
     /// The VMACs (deleted when the daemon is dropped).
     vmacs: Vmacs,
     /// Health checkers and real servers (`None` without virtual servers).
     health: Option<Health>,
+    /// The status socket and its clients.
+    status: StatusServer,
+    /// When the daemon was built.
+    started: picket::time::Instant,
+    /// The configuration file (for the status document and reloads).
+    config_file: heapless::String<{ picket::limits::PATH_BYTES }>,
+    /// `-i` (the `@id` of conditional lines) and `-e`, for reloads.
+    config_id: heapless::String<{ picket::limits::PATH_BYTES }>,
+    all_config: bool,
+    /// Reloads so far.
+    reloads: picket::status::ReloadLog,
+    /// `$TMPDIR` (else `/tmp`), read at start-up.
+    tmp_dir: heapless::String<{ picket::limits::PATH_BYTES }>,
+    /// Where the dump files go.
+    dump_paths: DumpPaths,
+    /// The spare tables a reload fills.
+    spare: Box<Spare>,
+}
+
+/// The tables a reload builds the next configuration into (see
+/// [`Daemon`]).
+struct Spare {
+    cfg: Box<Config>,
+    scratch: Box<LoadScratch>,
+    diags: Box<Diagnostics>,
+    engine: Box<Engine>,
+    scripts: Box<ScriptTable>,
+    links: Box<LinkTable>,
+    tracking: Vec<InstanceTracking>,
+    sockets: IfSockets,
+    routes: Routes,
+    script_users: Vec<RunAs>,
+}
+
+impl Spare {
+    /// Empty spare tables (start-up).
+    fn new(scratch: Box<LoadScratch>) -> Box<Self> {
+        Box::new(Spare {
+            cfg: Box::new(Config::new()),
+            scratch,
+            diags: Box::new(Diagnostics::new()),
+            engine: Box::new(Engine::empty()),
+            scripts: Box::new(ScriptTable::new()),
+            links: Box::new(LinkTable::new()),
+            tracking: Vec::with_capacity(picket::limits::VRRP_INSTANCES),
+            sockets: IfSockets::new(),
+            routes: Vec::with_capacity(picket::limits::VRRP_INSTANCES),
+            script_users: Vec::with_capacity(picket::limits::VRRP_SCRIPTS),
+        })
+    }
+}
+
+/// The status document's view of a daemon: its fields borrowed one by one,
+/// so the status server and the poll table stay free to borrow mutably.
+macro_rules! status_view {
+    ($d:expr, $wall:expr, $sections:expr) => {
+        picket::status::StatusView {
+            facts: picket::status::Facts {
+                version: env!("CARGO_PKG_VERSION"),
+                board: picket::limits::BOARD,
+                pid: std::process::id(),
+                config_file: &$d.config_file,
+                started: $d.started,
+                wall: $wall,
+                reloads: &$d.reloads,
+            },
+            cfg: &$d.cfg,
+            engine: &$d.engine,
+            scripts: &$d.scripts,
+            links: &$d.links,
+            stats: $d.core.stats(),
+            sections: $sections,
+        }
+    };
+}
+
+/// The extra sections of the status document: IPVS when it runs, the
+/// watchdog (the health checkers join here), into `$list` (a `let`
+/// declared by the caller, so the borrows live as long as the view).
+macro_rules! status_sections {
+    ($d:expr, $ipvs:ident, $list:ident) => {{
+        $ipvs = $d
+            .ipvs
+            .as_ref()
+            .map(|i| picket::status::ipvs::IpvsSection(i.reconciler()));
+        let watchdog: &dyn picket::status::Section = &$d.supervisor;
+        match &$ipvs {
+            Some(s) => {
+                $list = [watchdog, s as &dyn picket::status::Section];
+                &$list[..]
+            }
+            None => {
+                $list = [watchdog, watchdog];
+                &$list[..1]
+            }
+        }
+    }};
 }
 
 impl Daemon {
@@ -317,65 +442,45 @@ impl Daemon {
         let users = user::script_users(&cfg, &uses).map_err(InitError::Scripts)?;
         user::check_scripts(&cfg, &users, &uses).map_err(InitError::Scripts)?;
         drop(uses);
-        let script_users = cfg
-            .vrrp
-            .scripts
-            .iter()
-            .map(|s| users.of(&s.script))
-            .collect();
+        let mut script_users = Vec::with_capacity(picket::limits::VRRP_SCRIPTS);
+        fill_script_users(&cfg, &users, &mut script_users);
         let core = match settings {
             Some(s) => Core::new(s),
             None => Core::new(&core_settings(&cfg, &users)),
         }
         .map_err(InitError::Core)?;
         let mut setup_failed = false;
-        let engine = Engine::new(
+        let engine = Box::new(Engine::new(
             &cfg,
-            &mut |name| {
-                net::interface(name).ok().map(|f| IfFacts {
-                    index: f.index,
-                    mac: f.mac,
-                    ipv4: f.ipv4,
-                    ipv6_link_local: f.ipv6_link_local,
-                    ipv6_forwarding: net::ipv6_forwarding(name),
-                })
-            },
+            &mut interface_facts,
             &mut |i, name, e| {
                 let inst = cfg.vrrp.instances.get(i).map_or("?", |v| v.name.as_str());
                 log::error!("({inst}) cannot run on {name}: {e}");
                 setup_failed = true;
             },
-        );
+        ));
         if setup_failed {
             return Err(InitError::Setup);
         }
         warn_missing_unicast_sources(&cfg, &engine);
-        let (scripts, mut links, tracking) = tracking_of(&cfg, &engine)?;
-        let routes = routes_of(&cfg, &engine)?;
+        let mut scripts = Box::new(ScriptTable::new());
+        let mut links = Box::new(LinkTable::new());
+        let mut tracking = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
+        fill_tracking(&cfg, &engine, &mut scripts, &mut links, &mut tracking)
+            .map_err(|e| InitError::Tracking(e.to_string()))?;
+        let mut routes = Vec::with_capacity(picket::limits::VRRP_INSTANCES);
+        fill_routes(&cfg, &engine, &mut routes).map_err(|e| InitError::Routes(e.to_string()))?;
         let signals = Signals::open().map_err(|e| InitError::Sys("signalfd", e))?;
         let mut poll = PollSet::new();
         let full = |_| InitError::Sys("poll table", Errno::ENOSPC);
         poll.add(&signals.as_fd(), TOKEN_SIGNAL).map_err(full)?;
         let timer = DeadlineTimer::new().map_err(|e| InitError::Sys("timerfd", e))?;
         poll.add(&timer.as_fd(), TOKEN_TIMER).map_err(full)?;
-        let mut vrrp_sockets = Vec::with_capacity(engine.interfaces().len());
-        let mut arp_sockets = Vec::with_capacity(engine.interfaces().len());
-        let vrrp6_sockets = open_vrrp6_sockets(&engine, &mut poll)?;
-        for (i, iface) in engine.interfaces().iter().enumerate() {
-            let sock = if iface.vrrp {
-                let s = VrrpSocket::open(&iface.name, iface.facts.index, iface.group)
-                    .map_err(|e| InitError::Sys("VRRP socket", e))?;
-                let token = Token(TOKEN_VRRP_BASE + u32::try_from(i).unwrap_or(0));
-                poll.add(&s.as_fd(), token).map_err(full)?;
-                Some(s)
-            } else {
-                None
-            };
-            vrrp_sockets.push(sock);
-            arp_sockets.push(
-                ArpSocket::open(iface.facts.index).map_err(|e| InitError::Sys("ARP socket", e))?,
-            );
-        }
+        let mut sockets = IfSockets::new();
+        sockets
+            .prepare(&engine, None)
+            .map_err(|(what, e)| InitError::Sys(what, e))?;
+        sockets.register(&mut poll).map_err(full)?;
         // Monitor first, then read the current states: a change in between
         // is not lost.
         let link_monitor = if links.name(picket::vrrp::track::LinkId(0)).is_some() {
@@ -415,8 +520,10 @@ impl Daemon {
             poll.add(&i.as_fd(), TOKEN_IPVS).map_err(full)?;
             Some(i)
         };
+        let status = open_status_socket(&cfg);
+        status.register(&mut poll).map_err(full)?;
+        let tmp_dir = tmp_dir();
         Ok(Box::new(Daemon {
-            cfg,
             core,
             engine,
             signals,
@@ -425,9 +532,7 @@ impl Daemon {
             spawner: Spawner::from_env(),
             users,
             script_users,
-            vrrp_sockets,
-            vrrp6_sockets,
-            arp_sockets,
+            sockets,
             scripts,
             links,
             link_monitor,
@@ -440,8 +545,19 @@ impl Daemon {
             buf: [0; RX_BUF],
             ipvs,
             heap_at_start: 0,
+            supervisor: Supervisor::none(),
             pid_file: None,
             finished: false,
+            status,
+            started: clock::now(),
+            config_file: heapless::String::new(),
+            config_id: heapless::String::new(),
+            all_config: false,
+            reloads: picket::status::ReloadLog::default(),
+            dump_paths: DumpPaths::of(&cfg, &tmp_dir),
+            tmp_dir,
+            cfg,
+            spare: Spare::new(Box::new(LoadScratch::new())),
             vmacs,
             health,
         }))
@@ -451,6 +567,7 @@ impl Daemon {
     /// instances.
     fn start(&mut self) {
         let now = clock::now();
+        self.supervisor.apply_damping(now, &mut self.engine);
         self.core.start(now);
         // A weight-0 script holds its instances in FAULT until its first
         // result (keepalived): the effective values apply before the start.
@@ -471,6 +588,7 @@ impl Daemon {
             log_ipvs(ipvs);
         }
         self.run_actions(now);
+        self.supervisor.ready();
     }
 
     /// Runs one turn (see the module doc). Returns `true` once the core has
@@ -491,7 +609,7 @@ impl Daemon {
         for &token in &ready[..n] {
             match token {
                 TOKEN_SIGNAL => self.drain_signals(now),
-                TOKEN_NETLINK => self.drain_netlink(),
+                TOKEN_NETLINK => self.drain_netlink(now),
                 TOKEN_LINKS => self.drain_links(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
@@ -501,6 +619,10 @@ impl Daemon {
                 TOKEN_TRACK_FILES => self.drain_track_files(now),
                 TOKEN_TIMER => self.timer.clear(),
                 TOKEN_CHECKS => self.drain_checks(now),
+                TOKEN_LISTENER => self.status_accept(now),
+                Token(t) if (TOKEN_CLIENT_BASE..TOKEN_CLIENT_BASE + 0x1000).contains(&t) => {
+                    self.status_client(token);
+                }
                 Token(t) if (TOKEN_VRRP6_BASE..TOKEN_VRRP6_BASE + 0x1000).contains(&t) => {
                     self.drain_vrrp6(now, (t - TOKEN_VRRP6_BASE) as usize);
                 }
@@ -510,11 +632,26 @@ impl Daemon {
                 _ => self.core.stats_mut().unknown_token += 1,
             }
         }
-        // 3. timeouts
+        // 3. timeouts (the watchdog's parts say how late they are first)
+        self.supervisor.begin_turn(now, &self.engine, &self.core);
+        self.supervisor
+            .report_ipvs(now, self.ipvs.as_ref().and_then(IpvsSync::awaiting));
+        if self.core.phase() == picket::core::Phase::Running
+            && let Some(h) = &self.health
+        {
+            self.supervisor
+                .report_checkers(h.checkers.late(now).map(|(c, d)| (c.0, d)));
+        }
+        let vrrp_stalled = self.supervisor.vrrp_stalled(now);
         self.core.handle_timeout(now);
-        if picket::time::is_due(now, self.engine.poll_at()) {
+        if picket::time::is_due(now, self.status.poll_at()) {
+            let tally = self.status.handle_timeout(now, &mut self.poll);
+            self.count_status(tally);
+        }
+        if !vrrp_stalled && picket::time::is_due(now, self.engine.poll_at()) {
             self.engine.handle_timeout(now);
         }
+        self.supervisor.handle_timeout(now, &mut self.engine);
         // Stopping: no more script runs (the core refuses them anyway).
         if self.core.phase() == picket::core::Phase::Running
             && picket::time::is_due(now, self.scripts.poll_at())
@@ -534,7 +671,9 @@ impl Daemon {
         }
         // 4. actions
         self.run_actions(now);
-        // 5. watchdog: later issue.
+        // 5. watchdog
+        self.supervisor
+            .end_turn(clock::now(), &self.cfg, &self.engine);
         if self.finished {
             return true;
         }
@@ -544,13 +683,24 @@ impl Daemon {
         // Scripts and checkers run only while the core runs: their
         // deadlines must not wake a stopping loop.
         let running = self.core.phase() == picket::core::Phase::Running;
+        let engine_at = if vrrp_stalled {
+            None
+        } else {
+            self.engine.poll_at()
+        };
         let deadline = earliest(
             earliest(
-                earliest(self.core.poll_at(), self.engine.poll_at()),
-                self.ipvs.as_ref().and_then(IpvsSync::poll_at),
+                earliest(self.core.poll_at(), engine_at),
+                earliest(
+                    self.ipvs.as_ref().and_then(IpvsSync::poll_at),
+                    self.status.poll_at(),
+                ),
             ),
             earliest(
-                self.scripts.poll_at().filter(|_| running),
+                earliest(
+                    self.scripts.poll_at().filter(|_| running),
+                    self.supervisor.poll_at(),
+                ),
                 self.health
                     .as_ref()
                     .and_then(|h| h.checkers.poll_at())
@@ -592,6 +742,8 @@ impl Daemon {
                 }
             };
             let signal = match NixSignal::try_from(signo) {
+                _ if signo == sys::signal::json_signal() => Signal::DumpJson,
+                _ if signo == sys::signal::stats_clear_signal() => Signal::DumpStatsClear,
                 Ok(NixSignal::SIGHUP) => Signal::Reload,
                 Ok(NixSignal::SIGTERM | NixSignal::SIGINT) => Signal::Stop,
                 Ok(NixSignal::SIGUSR1) => Signal::DumpData,
@@ -603,7 +755,13 @@ impl Daemon {
                 }
             };
             log::debug!("signal {signo}");
+            if signal == Signal::Reload {
+                self.core.handle_signal(now, signal);
+                self.reload(now);
+                continue;
+            }
             if signal == Signal::Stop {
+                self.supervisor.stopping();
                 // Masters send priority 0 and drop their addresses first;
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
@@ -633,13 +791,72 @@ impl Daemon {
                     );
                 }
             }
+            match signal {
+                Signal::DumpData => {
+                    self.supervisor.log_status(now);
+                    self.dump(Dump::Data);
+                }
+                Signal::DumpStats => self.dump(Dump::Stats),
+                Signal::DumpJson => self.dump(Dump::Json),
+                Signal::DumpStatsClear => {
+                    self.dump(Dump::Stats);
+                    self.engine.clear_stats();
+                }
+                Signal::Reload | Signal::Stop | Signal::Child => {}
+            }
         }
+    }
+
+    /// Writes one of keepalived's dump files; a failure is logged and
+    /// counted, never fatal.
+    fn dump(&mut self, which: Dump) {
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let path = self.dump_paths.path(which);
+        let written = dump_files::write(path, |out| match which {
+            Dump::Data => picket::status::keepalived::write_data(&view, out),
+            Dump::Stats => picket::status::keepalived::write_stats(&view, out),
+            Dump::Json => picket::status::keepalived::write_json(&view, out),
+        });
+        match written {
+            Ok(n) => log::info!("dump written: {path} ({n} bytes)"),
+            Err(e) => {
+                log::error!("cannot write dump {path}: {e}");
+                self.core.stats_mut().dump_errors += 1;
+            }
+        }
+    }
+
+    /// Accepts status clients and sends each its document.
+    fn status_accept(&mut self, now: picket::time::Instant) {
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let tally = self.status.handle_listener(now, &view, &mut self.poll);
+        self.count_status(tally);
+    }
+
+    /// A status client has room for more of its document.
+    fn status_client(&mut self, token: Token) {
+        let (ipvs, list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let tally = self.status.handle_client(token, &view, &mut self.poll);
+        self.count_status(tally);
+    }
+
+    /// Adds what happened to status clients to the counters.
+    fn count_status(&mut self, t: Tally) {
+        let s = self.core.stats_mut();
+        s.status_served += t.served;
+        s.status_refused += t.refused;
+        s.status_timeouts += t.timeouts;
+        s.status_errors += t.errors;
+        s.status_aborted += t.aborted;
     }
 
     /// Reads every datagram waiting on the VRRP socket of interface `i`.
     fn drain_vrrp(&mut self, now: picket::time::Instant, i: usize) {
         loop {
-            let Some(Some(sock)) = self.vrrp_sockets.get(i) else {
+            let Some(Some(sock)) = self.sockets.v4.get(i) else {
                 return;
             };
             match sock.recv(&mut self.buf) {
@@ -661,7 +878,7 @@ impl Daemon {
     /// `i`.
     fn drain_vrrp6(&mut self, now: picket::time::Instant, i: usize) {
         loop {
-            let Some(Some(sock)) = self.vrrp6_sockets.get(i) else {
+            let Some(Some(sock)) = self.sockets.v6.get(i) else {
                 return;
             };
             match sock.recv(&mut self.buf) {
@@ -692,7 +909,7 @@ impl Daemon {
         for k in 0..self.engine.advert_destinations(slot) {
             match self.engine.build_advert6(slot, priority, k, &mut out) {
                 Ok(a) => {
-                    if let Some(Some(sock)) = self.vrrp6_sockets.get(a.iface)
+                    if let Some(Some(sock)) = self.sockets.v6.get(a.iface)
                         && let Err(e) = sock.send(&out[..a.len], a.src, a.dst, a.hop_limit)
                     {
                         self.core.stats_mut().socket_errors += 1;
@@ -710,32 +927,49 @@ impl Daemon {
         let cfg = &self.cfg;
         self.engine
             .update_ipv6_forwarding(cfg, slot, &mut net::ipv6_forwarding);
-        let mut frame = [0u8; 128];
         for _ in 0..count {
             for k in 0..self.engine.announcement_count(slot) {
-                let Some((iface, len, kind)) = self
-                    .engine
-                    .build_announcement(&self.cfg, slot, k, &mut frame)
-                else {
-                    continue;
-                };
-                if let Some(sock) = self.arp_sockets.get(iface)
-                    && let Err(e) = sock.send(&frame[..len])
-                {
-                    self.core.stats_mut().socket_errors += 1;
-                    let what = match kind {
-                        Announcement::Arp => "gratuitous ARP",
-                        Announcement::NeighbourAdvert => "neighbour advertisement",
-                    };
-                    log::warn!("({}) cannot send {what}: {e}", self.name(slot));
-                }
+                self.announce_once(slot, k);
             }
         }
     }
 
+    /// Announces address `k` of `slot` `count` times (a reload added it to
+    /// a master).
+    fn announce_address(&mut self, slot: u16, k: usize, count: u16) {
+        let cfg = &self.cfg;
+        self.engine
+            .update_ipv6_forwarding(cfg, slot, &mut net::ipv6_forwarding);
+        for _ in 0..count {
+            self.announce_once(slot, k);
+        }
+    }
+
+    /// Sends one announcement of address `k` of `slot`.
+    fn announce_once(&mut self, slot: u16, k: usize) {
+        let mut frame = [0u8; 128];
+        let Some((iface, len, kind)) = self
+            .engine
+            .build_announcement(&self.cfg, slot, k, &mut frame)
+        else {
+            return;
+        };
+        if let Some(Some(sock)) = self.sockets.arp.get(iface)
+            && let Err(e) = sock.send(&frame[..len])
+        {
+            self.core.stats_mut().socket_errors += 1;
+            let what = match kind {
+                Announcement::Arp => "gratuitous ARP",
+                Announcement::NeighbourAdvert => "neighbour advertisement",
+            };
+            log::warn!("({}) cannot send {what}: {e}", self.name(slot));
+        }
+    }
+
     /// Reads the kernel's answers to address requests; an error is logged
-    /// with the address and interface.
-    fn drain_netlink(&mut self) {
+    /// with the address and interface. Each answer is progress for the
+    /// watchdog; answers lost to an overrun are forgotten.
+    fn drain_netlink(&mut self, now: picket::time::Instant) {
         loop {
             let Some(sock) = &self.netlink else { return };
             let n = match sock.recv(&mut self.buf) {
@@ -743,6 +977,9 @@ impl Daemon {
                 Err(nb::Error::WouldBlock) => return,
                 Err(nb::Error::Other(e)) => {
                     self.core.stats_mut().socket_errors += 1;
+                    if e == Errno::ENOBUFS {
+                        self.supervisor.netlink_lost();
+                    }
                     log::warn!("netlink socket: {e}");
                     return;
                 }
@@ -752,7 +989,11 @@ impl Daemon {
                     self.core.stats_mut().netlink_malformed += 1;
                     break;
                 };
-                match Control::parse(&msg) {
+                let control = Control::parse(&msg);
+                if let Ok(Control::Error(_)) = control {
+                    self.supervisor.netlink_answered(now);
+                }
+                match control {
                     Ok(Control::Error(e)) if !e.is_ack() => {
                         log_address_failure(
                             &self.cfg,
@@ -879,49 +1120,93 @@ impl Daemon {
         }
     }
 
+    /// The sequence number of the next request for item `k` of instance
+    /// `slot`; `reload`: of a configuration being replaced (tagged
+    /// [`apply_reload::RELOAD_SLOT`], its failure is not looked up in the
+    /// new one).
+    fn next_seq(&mut self, slot: u16, k: usize, operation: Operation, reload: bool) -> u32 {
+        self.netlink_counter = self.netlink_counter.wrapping_add(1);
+        let tag = if reload {
+            apply_reload::RELOAD_SLOT
+        } else {
+            slot
+        };
+        encode_seq(self.netlink_counter, tag, k, operation)
+    }
+
     /// Sends every route request of instance `slot` (each failure comes back
     /// as a netlink error, logged with the route).
-    fn route_requests(&mut self, slot: u16, operation: Operation) {
-        let Some(sock) = &self.netlink else { return };
-        let Some(routes) = self.routes.get(usize::from(slot)) else {
-            return;
-        };
-        for (k, r) in routes.iter().enumerate() {
-            self.netlink_counter = self.netlink_counter.wrapping_add(1);
-            let seq = encode_seq(self.netlink_counter, slot, k, operation) | SEQ_ROUTE;
-            let mut msg = [0u8; picket::wire::route::MAX_REQUEST_LEN];
-            match r.emit(operation, seq, &mut msg) {
-                Ok(len) => {
-                    if let Err(e) = sock.send(&msg[..len]) {
-                        self.core.stats_mut().socket_errors += 1;
-                        log_address_failure(&self.cfg, &self.engine, seq, e as i32);
-                    }
-                }
-                Err(e) => log::error!("route request of instance {slot}: {e}"),
-            }
+    fn route_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
+        let n = self.routes.get(usize::from(slot)).map_or(0, |r| r.len());
+        for k in 0..n {
+            self.send_route_request(now, slot, k, operation, false);
         }
     }
 
-    /// Sends every address request of instance `slot`.
-    fn address_requests(&mut self, slot: u16, operation: Operation) {
+    /// Sends the request for route `k` of instance `slot` (answered: the
+    /// watchdog counts it until then); `reload`: of a configuration being
+    /// replaced (see [`Daemon::send_address_request`]).
+    fn send_route_request(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        k: usize,
+        operation: Operation,
+        reload: bool,
+    ) {
+        let seq = self.next_seq(slot, k, operation, reload) | SEQ_ROUTE;
+        let Some(r) = self.routes.get(usize::from(slot)).and_then(|r| r.get(k)) else {
+            return;
+        };
+        let mut msg = [0u8; picket::wire::route::MAX_REQUEST_LEN];
+        match r.emit(operation, seq, &mut msg) {
+            Ok(len) => self.send_request(now, seq, &msg[..len]),
+            Err(e) => log::error!("route request of instance {slot}: {e}"),
+        }
+    }
+
+    /// Sends one address or route request `msg` (sequence `seq`): a send
+    /// that fails is logged with what it was for; one that goes out is
+    /// counted by the watchdog until its answer.
+    fn send_request(&mut self, now: picket::time::Instant, seq: u32, msg: &[u8]) {
         let Some(sock) = &self.netlink else { return };
+        if let Err(e) = sock.send(msg) {
+            self.core.stats_mut().socket_errors += 1;
+            log_address_failure(&self.cfg, &self.engine, seq, e as i32);
+        } else {
+            self.supervisor.netlink_sent(now);
+        }
+    }
+
+    /// Sends every address request of instance `slot` (each is answered:
+    /// the watchdog counts them until then).
+    fn address_requests(&mut self, now: picket::time::Instant, slot: u16, operation: Operation) {
         for k in 0..self.engine.address_count(slot) {
-            self.netlink_counter = self.netlink_counter.wrapping_add(1);
-            let seq = encode_seq(self.netlink_counter, slot, k, operation);
-            let mut msg = [0u8; picket::wire::rtnetlink::MAX_REQUEST_LEN];
-            match self
-                .engine
-                .address_request(&self.cfg, slot, k, operation, seq, &mut msg)
-            {
-                Some(Ok((len, _))) => {
-                    if let Err(e) = sock.send(&msg[..len]) {
-                        self.core.stats_mut().socket_errors += 1;
-                        log_address_failure(&self.cfg, &self.engine, seq, e as i32);
-                    }
-                }
-                Some(Err(e)) => log::error!("address request of instance {slot}: {e:?}"),
-                None => {}
-            }
+            self.send_address_request(now, slot, k, operation, false);
+        }
+    }
+
+    /// Sends the request that adds or deletes address `k` (VIPs then
+    /// eVIPs) of instance `slot`. `reload`: the address is of a
+    /// configuration being replaced (its failure is logged without looking
+    /// it up).
+    fn send_address_request(
+        &mut self,
+        now: picket::time::Instant,
+        slot: u16,
+        k: usize,
+        operation: Operation,
+        reload: bool,
+    ) {
+        let seq = self.next_seq(slot, k, operation, reload);
+        let mut msg = [0u8; picket::wire::rtnetlink::MAX_REQUEST_LEN];
+        match self
+            .engine
+            .address_request(&self.cfg, slot, k, operation, seq, &mut msg)
+        {
+            Some(Ok((len, _))) => self.send_request(now, seq, &msg[..len]),
+            Some(Err(e)) => log::error!("address request of instance {slot}: {e:?}"),
+            None => {}
         }
     }
 
@@ -944,7 +1229,7 @@ impl Daemon {
                     for k in 0..self.engine.advert_destinations(slot) {
                         match self.engine.build_advert(slot, priority, k, &mut out) {
                             Ok((iface, dst, len)) => {
-                                if let Some(Some(sock)) = self.vrrp_sockets.get(iface)
+                                if let Some(Some(sock)) = self.sockets.v4.get(iface)
                                     && let Err(e) = sock.send(&out[..len], dst)
                                 {
                                     self.core.stats_mut().socket_errors += 1;
@@ -963,12 +1248,12 @@ impl Daemon {
                 // keepalived: routes after the addresses (a route's source may
                 // be a VIP), removed before them.
                 EngineAction::AddVips { slot } => {
-                    self.address_requests(slot, Operation::Add);
-                    self.route_requests(slot, Operation::Add);
+                    self.address_requests(now, slot, Operation::Add);
+                    self.route_requests(now, slot, Operation::Add);
                 }
                 EngineAction::RemoveVips { slot } => {
-                    self.route_requests(slot, Operation::Delete);
-                    self.address_requests(slot, Operation::Delete);
+                    self.route_requests(now, slot, Operation::Delete);
+                    self.address_requests(now, slot, Operation::Delete);
                 }
                 EngineAction::Garp { slot, count } => self.announce(slot, count),
                 EngineAction::Transition { slot, from: _, to } => {
@@ -1466,6 +1751,8 @@ impl Daemon {
         }
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
+        self.status.close(&mut self.poll);
+        self.supervisor.close();
         if let Some(p) = self.pid_file.take() {
             let path = p.path().to_owned();
             if let Err(e) = p.remove() {
@@ -1482,27 +1769,163 @@ impl Daemon {
     }
 }
 
-/// Opens the IPv6 VRRP socket of every engine interface an IPv6 instance
-/// runs on, in the poll table with token [`TOKEN_VRRP6_BASE`] + index
-/// (start-up).
-fn open_vrrp6_sockets(
-    engine: &Engine,
-    poll: &mut PollSet,
-) -> Result<Vec<Option<Vrrp6Socket>>, InitError> {
-    let mut sockets = Vec::with_capacity(engine.interfaces().len());
-    for (i, iface) in engine.interfaces().iter().enumerate() {
-        if !iface.vrrp6 {
-            sockets.push(None);
-            continue;
-        }
-        let s = Vrrp6Socket::open(&iface.name, iface.facts.index, iface.group6)
-            .map_err(|e| InitError::Sys("IPv6 VRRP socket", e))?;
-        let token = Token(TOKEN_VRRP6_BASE + u32::try_from(i).unwrap_or(0));
-        poll.add(&s.as_fd(), token)
-            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
-        sockets.push(Some(s));
+/// Whether `cfg` makes picket run any script (startup/shutdown, tracking,
+/// notify, quorum, real server notify, MISC_CHECK).
+fn runs_scripts(cfg: &Config) -> bool {
+    let g = &cfg.global;
+    let v = &cfg.vrrp;
+    g.startup_script.is_some()
+        || g.shutdown_script.is_some()
+        || v.scripts.iter().any(|s| s.used)
+        || v.instances.iter().any(|i| {
+            [
+                &i.notify_master,
+                &i.notify_backup,
+                &i.notify_fault,
+                &i.notify_stop,
+                &i.notify,
+                &i.notify_master_rx_lower_pri,
+            ]
+            .iter()
+            .any(|n| n.is_some())
+        })
+        || v.sync_groups.iter().any(|s| {
+            [
+                &s.notify_master,
+                &s.notify_backup,
+                &s.notify_fault,
+                &s.notify_stop,
+                &s.notify,
+            ]
+            .iter()
+            .any(|n| n.is_some())
+        })
+        || cfg
+            .lvs
+            .virtual_servers
+            .iter()
+            .any(|s| s.quorum_up.is_some() || s.quorum_down.is_some())
+        || cfg
+            .lvs
+            .real_servers
+            .iter()
+            .any(|r| r.notify_up.is_some() || r.notify_down.is_some())
+        || cfg
+            .lvs
+            .checkers
+            .iter()
+            .any(|c| matches!(c.kind, picket::config::lvs::CheckKind::Misc(_)))
+}
+
+/// Under `enable_script_security`, the configuration files must be as safe
+/// as the scripts they name: each file read (includes too), and every
+/// directory above it, owned by root and writable by root only
+/// (keepalived's script check, `sys::user::check_path`). Reports each
+/// unsafe file by name. May allocate: at start-up, and at a reload with the
+/// keyword on.
+fn unsafe_config_files(
+    cfg: &Config,
+    diags: &Diagnostics,
+    report: &mut dyn FnMut(picket::config::FileId, &str, &sys::user::Unsafe),
+) {
+    if !cfg.global.enable_script_security {
+        return;
     }
-    Ok(sockets)
+    for i in 0..diags.files.len() {
+        let id = picket::config::FileId(u8::try_from(i).unwrap_or(u8::MAX));
+        let name = diags.files.name(id);
+        let path = std::fs::canonicalize(name).unwrap_or_else(|_| std::path::PathBuf::from(name));
+        if let Err(e) = sys::user::check_path(&path) {
+            report(id, name, &e);
+        }
+    }
+}
+
+/// Keeps only [`sys::caps::KEPT`] (and cuts the bounding set to it plus
+/// `script_capabilities`), then sets `no_new_privs` if asked (by default
+/// when no script runs). Failures are logged: picket runs on with more
+/// privilege rather than not at all.
+fn drop_privileges(cfg: &Config) {
+    use sys::caps::{self, KEPT, Names};
+    let g = &cfg.global;
+    let bounding = match g.script_capabilities {
+        u64::MAX => None,
+        extra => Some(KEPT | extra),
+    };
+    match caps::drop_to(KEPT, bounding) {
+        Ok(after) => {
+            log::info!(
+                "capabilities: kept {}; bounding set {}",
+                Names(after.permitted),
+                Names(after.bounding)
+            );
+            if after.permitted != KEPT {
+                log::warn!(
+                    "capabilities not given to picket (some features may fail): {}",
+                    Names(KEPT & !after.permitted)
+                );
+            }
+            if let Some(b) = bounding
+                && after.bounding & !b != 0
+            {
+                log::warn!(
+                    "bounding set not cut (no cap_setpcap): root scripts keep {}",
+                    Names(after.bounding & !b)
+                );
+            }
+        }
+        Err(e) => log::warn!("cannot drop capabilities: {e}; running with all of them"),
+    }
+    let scripts = runs_scripts(cfg);
+    if g.no_new_privs.unwrap_or(!scripts) {
+        match caps::set_no_new_privs() {
+            Ok(()) => {
+                log::info!("no_new_privs set: setuid programs and file capabilities are inert")
+            }
+            Err(e) => log::warn!("cannot set no_new_privs: {e}"),
+        }
+    } else if scripts {
+        log::info!(
+            "no_new_privs not set: scripts may run setuid programs (set no_new_privs to forbid)"
+        );
+    }
+}
+
+/// `$TMPDIR`, else `/tmp` (keepalived's directory of dump files;
+/// start-up).
+fn tmp_dir() -> heapless::String<{ picket::limits::PATH_BYTES }> {
+    let mut dir = heapless::String::new();
+    match std::env::var("TMPDIR") {
+        Ok(d) if d.starts_with('/') && dir.push_str(&d).is_ok() => {}
+        _ => {
+            dir.clear();
+            let _ = dir.push_str("/tmp");
+        }
+    }
+    dir
+}
+
+/// The status socket of `status_socket` (start-up). A socket that cannot
+/// be made is logged and picket runs without it: the status socket is not
+/// worth refusing to run VRRP.
+fn open_status_socket(cfg: &Config) -> StatusServer {
+    let path = cfg.global.status_socket.as_str();
+    if path.is_empty() || path == "none" {
+        return StatusServer::off();
+    }
+    match StatusServer::open(path, cfg.global.status_socket_mode) {
+        Ok(s) => {
+            log::info!(
+                "status socket {path} (mode {:04o})",
+                cfg.global.status_socket_mode
+            );
+            s
+        }
+        Err(e) => {
+            log::error!("status socket {path}: {e}; running without it");
+            StatusServer::off()
+        }
+    }
 }
 
 /// Logs the IPVS link's and table's counters.
@@ -1532,26 +1955,67 @@ fn log_ipvs(ipvs: &IpvsSync) {
     );
 }
 
-/// The tracked scripts, links and each engine instance's trackers (start-up:
-/// allocates the per-instance list).
-fn tracking_of(
+/// Why the trackers of a configuration cannot be set up.
+#[derive(Debug)]
+enum TrackingSetupError {
+    /// A `vrrp_script`'s command line (the script's index).
+    Script(usize, picket::core::ArgvError),
+    /// An instance's trackers (the instance's index in the configuration).
+    Instance(usize, picket::vrrp::track::TrackingError),
+}
+
+impl TrackingSetupError {
+    /// Where in the configuration the problem is.
+    fn loc(&self, cfg: &Config) -> Option<picket::config::Loc> {
+        match self {
+            TrackingSetupError::Script(i, _) => cfg.vrrp.scripts.get(*i).map(|s| s.loc),
+            TrackingSetupError::Instance(i, _) => cfg.vrrp.instances.get(*i).map(|s| s.loc),
+        }
+    }
+
+    /// The message, naming the script or instance.
+    fn message<'c>(&self, cfg: &'c Config) -> (&'c str, &'static str) {
+        match self {
+            TrackingSetupError::Script(i, _) => (
+                cfg.vrrp.scripts.get(*i).map_or("?", |s| s.name.as_str()),
+                "vrrp_script",
+            ),
+            TrackingSetupError::Instance(i, _) => (
+                cfg.vrrp.instances.get(*i).map_or("?", |s| s.name.as_str()),
+                "vrrp_instance",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for TrackingSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrackingSetupError::Script(_, e) => write!(f, "command: {e}"),
+            TrackingSetupError::Instance(_, e) => write!(f, "trackers: {e:?}"),
+        }
+    }
+}
+
+/// Fills the tracked scripts, links and each engine instance's trackers of
+/// `cfg` in place (start-up, and a reload's spare tables: nothing
+/// allocates, `tracking` has room for every instance).
+fn fill_tracking(
     cfg: &Config,
     engine: &Engine,
-) -> Result<(ScriptTable, LinkTable, Vec<InstanceTracking>), InitError> {
-    let scripts = ScriptTable::from_config(&cfg.vrrp.scripts, &cfg.strings).map_err(|e| {
-        let name = cfg
-            .vrrp
-            .scripts
-            .get(usize::from(e.script.0))
-            .map_or("?", |s| s.name.as_str());
-        InitError::Tracking(format!("vrrp_script {name}: {}", e.error))
-    })?;
-    let mut links = LinkTable::new();
-    let mut tracking = Vec::with_capacity(engine.len());
+    scripts: &mut ScriptTable,
+    links: &mut LinkTable,
+    tracking: &mut Vec<InstanceTracking>,
+) -> Result<(), TrackingSetupError> {
+    scripts
+        .load(&cfg.vrrp.scripts, &cfg.strings)
+        .map_err(|e| TrackingSetupError::Script(usize::from(e.script.0), e.error))?;
+    *links = LinkTable::new();
+    tracking.clear();
     for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
-        let Some(inst) = engine
+        let Some((i, inst)) = engine
             .config_index(slot)
-            .and_then(|i| cfg.vrrp.instances.get(i))
+            .and_then(|i| Some((i, cfg.vrrp.instances.get(i)?)))
         else {
             continue;
         };
@@ -1565,12 +2029,26 @@ fn tracking_of(
             group,
             &cfg.vrrp.scripts,
             &cfg.vrrp.track_files,
-            &mut links,
+            links,
         )
-        .map_err(|e| InitError::Tracking(format!("({}) trackers: {e:?}", inst.name)))?;
-        tracking.push(t);
+        .map_err(|e| TrackingSetupError::Instance(i, e))?;
+        if tracking.len() < tracking.capacity() {
+            tracking.push(t);
+        }
     }
-    Ok((scripts, links, tracking))
+    Ok(())
+}
+
+/// The facts of interface `name` as the engine needs them (`None`: no
+/// such interface). No allocation.
+fn interface_facts(name: &str) -> Option<IfFacts> {
+    net::interface(name).ok().map(|f| IfFacts {
+        index: f.index,
+        mac: f.mac,
+        ipv4: f.ipv4,
+        ipv6_link_local: f.ipv6_link_local,
+        ipv6_forwarding: net::ipv6_forwarding(name),
+    })
 }
 
 /// The configuration of engine instance `slot`.
@@ -1714,31 +2192,69 @@ fn log_route_failure(cfg: &Config, engine: &Engine, seq: u32, operation: Operati
     }
 }
 
-/// The routes of each engine instance as requests, their interfaces looked
-/// up (start-up). A missing interface is an error naming the route.
-fn routes_of(cfg: &Config, engine: &Engine) -> Result<Vec<Vec<RouteRepr>>, InitError> {
-    let mut all = Vec::with_capacity(engine.len());
+/// Who each `vrrp_script` of `cfg` runs as, by script id, in place
+/// (`out` has room for every script).
+fn fill_script_users(cfg: &Config, users: &ScriptUsers, out: &mut Vec<RunAs>) {
+    out.clear();
+    for s in &cfg.vrrp.scripts {
+        if out.len() < out.capacity() {
+            out.push(users.of(&s.script));
+        }
+    }
+}
+
+/// Each engine instance's `virtual_routes` as requests, by slot.
+type Routes = Vec<heapless::Vec<RouteRepr, { picket::limits::ROUTES_PER_INSTANCE }>>;
+
+/// A `virtual_routes` entry names an interface that does not exist.
+#[derive(Debug)]
+struct RouteError<'c> {
+    inst: &'c str,
+    route: &'c picket::config::vrrp::VirtualRoute,
+    errno: Errno,
+}
+
+impl std::fmt::Display for RouteError<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "({}) virtual_routes '{}': interface {}: {}",
+            self.inst, self.route, self.route.dev, self.errno
+        )
+    }
+}
+
+/// Fills the routes of each engine instance as requests, their interfaces
+/// looked up, in place (start-up and a reload's spare: `routes` has room
+/// for every instance; no allocation). A missing interface is an error
+/// naming the route.
+fn fill_routes<'c>(
+    cfg: &'c Config,
+    engine: &Engine,
+    all: &mut Routes,
+) -> Result<(), RouteError<'c>> {
+    all.clear();
     for slot in 0..u16::try_from(engine.len()).unwrap_or(u16::MAX) {
         let Some(inst) = instance_cfg(cfg, engine, slot) else {
             continue;
         };
-        let mut routes = Vec::with_capacity(inst.routes.len());
+        let mut routes = heapless::Vec::new();
         for r in &inst.routes {
             let oif = if r.dev.is_empty() {
                 None
             } else {
                 Some(
                     net::interface(&r.dev)
-                        .map_err(|e| {
-                            InitError::Routes(format!(
-                                "({}) virtual_routes '{r}': interface {}: {e}",
-                                inst.name, r.dev
-                            ))
+                        .map_err(|errno| RouteError {
+                            inst: &inst.name,
+                            route: r,
+                            errno,
                         })?
                         .index,
                 )
             };
-            routes.push(RouteRepr {
+            // Capacity: the configuration holds at most as many.
+            let _ = routes.push(RouteRepr {
                 dst: r.dst,
                 dst_len: r.dst_len,
                 table: r.table,
@@ -1752,9 +2268,11 @@ fn routes_of(cfg: &Config, engine: &Engine) -> Result<Vec<Vec<RouteRepr>>, InitE
                 priority: r.metric,
             });
         }
-        all.push(routes);
+        if all.len() < all.capacity() {
+            all.push(routes);
+        }
     }
-    Ok(all)
+    Ok(())
 }
 
 /// The host name without its domain (keepalived's default config-id).
@@ -1770,6 +2288,10 @@ fn default_config_id() -> String {
 struct Loaded {
     cfg: Box<Config>,
     diags: Box<Diagnostics>,
+    /// Kept by the daemon for its reloads.
+    scratch: Box<LoadScratch>,
+    /// The config id used (`-i`, else the host name).
+    config_id: String,
 }
 
 fn load(opts: &Options) -> Loaded {
@@ -1790,7 +2312,12 @@ fn load(opts: &Options) -> Loaded {
         &mut cfg,
         &mut diags,
     );
-    Loaded { cfg, diags }
+    Loaded {
+        cfg,
+        diags,
+        scratch,
+        config_id,
+    }
 }
 
 fn render(diags: &Diagnostics) -> String {
@@ -1851,12 +2378,19 @@ fn print_limits() {
     }
     println!();
     println!("static memory of the big tables (bytes):");
-    let tables: [(&str, usize); 9] = [
+    let vrrp = size_of::<Engine>()
+        + size_of::<ScriptTable>()
+        + size_of::<LinkTable>()
+        + size_of::<InstanceTracking>() * limits::VRRP_INSTANCES;
+    let spare = size_of::<Config>() + size_of::<Diagnostics>() + vrrp;
+    let tables: [(&str, usize); 11] = [
         ("Config", size_of::<Config>()),
         ("LoadScratch", size_of::<LoadScratch>()),
         ("Diagnostics", size_of::<Diagnostics>()),
         ("Core", size_of::<Core>()),
         ("Daemon (includes Core)", size_of::<Daemon>()),
+        ("VRRP engine and trackers", vrrp),
+        ("reload spare tables", spare),
         ("Checkers", size_of::<Checkers>()),
         ("Lvs", size_of::<Lvs>()),
         ("ipvs::Reconciler", size_of::<picket::ipvs::Reconciler>()),
@@ -1871,6 +2405,11 @@ fn print_limits() {
         println!("{name:<24}  {size:>10}");
     }
     println!("{:<24}  {total:>10}", "total");
+    println!(
+        "(a reload builds the next configuration in the spare tables: a second Config, \
+         Diagnostics, Engine, scripts, links and trackers; with IPVS, a second table of {} bytes)",
+        size_of::<picket::ipvs::Reconciler>()
+    );
 }
 
 fn run_daemon(opts: &Options) -> u8 {
@@ -1885,6 +2424,30 @@ fn run_daemon(opts: &Options) -> u8 {
         env!("CARGO_PKG_VERSION"),
         picket::limits::BOARD
     );
+    // Signals wait for the loop from here: whoever reads the pid file may
+    // signal at once.
+    if let Err(e) = sys::signal::block_handled() {
+        log::error!("cannot block signals: {e}");
+        return exit::FATAL;
+    }
+    // The pid file first: a second picket on the same pid file stops here,
+    // before it touches anything.
+    let pid_path = opts.pid_file.as_deref().unwrap_or(cli::DEFAULT_PID_FILE);
+    let pid_file = match PidFile::create(pid_path) {
+        Ok(p) => Some(p),
+        Err(e @ PidFileError::Locked(_)) => {
+            log::error!("cannot start: pid file {pid_path} is {e}");
+            return exit::FATAL;
+        }
+        Err(e) if opts.pid_file.is_none() => {
+            log::warn!("cannot write pid file {pid_path}: {e} (going on without)");
+            None
+        }
+        Err(e) => {
+            log::error!("cannot write pid file {pid_path}: {e}");
+            return exit::FATAL;
+        }
+    };
     let loaded = load(opts);
     let text = render(&loaded.diags);
     for line in text.lines() {
@@ -1905,6 +2468,14 @@ fn run_daemon(opts: &Options) -> u8 {
     let mut diags = loaded.diags;
     picket::vrrp::engine::check_config(&loaded.cfg, &mut diags, Severity::Error);
     picket::ipvs::check_config(&loaded.cfg, &mut diags);
+    let mut unsafe_files = false;
+    unsafe_config_files(&loaded.cfg, &diags, &mut |_, name, e| {
+        log::error!("SECURITY VIOLATION - configuration file {name}: {e}");
+        unsafe_files = true;
+    });
+    if unsafe_files {
+        return exit::CONFIG;
+    }
     if !diags.is_ok() {
         for line in render(&diags).lines() {
             log::error!("{line}");
@@ -1936,17 +2507,19 @@ fn run_daemon(opts: &Options) -> u8 {
     if let Err(e) = clock::lock_memory() {
         log::warn!("cannot lock memory (mlockall: {e}); a takeover may wait for page faults");
     }
-    let pid_path = opts.pid_file.as_deref().unwrap_or(cli::DEFAULT_PID_FILE);
-    match PidFile::create(pid_path) {
-        Ok(p) => daemon.pid_file = Some(p),
-        Err(e) if opts.pid_file.is_none() => {
-            log::warn!("cannot write pid file {pid_path}: {e} (going on without)");
-        }
-        Err(e) => {
-            log::error!("cannot write pid file {pid_path}: {e}");
-            return exit::FATAL;
-        }
-    }
+    // The watchdog and the service manager's socket: opened before the
+    // capabilities go.
+    daemon.supervisor =
+        Supervisor::open(&daemon.cfg, &supervisor::Env::from_process(), clock::now());
+    // Every socket and device is open: keep only what the loop and the
+    // scripts need.
+    drop_privileges(&daemon.cfg);
+    daemon.pid_file = pid_file;
+    let _ = daemon.config_file.push_str(&opts.config_file);
+    let _ = daemon.config_id.push_str(&loaded.config_id);
+    daemon.all_config = opts.all_config;
+    // The start-up's reader scratch serves the reloads.
+    daemon.spare.scratch = loaded.scratch;
     daemon.run()
 }
 
@@ -2013,7 +2586,28 @@ fn main() -> ExitCode {
             0
         }
         Mode::ConfigTest(log_file) => config_test(&opts, log_file.as_deref()),
+        Mode::Status(req) => status_client::run(req, &opts),
+        Mode::Signum(name) => match sys::signal::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                0
+            }
+            None => {
+                // keepalived's words and status.
+                eprintln!("Unknown sigfunc {name}");
+                exit::FATAL
+            }
+        },
         Mode::DumpConfig => dump_config(&opts),
+        Mode::ClearResets => {
+            let loaded = load(&opts);
+            eprint!("{}", render(&loaded.diags));
+            if loaded.diags.is_ok() {
+                supervisor::clear_resets(&loaded.cfg)
+            } else {
+                loaded.diags.exit_code()
+            }
+        }
         Mode::Run => run_daemon(&opts),
     };
     ExitCode::from(code)
@@ -2034,15 +2628,65 @@ mod tests {
     /// children: their tests take turns.
     static ONE_DAEMON: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn init_logging() -> std::sync::MutexGuard<'static, ()> {
+    pub(crate) fn init_logging() -> std::sync::MutexGuard<'static, ()> {
         logger::init(logger::Target::Console, false);
         ONE_DAEMON
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A private directory for a test's sockets and dump files.
+    fn test_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("picket-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Points `cfg`'s status socket and dump files into `dir`.
+    fn ops_paths(cfg: &mut Config, dir: &std::path::Path) {
+        let g = &mut cfg.global;
+        g.status_socket.clear();
+        g.status_socket
+            .push_str(dir.join("status.sock").to_str().unwrap())
+            .unwrap();
+        for f in [
+            &mut g.state_dump_file,
+            &mut g.stats_dump_file,
+            &mut g.json_dump_file,
+        ] {
+            f.clear();
+            f.push_str(&format!("{}/", dir.display())).unwrap();
+        }
+    }
+
+    /// A status client in its own thread (its allocations are not
+    /// counted), started before the counting: once `go` is set it connects
+    /// as soon as the socket answers, and returns the document.
+    fn status_client(
+        sock: std::path::PathBuf,
+        go: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                if go.load(std::sync::atomic::Ordering::Acquire)
+                    && let Ok(mut s) = std::os::unix::net::UnixStream::connect(&sock)
+                {
+                    let mut text = String::new();
+                    s.read_to_string(&mut text).unwrap();
+                    return text;
+                }
+                assert!(std::time::Instant::now() < give_up, "no status socket");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    }
+
     /// The real loop — real poll, signalfd, clock, fork/exec — allocates
-    /// nothing after start-up.
+    /// nothing after start-up, while it serves a status client and writes
+    /// keepalived's three dump files.
     #[test]
     fn ten_thousand_turns_allocate_nothing() {
         let _one = init_logging();
@@ -2050,7 +2694,10 @@ mod tests {
             startup_script: Some("/bin/true"),
             ..CoreSettings::default()
         };
-        let mut d = Daemon::init(Box::new(Config::new()), Some(&settings)).unwrap();
+        let dir = test_dir("zero-alloc");
+        let mut cfg = Box::new(Config::new());
+        ops_paths(&mut cfg, &dir);
+        let mut d = Daemon::init(cfg, Some(&settings)).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
         // The counter counts.
@@ -2058,21 +2705,30 @@ mod tests {
         drop(std::hint::black_box(Box::new(7u64)));
         assert_eq!(counting_alloc::stop(), (1, 8));
 
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let client = status_client(dir.join("status.sock"), go);
         counting_alloc::start();
         d.start();
         let mut turns = 0u64;
         for i in 0..10_000 {
             if i == 5_000 {
                 let _ = raise(NixSignal::SIGUSR1);
+                let _ = raise(NixSignal::SIGUSR2);
+                // SAFETY: raising a signal this thread has blocked (it
+                // waits for the signalfd).
+                unsafe { libc::raise(sys::signal::json_signal()) };
             }
             if d.turn() {
                 break;
             }
             turns += 1;
         }
-        // Make sure the child was reaped inside the counted window.
+        // Make sure the child was reaped and the client served inside the
+        // counted window.
         let give_up = clock::now() + Duration::from_secs(5);
-        while d.core.stats().children_exited == 0 && clock::now() < give_up {
+        while (d.core.stats().children_exited == 0 || d.core.stats().status_served == 0)
+            && clock::now() < give_up
+        {
             d.turn();
             turns += 1;
         }
@@ -2081,8 +2737,8 @@ mod tests {
         let s = *d.core.stats();
         println!(
             "zero-alloc test: {turns} turns, {} housekeeping ticks, {} spawned, {} reaped, \
-             {allocs} allocations ({bytes} bytes)",
-            s.housekeeping_ticks, s.children_started, s.children_exited
+             {} status clients, {allocs} allocations ({bytes} bytes)",
+            s.housekeeping_ticks, s.children_started, s.children_exited, s.status_served
         );
         println!("stats: {s}");
         assert!(turns >= 10_000);
@@ -2096,6 +2752,21 @@ mod tests {
                 picket::core::ChildStatus::Exited(0)
             ))
         );
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        assert_eq!(doc["picket"]["pid"], std::process::id());
+        assert_eq!(s.status_served, 1);
+        assert_eq!((s.dump_stats, s.dump_json, s.dump_errors), (1, 1, 0));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("keepalived.json")).unwrap())
+                .unwrap();
+        assert_eq!(json, serde_json::json!([]));
+        assert!(
+            std::fs::read_to_string(dir.join("keepalived.data"))
+                .unwrap()
+                .contains("------< VRRP Topology >------")
+        );
+        assert!(dir.join("keepalived.stats").exists());
+        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(s.dump_data, 1, "SIGUSR1 handled");
         assert_eq!(allocs, 0, "allocations in the loop");
     }
@@ -2109,28 +2780,17 @@ mod tests {
         assert!(st.success(), "ip {args}");
     }
 
-    /// The loop with VRRP running allocates nothing after start-up either:
-    /// two instances of one VRID on the two ends of a veth pair (in a
-    /// network namespace of this test thread) elect a master, which adds its
-    /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
-    /// the backup receives and checks every advert; the master's tracking
-    /// script (`/bin/true` every 10 ms) runs through the child table and adds
-    /// its weight; a tracked file written meanwhile (inotify) adds its
-    /// value × weight; the transitions run notify scripts; the master adds
-    /// a virtual route. Over IPv6, a second pair (D, E) does the same from
-    /// the veths' link-local addresses: its master adds an IPv6 VIP and
-    /// sends unsolicited neighbour advertisements, its backup receives
-    /// through `recvmsg` with ancillary data.
-    #[test]
-    fn vrrp_turns_allocate_nothing() {
-        let _one = init_logging();
+    /// Moves this test thread into a new network namespace with a veth
+    /// pair `va` (10.98.0.1) — `vb` (10.98.0.2), both up with link-local
+    /// addresses. `false` (after `SKIPPED`) without root.
+    fn veth_pair_netns() -> bool {
         if !nix::unistd::Uid::effective().is_root() {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "CI runs as root"
             );
             println!("SKIPPED: needs root for a network namespace");
-            return;
+            return false;
         }
         net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
         ip("link set lo up");
@@ -2166,9 +2826,29 @@ mod tests {
             link_local("va") && link_local("vb"),
             "no link-local addresses"
         );
-        let dir = std::env::temp_dir().join(format!("picket-zero-alloc-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        true
+    }
+
+    /// The loop with VRRP running allocates nothing after start-up either:
+    /// two instances of one VRID on the two ends of a veth pair (in a
+    /// network namespace of this test thread) elect a master, which adds its
+    /// VIP over rtnetlink, sends gratuitous ARPs and advertises every 10 ms;
+    /// the backup receives and checks every advert; the master's tracking
+    /// script (`/bin/true` every 10 ms) runs through the child table and adds
+    /// its weight; a tracked file written meanwhile (inotify) adds its
+    /// value × weight; the transitions run notify scripts; the master adds
+    /// a virtual route. Over IPv6, a second pair (D, E) does the same from
+    /// the veths' link-local addresses: its master adds an IPv6 VIP and
+    /// sends unsolicited neighbour advertisements, its backup receives
+    /// through `recvmsg` with ancillary data. A status client asks once the
+    /// elections are over.
+    #[test]
+    fn vrrp_turns_allocate_nothing() {
+        let _one = init_logging();
+        if !veth_pair_netns() {
+            return;
+        }
+        let dir = test_dir("zero-alloc-vrrp");
         let tracked = dir.join("value");
         let text = format!(
             "vrrp_track_file f {{\n file {}\n weight 5\n init_file 0 overwrite\n}}\n",
@@ -2207,9 +2887,12 @@ mod tests {
             &mut diags,
         );
         assert!(diags.is_ok(), "{}", render(&diags));
+        ops_paths(&mut cfg, &dir);
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
         d.core.set_housekeeping_period(clock::now(), Duration::ZERO);
 
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = status_client(dir.join("status.sock"), go.clone());
         // Another thread (its allocations are not counted) writes the
         // tracked file while the loop runs: inotify, read, apply.
         let writer = std::thread::spawn({
@@ -2231,6 +2914,7 @@ mod tests {
         while (turns < 10_000
             || received(&d, 1) < 20
             || received(&d, 4) < 20
+            || d.core.stats().status_served == 0
             || d.files.value(FileId(0)) != 2)
             && clock::now() < give_up
         {
@@ -2238,9 +2922,41 @@ mod tests {
                 break;
             }
             turns += 1;
+            // Once elected, a status client asks (its thread allocates,
+            // not the loop's).
+            if received(&d, 1) >= 20 && received(&d, 4) >= 20 {
+                go.store(true, std::sync::atomic::Ordering::Release);
+            }
         }
         let (allocs, bytes) = counting_alloc::stop();
         writer.join().unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        let states: Vec<_> = doc["vrrp"]["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap().to_owned(),
+                    i["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = [
+            ("A", "MASTER"),
+            ("B", "BACKUP"),
+            ("C", "MASTER"),
+            ("D", "MASTER"),
+            ("E", "BACKUP"),
+        ]
+        .iter()
+        .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+        .collect();
+        assert_eq!(states, want);
+        assert_eq!(
+            doc["vrrp"]["instances"][1]["master"]["address"],
+            "10.98.0.1"
+        );
         let _ = std::fs::remove_dir_all(&dir);
 
         let master = *d.engine.instance(0).unwrap().stats();
@@ -2421,6 +3137,201 @@ mod tests {
         assert_eq!(h.lvs.stats().quorum_gained, 1);
         assert_eq!(d.core.stats().children_started, 1);
         assert_eq!(allocs, 0, "allocations in the loop with checkers");
+    }
+
+    /// Reloads allocate nothing and keep what is unchanged: in a veth
+    /// namespace, X (va, 150) and Y (vb, 100; adverts every 50 ms, so a
+    /// loaded test machine does not stall past Y's master-down interval)
+    /// elect over VRID 10 and never
+    /// change; Z (va, VRID 11) changes its priority and gains an address
+    /// every other reload, W (va, VRID 12) comes and goes; one reload of a
+    /// configuration with an error changes nothing. Twenty reloads and a
+    /// status query in the counted window: zero allocations, X never
+    /// leaves MASTER, Y never leaves BACKUP, X's address is never removed.
+    #[test]
+    fn reloads_allocate_nothing_and_keep_what_is_unchanged() {
+        let _one = init_logging();
+        if !veth_pair_netns() {
+            return;
+        }
+        let dir = test_dir("zero-alloc-reload");
+        let conf = |z_prio: u8, z_extra: &str, z_routes: &str, w: bool| {
+            let mut t = format!(
+                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                 vrrp_script chk {{\n script /bin/true\n interval 0.01\n timeout 2\n}}\n\
+                 vrrp_instance X {{\n interface va\n virtual_router_id 10\n priority 150\n \
+                 version 3\n advert_int 0.05\n track_script {{\n  chk weight 10\n }}\n \
+                 virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
+                 vrrp_instance Y {{\n interface vb\n virtual_router_id 10\n priority 100\n \
+                 version 3\n advert_int 0.05\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n\
+                 vrrp_instance Z {{\n interface va\n virtual_router_id 11\n priority {z_prio}\n \
+                 version 3\n advert_int 0.01\n virtual_ipaddress {{\n  10.98.0.110/24\n{z_extra} }}\n{z_routes}}}\n",
+                dir.display()
+            );
+            if w {
+                t.push_str(
+                    "vrrp_instance W {\n interface va\n virtual_router_id 12\n priority 100\n \
+                     version 3\n advert_int 0.01\n virtual_ipaddress {\n  10.98.0.120/24\n }\n}\n",
+                );
+            }
+            t
+        };
+        let a = dir.join("a.conf");
+        let b = dir.join("b.conf");
+        let bad = dir.join("bad.conf");
+        let route = " virtual_routes {\n  10.96.0.0/24 via 10.98.0.2 dev va\n }\n";
+        std::fs::write(&a, conf(100, "", "", false)).unwrap();
+        std::fs::write(&b, conf(120, "  10.98.0.111/24\n", route, true)).unwrap();
+        std::fs::write(
+            &bad,
+            conf(100, "", "", false).replace("priority 150", "prority 150"),
+        )
+        .unwrap();
+        let path = |p: &std::path::Path| {
+            let mut h = heapless::String::<{ picket::limits::PATH_BYTES }>::new();
+            h.push_str(p.to_str().unwrap()).unwrap();
+            h
+        };
+        let (pa, pb, pbad) = (path(&a), path(&b), path(&bad));
+        let mut loaded = load(&Options {
+            config_file: a.to_str().unwrap().to_owned(),
+            ..Options::default()
+        });
+        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
+        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
+        d.config_file = pa.clone();
+        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
+        // SIGCHLD may go to another test thread: the tick reaps.
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        d.start();
+        let run_for = |d: &mut Daemon, ms: u64| {
+            let end = clock::now() + Duration::from_millis(ms);
+            while clock::now() < end {
+                d.turn();
+            }
+        };
+        run_for(&mut d, 300);
+        assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
+        assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
+        let x_before = *d.engine.instance(0).unwrap().stats();
+        let y_before = *d.engine.instance(1).unwrap().stats();
+        let chk = |d: &Daemon| {
+            *d.scripts
+                .get(picket::vrrp::track::ScriptId(0))
+                .unwrap()
+                .stats()
+        };
+        let chk_before = chk(&d);
+        assert_eq!(chk_before.became_ok, 1, "{chk_before:?}");
+
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = status_client(dir.join("status.sock"), go.clone());
+        counting_alloc::start();
+        for i in 0..20 {
+            d.config_file = if i == 7 {
+                pbad.clone()
+            } else if i % 2 == 0 {
+                pb.clone()
+            } else {
+                pa.clone()
+            };
+            // Each SIGHUP handled before the next (two pending ones merge).
+            let seen = d.reloads.applied + d.reloads.refused;
+            let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
+                d.turn();
+            }
+            run_for(&mut d, 30);
+            if i == 10 {
+                go.store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        while d.core.stats().status_served == 0 {
+            d.turn();
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        println!(
+            "reloads: {:?}; {allocs} allocations ({bytes} bytes)",
+            d.reloads
+        );
+        assert_eq!(d.reloads.applied, 19, "{:?}", d.reloads);
+        assert_eq!(d.reloads.refused, 1);
+        assert_eq!(
+            doc["picket"]["reloads"]["applied"]
+                .as_u64()
+                .map(|n| n >= 10),
+            Some(true)
+        );
+        // The last reload was of a.conf: X, Y, Z; W gone.
+        assert_eq!(d.engine.len(), 3);
+        assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
+        assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
+        let x = *d.engine.instance(0).unwrap().stats();
+        let y = *d.engine.instance(1).unwrap().stats();
+        assert_eq!(
+            (x.became_master, x.became_backup, x.stopped),
+            (
+                x_before.became_master,
+                x_before.became_backup,
+                x_before.stopped
+            ),
+            "X moved"
+        );
+        assert_eq!(
+            (y.became_master, y.became_backup, y.stopped),
+            (
+                y_before.became_master,
+                y_before.became_backup,
+                y_before.stopped
+            ),
+            "Y moved"
+        );
+        assert_eq!(d.engine.instance(2).unwrap().params().priority, 100);
+        // The script carried on: its counters grew, it never started over.
+        let chk_after = chk(&d);
+        assert!(chk_after.runs > chk_before.runs, "{chk_after:?}");
+        assert!(chk_after.successes > chk_before.successes, "{chk_after:?}");
+        assert_eq!(chk_after.became_ok, 1, "the script started over");
+        assert_eq!(d.engine.instance(0).unwrap().priority(), 160);
+        // Z's route follows: added by a reload to b, removed by one to a.
+        let z_route = || {
+            let out = std::process::Command::new("ip")
+                .args(["route", "show", "10.96.0.0/24"])
+                .output()
+                .unwrap();
+            !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+        };
+        assert!(!z_route(), "Z's dropped route stayed");
+        for (path, want) in [(&pb, true), (&pa, false)] {
+            d.config_file = path.clone();
+            let seen = d.reloads.applied;
+            let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied == seen && clock::now() < give_up {
+                d.turn();
+            }
+            run_for(&mut d, 50);
+            assert_eq!(z_route(), want, "Z's route after a reload to {path}");
+        }
+        let addrs = std::process::Command::new("ip")
+            .args(["-o", "addr", "show", "dev", "va"])
+            .output()
+            .unwrap();
+        let addrs = String::from_utf8_lossy(&addrs.stdout);
+        assert!(addrs.contains("10.98.0.100/24"), "{addrs}");
+        assert!(
+            !addrs.contains("10.98.0.111/"),
+            "dropped address still there: {addrs}"
+        );
+        assert!(
+            !addrs.contains("10.98.0.120/"),
+            "W's address still there: {addrs}"
+        );
+        assert_eq!(allocs, 0, "allocations in reloads");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// SIGTERM runs the shutdown script (found through PATH) and stops.

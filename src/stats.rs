@@ -61,8 +61,9 @@ stats! {
     action_queue_full,
     /// Housekeeping ticks run.
     housekeeping_ticks,
-    /// SIGHUP received and ignored (reload not implemented yet).
-    reload_ignored,
+    /// SIGHUP received (reloads asked for; each is applied or refused, see
+    /// the status document's `reloads`).
+    reload_requests,
     /// `SIGUSR1` state dumps made.
     dump_data,
     /// `SIGUSR2` counter dumps made.
@@ -92,6 +93,22 @@ stats! {
     socket_errors,
     /// Netlink replies that did not parse.
     netlink_malformed,
+    // Operations.
+    /// Status socket clients sent a whole document.
+    status_served,
+    /// Status socket clients turned away: every slot was busy.
+    status_refused,
+    /// Status socket clients dropped at the timeout (a reader that stalls).
+    status_timeouts,
+    /// Status socket clients dropped on an error (accept, send, a unit too
+    /// large for the buffer).
+    status_errors,
+    /// Status documents abandoned because a reload changed the tables.
+    status_aborted,
+    /// JSON dumps made (keepalived's JSON signal).
+    dump_json,
+    /// Dump files that could not be written (each logged).
+    dump_errors,
 }
 
 impl fmt::Display for Stats {

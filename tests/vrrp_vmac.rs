@@ -78,9 +78,12 @@ fn sysctl(ns: &str, key: &str) -> String {
         .to_owned()
 }
 
-/// The client's ARP entry for the VIP, after a ping.
+/// The MAC of the client's ARP entry for the VIP once a ping gets through.
+/// The ping is retried for 3 s: right after a takeover the bridge may still
+/// forward the virtual MAC to the old master's port until the new master's
+/// first frame teaches it otherwise, and one lost ping says nothing of ARP.
 fn client_arp(lab: &Lab) -> Option<String> {
-    lab.client_pings(VIP).then_some(())?;
+    wait_until(Duration::from_secs(3), || lab.client_pings(VIP)).then_some(())?;
     let out = run_in(&lab.client.ns, "ip", &["neigh", "show", &VIP.to_string()]).ok()?;
     out.split_whitespace()
         .skip_while(|w| *w != "lladdr")

@@ -38,6 +38,7 @@ use crate::config::Config;
 use crate::config::lvs::{CheckKind, Checker};
 use crate::core::{ArgvBuf, ArgvError, split_command};
 use crate::limits::{CHECK_RX_BYTES, CHECK_SOCKETS, CHECKERS};
+use crate::lvs::reload::ServerMap;
 use crate::time::{Duration, Instant};
 
 /// Actions that fit in the queue: per slot an open, a send and a close, and
@@ -254,6 +255,8 @@ struct Slot {
 /// Every check of the configuration. See the module doc.
 pub struct Checkers {
     checks: Vec<CheckRun, CHECKERS>,
+    /// A reload's next table (empty otherwise).
+    next: Vec<(CheckRun, Option<Instant>), CHECKERS>,
     slots: Vec<Slot, CHECK_SOCKETS>,
     free: Vec<u16, CHECK_SOCKETS>,
     waiting: Deque<u16, CHECKERS>,
@@ -273,12 +276,75 @@ fn proto_of(kind: &CheckKind) -> Proto {
     }
 }
 
+/// The run-time state of check `i` of `cfg` as at start-up (its
+/// `misc_path` split into `argv` to find errors early).
+fn run_of(
+    cfg: &Config,
+    i: usize,
+    ck: &Checker,
+    argv: &mut ArgvBuf,
+) -> Result<CheckRun, SetupError> {
+    let lvs = &cfg.lvs;
+    let rs = lvs.real_servers.get(usize::from(ck.rs));
+    let addr = ck
+        .connect_ip
+        .or(rs.map(|r| r.addr))
+        .unwrap_or(IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED));
+    let port = if ck.connect_port != 0 {
+        ck.connect_port
+    } else {
+        rs.map_or(0, |r| r.port)
+    };
+    let port = if matches!(ck.kind, CheckKind::Ping) {
+        0
+    } else {
+        port
+    };
+    if let CheckKind::Misc(m) = ck.kind {
+        split_command(cfg.strings.get(m.path), argv)
+            .map_err(|e| SetupError::MiscPath(CheckId(i as u16), e))?;
+    }
+    let first_url = lvs
+        .urls
+        .iter()
+        .position(|u| usize::from(u.checker) == i)
+        .unwrap_or(0);
+    let n_urls = lvs.urls_of(i).count();
+    Ok(CheckRun {
+        target: SocketAddr::new(addr, port),
+        proto: proto_of(&ck.kind),
+        connect_timeout: ck.connect_timeout.unwrap_or(Duration::from_secs(5)),
+        delay_loop: ck.delay_loop.unwrap_or(Duration::from_secs(60)),
+        delay_before_retry: ck.delay_before_retry.unwrap_or(Duration::from_secs(1)),
+        retry: ck.retry.unwrap_or(1),
+        up: !ck.alpha.unwrap_or(false),
+        has_run: false,
+        retry_it: 0,
+        state: RunState::Sleeping,
+        url_it: 0,
+        failed_url: None,
+        urls: (first_url as u16, n_urls as u16),
+        seq: 0,
+    })
+}
+
 impl Checkers {
+    /// Checks that `cfg`'s checks can run (every `misc_path` splits into
+    /// arguments), as [`Checkers::new`] and [`Checkers::reload`] need.
+    pub fn check_config(cfg: &Config) -> Result<(), SetupError> {
+        let mut argv = ArgvBuf::new();
+        for (i, ck) in cfg.lvs.checkers.iter().enumerate() {
+            run_of(cfg, i, ck, &mut argv)?;
+        }
+        Ok(())
+    }
+
     /// The checks of `cfg` (every `misc_path` is split once here to find
     /// errors early). Nothing runs before [`Checkers::start`].
     pub fn new(cfg: &Config, seed: u64) -> Result<Self, SetupError> {
         let mut c = Checkers {
             checks: Vec::new(),
+            next: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
             waiting: Deque::new(),
@@ -292,50 +358,8 @@ impl Checkers {
         for i in (0..CHECK_SOCKETS).rev() {
             let _ = c.free.push(i as u16);
         }
-        let lvs = &cfg.lvs;
-        for (i, ck) in lvs.checkers.iter().enumerate() {
-            let id = CheckId(i as u16);
-            let rs = lvs.real_servers.get(usize::from(ck.rs));
-            let addr = ck
-                .connect_ip
-                .or(rs.map(|r| r.addr))
-                .unwrap_or(IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED));
-            let port = if ck.connect_port != 0 {
-                ck.connect_port
-            } else {
-                rs.map_or(0, |r| r.port)
-            };
-            let port = if matches!(ck.kind, CheckKind::Ping) {
-                0
-            } else {
-                port
-            };
-            if let CheckKind::Misc(m) = ck.kind {
-                split_command(cfg.strings.get(m.path), &mut c.argv)
-                    .map_err(|e| SetupError::MiscPath(id, e))?;
-            }
-            let first_url = lvs
-                .urls
-                .iter()
-                .position(|u| usize::from(u.checker) == i)
-                .unwrap_or(0);
-            let n_urls = lvs.urls_of(i).count();
-            let run = CheckRun {
-                target: SocketAddr::new(addr, port),
-                proto: proto_of(&ck.kind),
-                connect_timeout: ck.connect_timeout.unwrap_or(Duration::from_secs(5)),
-                delay_loop: ck.delay_loop.unwrap_or(Duration::from_secs(60)),
-                delay_before_retry: ck.delay_before_retry.unwrap_or(Duration::from_secs(1)),
-                retry: ck.retry.unwrap_or(1),
-                up: !ck.alpha.unwrap_or(false),
-                has_run: false,
-                retry_it: 0,
-                state: RunState::Sleeping,
-                url_it: 0,
-                failed_url: None,
-                urls: (first_url as u16, n_urls as u16),
-                seq: 0,
-            };
+        for (i, ck) in cfg.lvs.checkers.iter().enumerate() {
+            let run = run_of(cfg, i, ck, &mut c.argv)?;
             // Cannot fail: the configuration holds at most CHECKERS checks.
             let _ = c.checks.push(run);
         }
@@ -352,6 +376,85 @@ impl Checkers {
             }
         }
         Ok(c)
+    }
+
+    /// Reload: the checks of the new configuration `cfg`, the kept ones
+    /// (`map`: see [`crate::lvs::reload`]) with their verdict, retry count,
+    /// schedule and attempt in flight — its socket stays, its result counts
+    /// — and the settings of `cfg` from their next attempt; new checks are
+    /// scheduled as at start-up (within their `warmup`). Attempts of checks
+    /// the configuration drops are abandoned (their sockets closed: see
+    /// [`Checkers::poll_action`]); their scripts' ends are ignored. Nothing
+    /// is reported: the real-server logic recounts from
+    /// [`Checkers::state`]. Checks that fail [`Checkers::check_config`] do
+    /// not run (that check belongs before the reload).
+    pub fn reload(&mut self, now: Instant, cfg: &Config, map: &ServerMap) {
+        self.next.clear();
+        for (i, ck) in cfg.lvs.checkers.iter().enumerate() {
+            let Ok(mut run) = run_of(cfg, i, ck, &mut self.argv) else {
+                continue;
+            };
+            let kept = map
+                .old_check(i)
+                .and_then(|o| self.checks.get(o).map(|r| (o, *r)));
+            let at = if let Some((o, old)) = kept {
+                run.up = old.up;
+                run.has_run = old.has_run;
+                run.retry_it = old.retry_it.min(run.retry);
+                run.state = old.state;
+                run.seq = old.seq;
+                if old.urls.1 == run.urls.1 {
+                    run.url_it = old.url_it;
+                    run.failed_url = old.failed_url;
+                }
+                self.timers.get(o as u16)
+            } else {
+                let warmup = ck.warmup.unwrap_or(Duration::ZERO);
+                Some(now + Duration::from_micros(self.rng.below(warmup.total_micros())))
+            };
+            // Cannot fail: both tables hold at most CHECKERS checks.
+            let _ = self.next.push((run, at));
+        }
+        // Sockets: kept attempts follow their check, the others close.
+        for (k, slot) in self.slots.iter_mut().enumerate() {
+            if slot.state == SlotState::Free {
+                continue;
+            }
+            match map.new_check(usize::from(slot.check)) {
+                Some(n) => slot.check = n as u16,
+                None => {
+                    slot.state = SlotState::Free;
+                    slot.rx_len = 0;
+                    let _ = self.free.push(k as u16);
+                    if self
+                        .actions
+                        .push_back(CheckAction::Close {
+                            slot: SlotId(k as u16),
+                        })
+                        .is_err()
+                    {
+                        self.stats.queue_full += 1;
+                    }
+                }
+            }
+        }
+        let waiting = self.waiting.len();
+        for _ in 0..waiting {
+            if let Some(o) = self.waiting.pop_front()
+                && let Some(n) = map.new_check(usize::from(o))
+            {
+                let _ = self.waiting.push_back(n as u16);
+            }
+        }
+        for id in 0..self.checks.len() {
+            self.timers.set(id as u16, None);
+        }
+        self.checks.clear();
+        for (i, (run, at)) in self.next.iter().enumerate() {
+            let _ = self.checks.push(*run);
+            self.timers.set(i as u16, *at);
+        }
+        self.next.clear();
     }
 
     /// Schedules every check's first run at a random point within its
@@ -382,6 +485,15 @@ impl Checkers {
     /// The counters.
     pub fn stats(&self) -> &CheckStats {
         &self.stats
+    }
+
+    /// The most overdue deadline at `now` (a run or an attempt's timeout
+    /// not handled yet): its check and how late it is. After
+    /// [`Checkers::handle_timeout`] none is; one that stays due means the
+    /// checkers are not being run (the watchdog's health gate asks).
+    pub fn late(&self, now: Instant) -> Option<(CheckId, Duration)> {
+        let (id, at) = self.timers.peek()?;
+        (at <= now).then(|| (CheckId(id), now - at))
     }
 
     /// Whether check `id` is up (and whether it has decided yet).

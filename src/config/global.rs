@@ -25,7 +25,16 @@
 //! `shutdown_script`, `shutdown_script_timeout`, `dynamic_interfaces`,
 //! `default_interface`, `vmac_prefix`, `vmac_addr_prefix`, `lvs_flush`,
 //! `lvs_flush_on_stop` (and `lvs_flush_onstop`), `lvs_timeouts`,
-//! `checker_log_all_failures`.
+//! `checker_log_all_failures`; keepalived ≥ 2.3's dump file paths
+//! `state_dump_file`, `stats_dump_file`, `json_dump_file`; picket's own
+//! `status_socket PATH|none [MODE]` (the status socket, default
+//! `/run/picket.sock` mode 0600), `no_new_privs [BOOL]` and
+//! `script_capabilities all|none|CAP...` (what picket keeps after start-up:
+//! see the README's "Privileges"); and picket's own watchdog keywords
+//! (keepalived has no watchdog): `watchdog_device`, `watchdog_timeout`,
+//! `watchdog_nowayout`, `watchdog_state_file`, `watchdog_reset_hold`,
+//! `watchdog_safe_mode_resets`, `watchdog_reset_window` (see [`GlobalDefs`]
+//! and the README).
 //!
 //! **Unsupported** (an error: they would change behaviour): see
 //! [`UNSUPPORTED`] — namespaces, notify FIFOs, `lvs_sync_daemon`,
@@ -34,7 +43,7 @@
 //!
 //! **Ignored** (a warning: harmless for picket): see [`IGNORED`] — SNMP,
 //! DBus, e-mail/SMTP alerts, process names/priorities/affinity/no_swap/rlimit,
-//! buffer sizes, dump files, reload plumbing, `log_unknown_vrids`, ...
+//! buffer sizes, `data_use_instance`, `json_version`, reload plumbing, `log_unknown_vrids`, ...
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -45,7 +54,9 @@ use super::dump::{Dumper, Word};
 use super::parser::Parser;
 use super::strings::{StringPool, Text};
 use super::{Config, Diagnostics, Statement};
-use crate::limits::IFNAME_BYTES;
+use crate::limits::{
+    BOARD_STATE_FILE, BOARD_WATCHDOG_DEVICE, IFNAME_BYTES, PATH_BYTES, WATCHDOG_TIMEOUT_S,
+};
 use crate::time::Duration;
 
 /// Bytes of a user or group name of a script (Linux's `LOGIN_NAME_MAX` is
@@ -187,7 +198,118 @@ pub struct GlobalDefs {
     pub lvs_timeout_udp: u32,
     /// `checker_log_all_failures` (false).
     pub checker_log_all_failures: bool,
+    /// `status_socket PATH [MODE]` (picket's own): where the status socket
+    /// listens; `none` turns it off. Empty until [`finish`] sets
+    /// [`DEFAULT_STATUS_SOCKET`].
+    pub status_socket: String<PATH_BYTES>,
+    /// The status socket's permissions (0600: root only).
+    pub status_socket_mode: u32,
+    /// `state_dump_file PATH` (keepalived ≥ 2.3): where SIGUSR1 writes;
+    /// empty = `$TMPDIR/keepalived.data`; a trailing `/` names a directory.
+    pub state_dump_file: String<PATH_BYTES>,
+    /// `stats_dump_file PATH`: where SIGUSR2 writes (default
+    /// `$TMPDIR/keepalived.stats`).
+    pub stats_dump_file: String<PATH_BYTES>,
+    /// `json_dump_file PATH`: where the JSON signal writes (default
+    /// `$TMPDIR/keepalived.json`).
+    pub json_dump_file: String<PATH_BYTES>,
+    /// `no_new_privs [BOOL]` (picket's own): set `PR_SET_NO_NEW_PRIVS`
+    /// after start-up; `None` = on exactly when the configuration runs no
+    /// script (it stops setuid programs and file capabilities in scripts).
+    pub no_new_privs: Option<bool>,
+    /// `script_capabilities all | CAP...` (picket's own): capabilities
+    /// kept in the bounding set beyond picket's own (so root scripts may
+    /// use them), as a mask by capability number; `u64::MAX` = `all`
+    /// (the bounding set is left as it is).
+    pub script_capabilities: u64,
+    /// `watchdog_device PATH|none`: the hardware watchdog; `None` until
+    /// [`finish`] sets the board's `watchdog_device`. Empty: none.
+    pub watchdog_device: Option<String<PATH_BYTES>>,
+    /// `watchdog_timeout` 1..=3600 s; `None` until [`finish`] sets the
+    /// board's `watchdog_timeout_s`.
+    pub watchdog_timeout: Option<Duration>,
+    /// `watchdog_nowayout` (false): never disarm the watchdog, not even on
+    /// an orderly stop (no magic close).
+    pub watchdog_nowayout: bool,
+    /// `watchdog_state_file PATH|none`: where resets are recorded; `None`
+    /// until [`finish`] sets the board's `state_file`. Empty: none.
+    pub watchdog_state_file: Option<String<PATH_BYTES>>,
+    /// `watchdog_reset_hold` 0..=3600 s (60 s): after a watchdog reset,
+    /// instances start in BACKUP and do not preempt for this long.
+    pub watchdog_reset_hold: Duration,
+    /// `watchdog_safe_mode_resets` 0..=100 (3): this many resets in a row
+    /// (none more than `watchdog_reset_window` after the last start) put
+    /// picket in safe mode (every instance advertises priority 1); 0: never.
+    pub watchdog_safe_mode_resets: u8,
+    /// `watchdog_reset_window` 60..=604800 s (600 s): a run this long
+    /// without a reset clears the count (and ends safe mode).
+    pub watchdog_reset_window: Duration,
 }
+
+/// Linux capability names by number (`capability.h`, up to
+/// `CAP_CHECKPOINT_RESTORE`, 40).
+pub const CAPABILITIES: [&str; 41] = [
+    "cap_chown",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_linux_immutable",
+    "cap_net_bind_service",
+    "cap_net_broadcast",
+    "cap_net_admin",
+    "cap_net_raw",
+    "cap_ipc_lock",
+    "cap_ipc_owner",
+    "cap_sys_module",
+    "cap_sys_rawio",
+    "cap_sys_chroot",
+    "cap_sys_ptrace",
+    "cap_sys_pacct",
+    "cap_sys_admin",
+    "cap_sys_boot",
+    "cap_sys_nice",
+    "cap_sys_resource",
+    "cap_sys_time",
+    "cap_sys_tty_config",
+    "cap_mknod",
+    "cap_lease",
+    "cap_audit_write",
+    "cap_audit_control",
+    "cap_setfcap",
+    "cap_mac_override",
+    "cap_mac_admin",
+    "cap_syslog",
+    "cap_wake_alarm",
+    "cap_block_suspend",
+    "cap_audit_read",
+    "cap_perfmon",
+    "cap_bpf",
+    "cap_checkpoint_restore",
+];
+
+/// The number of capability `name` (`CAP_NET_ADMIN`, `cap_net_admin` or
+/// `net_admin`).
+pub fn capability_number(name: &str) -> Option<u8> {
+    let mut lower: String<32> = String::new();
+    for c in name.chars() {
+        lower.push(c.to_ascii_lowercase()).ok()?;
+    }
+    let bare = lower.strip_prefix("cap_").unwrap_or(&lower);
+    CAPABILITIES
+        .iter()
+        .position(|c| c.strip_prefix("cap_") == Some(bare))
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+/// The status socket when `status_socket` is not given.
+pub const DEFAULT_STATUS_SOCKET: &str = "/run/picket.sock";
+/// The status socket's permissions when `status_socket` gives none.
+pub const DEFAULT_STATUS_SOCKET_MODE: u32 = 0o600;
 
 impl Default for GlobalDefs {
     fn default() -> Self {
@@ -241,9 +363,52 @@ impl GlobalDefs {
             lvs_timeout_tcpfin: 0,
             lvs_timeout_udp: 0,
             checker_log_all_failures: false,
+            status_socket: String::new(),
+            status_socket_mode: DEFAULT_STATUS_SOCKET_MODE,
+            state_dump_file: String::new(),
+            stats_dump_file: String::new(),
+            json_dump_file: String::new(),
+            no_new_privs: None,
+            script_capabilities: 0,
+            watchdog_device: None,
+            watchdog_timeout: None,
+            watchdog_nowayout: false,
+            watchdog_state_file: None,
+            watchdog_reset_hold: Duration::from_secs(DEFAULT_RESET_HOLD_S),
+            watchdog_safe_mode_resets: DEFAULT_SAFE_MODE_RESETS,
+            watchdog_reset_window: Duration::from_secs(DEFAULT_RESET_WINDOW_S),
         }
     }
+
+    /// The hardware watchdog device (after [`finish`]); `None`: none.
+    pub fn watchdog_device(&self) -> Option<&str> {
+        self.watchdog_device.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The watchdog timeout asked of the device (after [`finish`]).
+    pub fn watchdog_timeout(&self) -> Duration {
+        self.watchdog_timeout
+            .unwrap_or(Duration::from_secs(WATCHDOG_TIMEOUT_S as u64))
+    }
+
+    /// The reset state file (after [`finish`]); `None`: none.
+    pub fn watchdog_state_file(&self) -> Option<&str> {
+        self.watchdog_state_file
+            .as_deref()
+            .filter(|s| !s.is_empty())
+    }
 }
+
+/// Default of `watchdog_reset_hold`, seconds: a minute is long enough for
+/// the peer's adverts to be heard and for an operator to notice, short
+/// enough that a healthy board preempts back soon.
+pub const DEFAULT_RESET_HOLD_S: u64 = 60;
+/// Default of `watchdog_safe_mode_resets`.
+pub const DEFAULT_SAFE_MODE_RESETS: u8 = 3;
+/// Default of `watchdog_reset_window`, seconds (10 minutes).
+pub const DEFAULT_RESET_WINDOW_S: u64 = 600;
+/// Largest `watchdog_timeout`, seconds (an hour: longer is no watchdog).
+pub const WATCHDOG_TIMEOUT_MAX_S: i64 = 3600;
 
 /// Global keywords picket does not implement and that would change
 /// behaviour, with a hint each (an error).
@@ -494,12 +659,18 @@ pub const IGNORED: &[(&str, &str)] = &[
         "the reader's include checks are set with -e",
     ),
     ("random_seed", "picket seeds its own random source"),
-    ("umask", "picket creates no files but its pid file"),
-    ("data_use_instance", "picket writes no dump files"),
-    ("state_dump_file", "picket writes no dump files"),
-    ("stats_dump_file", "picket writes no dump files"),
-    ("json_dump_file", "picket writes no dump files"),
-    ("json_version", "picket writes no dump files"),
+    (
+        "umask",
+        "picket creates its files with fixed modes (0600 dumps, 0644 pid file)",
+    ),
+    (
+        "data_use_instance",
+        "picket has no instance name to put in dump file names",
+    ),
+    (
+        "json_version",
+        "picket writes keepalived 2.2's JSON dump (version 1)",
+    ),
     ("iproute_usr_dir", "picket reads no iproute2 tables"),
     ("iproute_etc_dir", "picket reads no iproute2 tables"),
     ("use_symlink_paths", "script paths are used as written"),
@@ -552,6 +723,19 @@ pub const IMPLEMENTED: &[&str] = &[
     "lvs_flush_onstop",
     "lvs_timeouts",
     "checker_log_all_failures",
+    "status_socket",
+    "state_dump_file",
+    "stats_dump_file",
+    "json_dump_file",
+    "no_new_privs",
+    "script_capabilities",
+    "watchdog_device",
+    "watchdog_timeout",
+    "watchdog_nowayout",
+    "watchdog_state_file",
+    "watchdog_reset_hold",
+    "watchdog_safe_mode_resets",
+    "watchdog_reset_window",
 ];
 
 /// Global keywords accepted outside `global_defs` (§a.4).
@@ -794,6 +978,55 @@ fn parse_keyword(p: &mut Parser<'_>, st: &Statement, cfg: &mut Config) {
             }
         }
         "lvs_timeouts" => parse_lvs_timeouts(p, st, g),
+        "status_socket" => parse_status_socket(p, st, g),
+        "no_new_privs" => {
+            if let Some(b) = p.flag(st) {
+                g.no_new_privs = Some(b);
+            }
+        }
+        "script_capabilities" => parse_script_capabilities(p, st, g),
+        "state_dump_file" | "stats_dump_file" | "json_dump_file" => {
+            if p.arity(st, 1, 1)
+                && let Some(path) = absolute_path_arg(p, st, 0)
+            {
+                match kw {
+                    "state_dump_file" => g.state_dump_file = path,
+                    "stats_dump_file" => g.stats_dump_file = path,
+                    _ => g.json_dump_file = path,
+                }
+            }
+        }
+        "watchdog_device" => {
+            if let Some(path) = path_or_none(p, st) {
+                g.watchdog_device = Some(path);
+            }
+        }
+        "watchdog_state_file" => {
+            if let Some(path) = path_or_none(p, st) {
+                g.watchdog_state_file = Some(path);
+            }
+        }
+        "watchdog_timeout" => {
+            if let Some(v) = p.int_value(st, 1, WATCHDOG_TIMEOUT_MAX_S) {
+                g.watchdog_timeout = Some(secs(v as u64));
+            }
+        }
+        "watchdog_nowayout" => set_flag(p, st, &mut g.watchdog_nowayout),
+        "watchdog_reset_hold" => {
+            if let Some(v) = p.int_value(st, 0, 3600) {
+                g.watchdog_reset_hold = secs(v as u64);
+            }
+        }
+        "watchdog_safe_mode_resets" => {
+            if let Some(v) = p.int_value(st, 0, 100) {
+                g.watchdog_safe_mode_resets = v as u8;
+            }
+        }
+        "watchdog_reset_window" => {
+            if let Some(v) = p.int_value(st, 60, 7 * 86400) {
+                g.watchdog_reset_window = secs(v as u64);
+            }
+        }
         _ => {
             let mut known: heapless::Vec<&str, 256> = heapless::Vec::new();
             for k in IMPLEMENTED
@@ -829,6 +1062,124 @@ fn parse_lvs_timeouts(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
         }
         i += 2;
     }
+}
+
+/// Argument `i` as an absolute path of at most [`PATH_BYTES`] bytes.
+fn absolute_path_arg(p: &mut Parser<'_>, st: &Statement, i: usize) -> Option<String<PATH_BYTES>> {
+    let s = p.required(st, i)?;
+    let mut out = String::new();
+    if !s.starts_with('/') || out.push_str(s).is_err() {
+        p.error_hint(
+            st.arg_loc(i),
+            format_args!(
+                "'{}': invalid path '{s}' (absolute, at most {} bytes)",
+                st.keyword(),
+                PATH_BYTES - 1
+            ),
+            format_args!("write the full path, starting with '/'"),
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// The single argument of a path keyword: an absolute path, or `none`
+/// (returned empty).
+fn path_or_none(p: &mut Parser<'_>, st: &Statement) -> Option<String<PATH_BYTES>> {
+    if !p.arity(st, 1, 1) {
+        return None;
+    }
+    let s = p.required(st, 0)?;
+    if s == "none" {
+        return Some(String::new());
+    }
+    let mut out = String::new();
+    if !s.starts_with('/') || s.contains('\0') || out.push_str(s).is_err() {
+        p.error(
+            st.arg_loc(0),
+            format_args!(
+                "'{}': invalid value '{s}': expected an absolute path (at most {} bytes) or 'none'",
+                st.keyword(),
+                PATH_BYTES - 1
+            ),
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// `script_capabilities all | none | CAP...`.
+fn parse_script_capabilities(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
+    if !p.arity(st, 1, CAPABILITIES.len()) {
+        return;
+    }
+    match st.arg(0) {
+        Some("all") if st.arg_count() == 1 => {
+            g.script_capabilities = u64::MAX;
+            return;
+        }
+        Some("none") if st.arg_count() == 1 => {
+            g.script_capabilities = 0;
+            return;
+        }
+        _ => {}
+    }
+    let mut mask = 0u64;
+    for i in 0..st.arg_count() {
+        let name = st.arg(i).unwrap_or("");
+        match capability_number(name) {
+            Some(n) => mask |= 1 << n,
+            None => {
+                p.error_hint(
+                    st.arg_loc(i),
+                    format_args!("'script_capabilities': unknown capability '{name}'"),
+                    format_args!("write names as in capabilities(7), e.g. CAP_CHOWN, or 'all'"),
+                );
+                return;
+            }
+        }
+    }
+    g.script_capabilities = mask;
+}
+
+/// `status_socket PATH|none [MODE]`: MODE in octal (`0660`), permissions
+/// only.
+fn parse_status_socket(p: &mut Parser<'_>, st: &Statement, g: &mut GlobalDefs) {
+    if !p.arity(st, 1, 2) {
+        return;
+    }
+    let path = if st.arg(0) == Some("none") {
+        let mut n = String::new();
+        let _ = n.push_str("none");
+        n
+    } else {
+        let Some(path) = absolute_path_arg(p, st, 0) else {
+            return;
+        };
+        // sun_path holds 108 bytes with its NUL.
+        if path.len() > 107 {
+            p.error(
+                st.arg_loc(0),
+                format_args!("'status_socket': the path is longer than 107 bytes"),
+            );
+            return;
+        }
+        path
+    };
+    if let Some(m) = st.arg(1) {
+        match u32::from_str_radix(m, 8) {
+            Ok(mode) if mode <= 0o777 && m.len() >= 3 => g.status_socket_mode = mode,
+            _ => {
+                p.error_hint(
+                    st.arg_loc(1),
+                    format_args!("'status_socket': invalid mode '{m}'"),
+                    format_args!("give permissions in octal, e.g. 0600 or 0660"),
+                );
+                return;
+            }
+        }
+    }
+    g.status_socket = path;
 }
 
 /// A flag keyword into `field`.
@@ -955,6 +1306,21 @@ pub fn finish(cfg: &mut Config, _diags: &mut Diagnostics) {
     }
     if g.vmac_addr_prefix.is_empty() {
         g.vmac_addr_prefix = g.vmac_prefix.clone();
+    }
+    if g.status_socket.is_empty() {
+        let _ = g.status_socket.push_str(DEFAULT_STATUS_SOCKET);
+    }
+    // The board's watchdog unless the configuration names its own. A board
+    // value that does not fit a path is no watchdog (build.rs keeps them
+    // short).
+    if g.watchdog_device.is_none() {
+        g.watchdog_device = Some(String::try_from(BOARD_WATCHDOG_DEVICE).unwrap_or_default());
+    }
+    if g.watchdog_timeout.is_none() {
+        g.watchdog_timeout = Some(Duration::from_secs(WATCHDOG_TIMEOUT_S as u64));
+    }
+    if g.watchdog_state_file.is_none() {
+        g.watchdog_state_file = Some(String::try_from(BOARD_STATE_FILE).unwrap_or_default());
     }
 }
 
@@ -1091,6 +1457,63 @@ pub fn dump(g: &GlobalDefs, d: &mut Dumper<'_>) -> fmt::Result {
         d.line("lvs_timeouts", format_args!("{s}"))?;
     }
     d.boolean("checker_log_all_failures", g.checker_log_all_failures)?;
+    if (g.status_socket.as_str(), g.status_socket_mode)
+        != (DEFAULT_STATUS_SOCKET, DEFAULT_STATUS_SOCKET_MODE)
+        && !g.status_socket.is_empty()
+    {
+        d.line(
+            "status_socket",
+            format_args!("{} {:04o}", Word(&g.status_socket), g.status_socket_mode),
+        )?;
+    }
+    if let Some(b) = g.no_new_privs {
+        d.boolean("no_new_privs", b)?;
+    }
+    match g.script_capabilities {
+        0 => {}
+        u64::MAX => d.line("script_capabilities", format_args!("all"))?,
+        mask => {
+            let mut names: String<1024> = String::new();
+            for (i, n) in CAPABILITIES.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    let sep = if names.is_empty() { "" } else { " " };
+                    let _ = fmt::Write::write_fmt(&mut names, format_args!("{sep}{n}"));
+                }
+            }
+            d.line("script_capabilities", format_args!("{names}"))?;
+        }
+    }
+    for (kw, path) in [
+        ("state_dump_file", &g.state_dump_file),
+        ("stats_dump_file", &g.stats_dump_file),
+        ("json_dump_file", &g.json_dump_file),
+    ] {
+        if !path.is_empty() {
+            d.word(kw, path)?;
+        }
+    }
+    d.word("watchdog_device", g.watchdog_device().unwrap_or("none"))?;
+    d.line(
+        "watchdog_timeout",
+        format_args!("{}", g.watchdog_timeout().secs()),
+    )?;
+    d.boolean("watchdog_nowayout", g.watchdog_nowayout)?;
+    d.word(
+        "watchdog_state_file",
+        g.watchdog_state_file().unwrap_or("none"),
+    )?;
+    d.line(
+        "watchdog_reset_hold",
+        format_args!("{}", g.watchdog_reset_hold.secs()),
+    )?;
+    d.line(
+        "watchdog_safe_mode_resets",
+        format_args!("{}", g.watchdog_safe_mode_resets),
+    )?;
+    d.line(
+        "watchdog_reset_window",
+        format_args!("{}", g.watchdog_reset_window.secs()),
+    )?;
     d.close()?;
     d.blank()
 }
@@ -1116,8 +1539,109 @@ mod tests {
         assert_eq!(g.default_interface, "eth0");
         assert_eq!(g.vmac_prefix, "vrrp");
         assert_eq!(g.vmac_addr_prefix, "vrrp");
+        assert_eq!(g.status_socket, DEFAULT_STATUS_SOCKET);
+        assert_eq!(g.status_socket_mode, 0o600);
+        assert!(g.state_dump_file.is_empty() && g.json_dump_file.is_empty());
         let (cfg, _) = load("global_defs {\n vrrp_strict\n}\n");
         assert_eq!(cfg.global.vrrp_garp_lower_prio_repeat, Some(0));
+    }
+
+    #[test]
+    fn watchdog_defaults_come_from_the_board() {
+        let (cfg, out) = load("");
+        assert_eq!(out, "");
+        let g = &cfg.global;
+        let board = |s: &'static str| (!s.is_empty()).then_some(s);
+        assert_eq!(g.watchdog_device(), board(BOARD_WATCHDOG_DEVICE));
+        assert_eq!(
+            g.watchdog_timeout(),
+            Duration::from_secs(WATCHDOG_TIMEOUT_S as u64)
+        );
+        assert_eq!(g.watchdog_state_file(), board(BOARD_STATE_FILE));
+        assert!(!g.watchdog_nowayout);
+        assert_eq!(g.watchdog_reset_hold, Duration::from_secs(60));
+        assert_eq!(g.watchdog_safe_mode_resets, 3);
+        assert_eq!(g.watchdog_reset_window, Duration::from_secs(600));
+        // `none` turns a board's device and state file off.
+        let (cfg, out) =
+            load("global_defs {\n watchdog_device none\n watchdog_state_file none\n}\n");
+        assert_eq!(out, "");
+        assert_eq!(cfg.global.watchdog_device(), None);
+        assert_eq!(cfg.global.watchdog_state_file(), None);
+        let dump = dump_of(&cfg);
+        assert!(dump.contains("    watchdog_device none\n"), "{dump}");
+        assert!(dump.contains("    watchdog_state_file none\n"), "{dump}");
+    }
+
+    #[test]
+    fn watchdog_keywords_land_and_round_trip() {
+        let (cfg, out) = load(
+            "global_defs {
+ watchdog_device /dev/watchdog1
+ watchdog_timeout 5
+ watchdog_nowayout
+ watchdog_state_file /data/picket.state
+ watchdog_reset_hold 0
+ watchdog_safe_mode_resets 0
+ watchdog_reset_window 3600
+}
+",
+        );
+        assert!(!out.contains(": error:"), "{out}");
+        let g = &cfg.global;
+        assert_eq!(g.watchdog_device(), Some("/dev/watchdog1"));
+        assert_eq!(g.watchdog_timeout(), Duration::from_secs(5));
+        assert!(g.watchdog_nowayout);
+        assert_eq!(g.watchdog_state_file(), Some("/data/picket.state"));
+        assert_eq!(g.watchdog_reset_hold, Duration::ZERO);
+        assert_eq!(g.watchdog_safe_mode_resets, 0);
+        assert_eq!(g.watchdog_reset_window, Duration::from_secs(3600));
+        let first = dump_of(&cfg);
+        for want in [
+            "    watchdog_device /dev/watchdog1\n",
+            "    watchdog_timeout 5\n",
+            "    watchdog_nowayout true\n",
+            "    watchdog_state_file /data/picket.state\n",
+            "    watchdog_reset_hold 0\n",
+            "    watchdog_safe_mode_resets 0\n",
+            "    watchdog_reset_window 3600\n",
+        ] {
+            assert!(first.contains(want), "missing {want:?} in\n{first}");
+        }
+        let (cfg2, out2) = load(&first);
+        assert!(!out2.contains(": error:"), "{out2}\n{first}");
+        assert_eq!(first, dump_of(&cfg2));
+    }
+
+    #[test]
+    fn bad_watchdog_values_are_located() {
+        let (_, out) = load(
+            "global_defs {
+ watchdog_device dev/watchdog
+ watchdog_timeout 0
+ watchdog_timeout 3601
+ watchdog_nowayout maybe
+ watchdog_state_file
+ watchdog_reset_hold 3601
+ watchdog_safe_mode_resets 101
+ watchdog_reset_window 59
+ watchdog_timout 5
+}
+",
+        );
+        for want in [
+            "t.conf:2:18: error: 'watchdog_device': invalid value 'dev/watchdog': expected an absolute path",
+            "t.conf:3:19: error: 'watchdog_timeout': invalid value '0': expected a number from 1 to 3600",
+            "t.conf:4:19: error: 'watchdog_timeout': invalid value '3601'",
+            "t.conf:5:20: error: 'watchdog_nowayout': invalid value 'maybe'",
+            "t.conf:6:22: error: 'watchdog_state_file' needs a value",
+            "t.conf:7:22: error: 'watchdog_reset_hold': invalid value '3601': expected a number from 0 to 3600",
+            "t.conf:8:28: error: 'watchdog_safe_mode_resets': invalid value '101'",
+            "t.conf:9:24: error: 'watchdog_reset_window': invalid value '59': expected a number from 60 to 604800",
+            "t.conf:10:2: error: unknown keyword 'watchdog_timout' in global_defs\n  hint: did you mean 'watchdog_timeout'?",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in\n{out}");
+        }
     }
 
     #[test]
@@ -1159,10 +1683,22 @@ mod tests {
  lvs_flush_onstop
  lvs_timeouts udp 30 tcpfin 60
  checker_log_all_failures
+ status_socket /run/ka/status.sock 0660
+ state_dump_file /var/tmp/
+ stats_dump_file /var/tmp/ka.stats
+ json_dump_file /var/tmp/ka.json
+ no_new_privs
+ script_capabilities CAP_CHOWN dac_override cap_sys_admin
 }
 ",
         );
         assert!(!out.contains(": error:"), "{out}");
+        assert_eq!(g_status(&cfg), ("/run/ka/status.sock", 0o660));
+        assert_eq!(cfg.global.state_dump_file, "/var/tmp/");
+        assert_eq!(cfg.global.stats_dump_file, "/var/tmp/ka.stats");
+        assert_eq!(cfg.global.json_dump_file, "/var/tmp/ka.json");
+        assert_eq!(cfg.global.no_new_privs, Some(true));
+        assert_eq!(cfg.global.script_capabilities, 1 | 2 | 1 << 21);
         let g = &cfg.global;
         assert_eq!(cfg.strings.get(g.router_id), "r1");
         assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(224, 0, 0, 99));
@@ -1211,6 +1747,23 @@ mod tests {
         assert_eq!(first, dump_of(&cfg2));
     }
 
+    fn g_status(cfg: &Config) -> (&str, u32) {
+        (
+            cfg.global.status_socket.as_str(),
+            cfg.global.status_socket_mode,
+        )
+    }
+
+    #[test]
+    fn the_status_socket_can_be_turned_off() {
+        let (cfg, out) = load("global_defs {\n status_socket none\n}\n");
+        assert_eq!(out, "");
+        assert_eq!(g_status(&cfg), ("none", 0o600));
+        let first = dump_of(&cfg);
+        assert!(first.contains("status_socket none 0600"), "{first}");
+        assert_eq!(dump_of(&load(&first).0), first);
+    }
+
     #[test]
     fn bad_values_are_located() {
         let (_, out) = load(
@@ -1232,6 +1785,10 @@ mod tests {
  lvs_timeouts tcp 0
  lvs_timeouts smtp 5
  vrrp_startp_delay 3
+ status_socket run/s.sock
+ status_socket /run/s.sock 999
+ state_dump_file tmp/x
+ script_capabilities CAP_FLY
 }
 global_defs x {
 }
@@ -1255,7 +1812,11 @@ global_defs x {
             "t.conf:16:19: error: 'lvs_timeouts'",
             "t.conf:17:15: error: 'lvs_timeouts': invalid value 'smtp'",
             "t.conf:18:2: error: unknown keyword 'vrrp_startp_delay' in global_defs\n  hint: did you mean 'vrrp_startup_delay'?",
-            "t.conf:20:13: error: 'global_defs' takes no name",
+            "t.conf:19:16: error: 'status_socket': invalid path 'run/s.sock'",
+            "t.conf:20:28: error: 'status_socket': invalid mode '999'",
+            "t.conf:21:18: error: 'state_dump_file': invalid path 'tmp/x'",
+            "t.conf:22:22: error: 'script_capabilities': unknown capability 'CAP_FLY'",
+            "t.conf:24:13: error: 'global_defs' takes no name",
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
         }

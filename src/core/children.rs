@@ -99,6 +99,23 @@ impl Default for ChildTable {
 }
 
 impl ChildTable {
+    /// Rewrites the role of every child alive, queued or reported with
+    /// `f` (a reload renumbers the scripts they run for).
+    pub fn remap_roles(&mut self, f: &dyn Fn(ChildRole) -> ChildRole) {
+        for s in self.slots.iter_mut() {
+            s.role = f(s.role);
+        }
+        for q in self.queue.iter_mut() {
+            q.run.role = f(q.run.role);
+        }
+        for e in self.events.iter_mut() {
+            match e {
+                ChildEvent::Started { role, .. } => *role = f(*role),
+                ChildEvent::Ended(rec) => rec.role = f(rec.role),
+            }
+        }
+    }
+
     /// No children.
     pub const fn new() -> Self {
         ChildTable {
@@ -168,6 +185,19 @@ impl ChildTable {
         self.slots
             .iter()
             .fold(None, |acc, s| earliest(acc, Some(s.deadline)))
+    }
+
+    /// The slot deadline furthest past at `now` (a timeout, a `SIGKILL` or
+    /// a give-up not acted on): its role, pid (0 before the spawn report)
+    /// and how late it is. `None` when none is due. After
+    /// [`ChildTable::handle_timeout`] none is; one that stays due means the
+    /// table is not being run (the watchdog's health gate asks).
+    pub fn overdue(&self, now: Instant) -> Option<(ChildRole, i32, Duration)> {
+        self.slots
+            .iter()
+            .filter(|s| s.deadline <= now)
+            .min_by_key(|s| s.deadline)
+            .map(|s| (s.role, s.pid().unwrap_or(0), now - s.deadline))
     }
 
     /// Asks for `argv` to run for at most `timeout`. Returns its id, or

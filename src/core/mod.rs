@@ -58,6 +58,11 @@ pub enum Signal {
     DumpData,
     /// `SIGUSR2`: dump counters (keepalived's STATS).
     DumpStats,
+    /// `SIGRTMIN+2`: dump state as JSON (keepalived's JSON).
+    DumpJson,
+    /// `SIGRTMAX-1`: dump counters, then zero the VRRP ones (keepalived's
+    /// STATS_CLEAR).
+    DumpStatsClear,
     /// `SIGCHLD`: some child changed state.
     Child,
 }
@@ -433,6 +438,24 @@ impl Core {
         &mut self.stats
     }
 
+    /// Reload: rewrites the roles of the children alive or queued (see
+    /// [`ChildTable::remap_roles`]).
+    pub fn remap_children(&mut self, f: &dyn Fn(ChildRole) -> ChildRole) {
+        self.children.remap_roles(f);
+    }
+
+    /// Reload: the new `shutdown_script` and its timeout (the startup
+    /// script has run already).
+    pub fn set_shutdown_script(
+        &mut self,
+        line: Option<&str>,
+        timeout: Duration,
+        user: RunAs,
+    ) -> Result<(), CoreError> {
+        self.shutdown = script(line, timeout, user).map_err(CoreError::ShutdownScript)?;
+        Ok(())
+    }
+
     /// The child table (read only).
     pub fn children(&self) -> &ChildTable {
         &self.children
@@ -539,10 +562,9 @@ impl Core {
             return;
         }
         match signal {
-            Signal::Reload => {
-                self.stats.reload_ignored += 1;
-                log::warn!("reload not implemented yet, ignoring SIGHUP");
-            }
+            // The binary reloads (the core keeps only the count): a reload
+            // while stopping is not done.
+            Signal::Reload => self.stats.reload_requests += 1,
             Signal::Stop => self.stop(now),
             Signal::DumpData => {
                 self.stats.dump_data += 1;
@@ -558,10 +580,11 @@ impl Core {
                     },
                 );
             }
-            Signal::DumpStats => {
+            Signal::DumpStats | Signal::DumpStatsClear => {
                 self.stats.dump_stats += 1;
                 log::info!("SIGUSR2: stats: {}", self.stats);
             }
+            Signal::DumpJson => self.stats.dump_json += 1,
             Signal::Child => self.push(Action::Reap),
         }
     }

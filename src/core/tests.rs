@@ -96,6 +96,23 @@ fn timeout_sends_term_then_kill_then_reaps() {
 }
 
 #[test]
+fn an_unhandled_child_deadline_is_overdue() {
+    let mut core = Core::new(&settings(Some("sleep 100"), None)).unwrap();
+    core.start(t(0));
+    let id = spawned(&drain(&mut core))[0].0;
+    core.handle_child_started(t(0), id, 42);
+    assert_eq!(core.children().overdue(t(9_999)), None);
+    // The timeout passes without `handle_timeout`: late, by how much.
+    assert_eq!(
+        core.children().overdue(t(12_500)),
+        Some((ChildRole::StartupScript, 42, Duration::from_millis(2_500)))
+    );
+    // Handled: the next deadline (SIGKILL) is in the future again.
+    core.handle_timeout(t(12_500));
+    assert_eq!(core.children().overdue(t(12_500)), None);
+}
+
+#[test]
 fn a_child_that_never_dies_is_abandoned() {
     let mut core = Core::new(&settings(Some("x"), None)).unwrap();
     core.start(t(0));
@@ -259,7 +276,7 @@ fn ignored_inputs_are_counted() {
     let s = core.stats();
     assert_eq!(s.unknown_child_exit, 1);
     assert_eq!(s.unknown_child_id, 2);
-    assert_eq!(s.reload_ignored, 1);
+    assert_eq!(s.reload_requests, 1);
 }
 
 #[test]

@@ -157,6 +157,8 @@ struct Pending {
     /// Answers still awaited (batches).
     left: u16,
     deadline: Instant,
+    /// When it was sent, or last answered in part.
+    progress: Instant,
 }
 
 /// The IPVS conversation. See the module doc.
@@ -245,6 +247,13 @@ impl Link {
     /// Whether an exchange awaits its answer.
     pub const fn is_waiting(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// The outstanding exchange: answers still awaited, and when it was
+    /// sent or last answered in part (the watchdog's health gate counts
+    /// that as the kernel's progress, like rtnetlink answers).
+    pub fn awaiting(&self) -> Option<(u16, Instant)> {
+        self.pending.map(|p| (p.left, p.progress))
     }
 
     /// The kernel's timeouts read at start (restored at stop).
@@ -432,6 +441,7 @@ impl Link {
                 count: 1,
                 left: 1,
                 deadline: now + REPLY_TIMEOUT,
+                progress: now,
             });
             return Some(n);
         }
@@ -479,6 +489,7 @@ impl Link {
             count: n,
             left: n,
             deadline: now + REPLY_TIMEOUT,
+            progress: now,
         });
         Some(len)
     }
@@ -573,6 +584,10 @@ impl Link {
             match Control::parse(&msg) {
                 Ok(c) => self.on_reply(now, rec, p, offset as usize, c),
                 Err(_) => self.stats.malformed += 1,
+            }
+            // The kernel answers: the wait for the rest starts again.
+            if let Some(q) = self.pending.as_mut() {
+                q.progress = now;
             }
         }
     }

@@ -64,7 +64,7 @@ pub use build::check_config;
 
 use crate::config::Config;
 use crate::limits::{IPVS_DESTINATIONS, IPVS_SERVICES};
-use crate::wire::ipvs::{AddrPort, DestRepr, Request, ServiceRepr};
+use crate::wire::ipvs::{AddrPort, DestRepr, Request, ServiceKey, ServiceRepr};
 
 /// Why the universe could not be built (the config check reports these at
 /// load time with a location; here they are a last line of defence).
@@ -148,8 +148,12 @@ pub enum Op {
     SetDest(u16),
     /// Remove destination slot `n`.
     DelDest(u16),
+    /// Remove a service a reload dropped (its key: it has no slot any
+    /// more).
+    DelRetired(ServiceKey),
     /// Remove a destination the configuration does not name from service
-    /// slot `service` (found in a dump; its address and port are kept).
+    /// slot `service` (found in a dump, or dropped by a reload; its address
+    /// and port are kept).
     DelStale {
         /// The service slot.
         service: u16,
@@ -199,8 +203,8 @@ pub struct ReconcileStats {
     pub failed: u64,
 }
 
-/// How many stale destinations one dump may queue.
-const STALE: usize = 64;
+/// How many stale destinations one dump (or reload) may queue.
+const STALE: usize = 256;
 
 /// Which ops a pass is handing out, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,6 +224,8 @@ pub struct Reconciler {
     services: Vec<ServiceSlot, IPVS_SERVICES>,
     dests: Vec<DestSlot, IPVS_DESTINATIONS>,
     stale: Vec<(u16, DestRepr), STALE>,
+    /// Services a reload dropped, still in the kernel.
+    retired: Vec<ServiceKey, IPVS_SERVICES>,
     phase: Phase,
     cursor: usize,
     stats: ReconcileStats,
@@ -233,6 +239,7 @@ impl Reconciler {
             services: Vec::new(),
             dests: Vec::new(),
             stale: Vec::new(),
+            retired: Vec::new(),
             phase: Phase::Done,
             cursor: 0,
             stats: ReconcileStats::default(),
@@ -320,6 +327,49 @@ impl Reconciler {
     /// ([`Reconciler::handle_failed`]) comes out of [`Reconciler::poll_op`]
     /// again.
     pub fn retry(&mut self) {
+        self.restart_pass();
+    }
+
+    /// Reload: this universe (of the new configuration) takes over what
+    /// `old` knew of the kernel, so the next pass sends only the
+    /// differences: a service of the same key keeps its kernel settings,
+    /// a destination of the same service, address and port too (an
+    /// unchanged virtual or real server sends nothing). `old`'s services
+    /// the new configuration drops are removed ([`Op::DelRetired`]), and
+    /// its destinations of a kept service that the new one drops become
+    /// stale (removed). The counters carry on.
+    pub fn adopt_kernel(&mut self, old: &Reconciler) {
+        self.stats = old.stats;
+        self.retired.clear();
+        self.stale.clear();
+        for o in old.services.iter().filter(|o| o.kernel.is_some()) {
+            if let Some(n) = self.services.iter_mut().find(|n| n.repr.key == o.repr.key) {
+                n.kernel = o.kernel;
+            } else if self.retired.push(o.repr.key).is_err() {
+                self.stats.stale_overflow += 1;
+            }
+        }
+        for (oi, o) in old.services.iter().enumerate() {
+            let Some(ni) = self.services.iter().position(|n| n.repr.key == o.repr.key) else {
+                continue;
+            };
+            let ni = u16::try_from(ni).unwrap_or(u16::MAX);
+            let oi = u16::try_from(oi).unwrap_or(u16::MAX);
+            for od in old.dests.iter().filter(|d| d.service == oi) {
+                let Some(k) = od.kernel else { continue };
+                let same = |d: &&mut DestSlot| {
+                    d.service == ni && d.base.addr == od.base.addr && d.base.port == od.base.port
+                };
+                match self.dests.iter_mut().find(same) {
+                    Some(n) => n.kernel = Some(k),
+                    None => {
+                        if self.stale.push((ni, k)).is_err() {
+                            self.stats.stale_overflow += 1;
+                        }
+                    }
+                }
+            }
+        }
         self.restart_pass();
     }
 
@@ -440,6 +490,7 @@ impl Reconciler {
                     op
                 }
                 Phase::DelServices => match self.services.get_mut(i) {
+                    None if !self.retired.is_empty() => self.retired.pop().map(Op::DelRetired),
                     Some(s) if !s.desired && s.kernel.is_some() => {
                         s.kernel = None;
                         let i = u16::try_from(i).unwrap_or(u16::MAX);
@@ -498,7 +549,7 @@ impl Reconciler {
                     });
                 }
             }
-            Op::DelStale { .. } => {}
+            Op::DelStale { .. } | Op::DelRetired(_) => {}
         }
     }
 
@@ -523,6 +574,7 @@ impl Reconciler {
                 Request::DelDest(svc(d.service)?.repr.key, &d.base)
             }
             Op::DelStale { service, dest } => Request::DelDest(svc(*service)?.repr.key, dest),
+            Op::DelRetired(key) => Request::DelService(*key),
         })
     }
 
@@ -565,6 +617,7 @@ impl fmt::Display for Describe<'_> {
             Op::DelStale { service, dest } => {
                 ("remove unconfigured destination", Some(dest), svc(service))
             }
+            Op::DelRetired(key) => ("remove dropped service", None, Some(key)),
         };
         f.write_str(verb)?;
         if let Some(d) = d {

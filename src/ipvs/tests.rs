@@ -411,3 +411,42 @@ fn config_check_names_the_limit_and_duplicates() {
         Some(BuildError::TooManyServices(0))
     ));
 }
+
+/// A reload keeps what is unchanged: the new universe adopts the old one's
+/// kernel state and sends only the differences — a changed weight, a new
+/// real server, a dropped real server, a dropped virtual server.
+#[test]
+fn a_reload_sends_only_the_differences() {
+    let old_cfg = load(TWO_VS);
+    let mut old = reconciler(&old_cfg);
+    let _ = drain(&mut old);
+    // Same again: nothing to do.
+    let mut same = reconciler(&old_cfg);
+    same.adopt_kernel(&old);
+    assert_eq!(drain(&mut same), Vec::<String>::new());
+    assert_eq!(kernel_of(&same), kernel_of(&old));
+
+    let changed = TWO_VS
+        .replace("real_server 10.0.1.1 8080 { weight 3 }", "real_server 10.0.1.1 8080 { weight 5 }")
+        .replace(
+            "  real_server 10.0.1.2 8080 {\n    weight 1\n    uthreshold 100\n    lthreshold 10\n  }\n",
+            "  real_server 10.0.1.3 8080 { weight 2 }\n",
+        )
+        .replace("virtual_server fwmark 7 {\n  lvs_sched rr\n  lvs_method DR\n  real_server 10.0.2.1 { }\n}\n", "");
+    let new_cfg = load(&changed);
+    let mut new = reconciler(&new_cfg);
+    new.adopt_kernel(&old);
+    let ops = drain(&mut new);
+    assert_eq!(
+        ops,
+        [
+            "remove unconfigured destination 10.0.1.2:8080 of TCP 10.0.0.1:80",
+            "change destination 10.0.1.1:8080 of TCP 10.0.0.1:80",
+            "add destination 10.0.1.3:8080 to TCP 10.0.0.1:80",
+            "remove dropped service FWM 7",
+        ]
+    );
+    // And then nothing more.
+    assert_eq!(drain(&mut new), Vec::<String>::new());
+    assert_eq!(new.stats().ops, old.stats().ops + 4, "counters carry on");
+}

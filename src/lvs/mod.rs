@@ -32,6 +32,7 @@
 //! again. Until the reconciler is wired, each transition is a log line in
 //! keepalived's words.
 
+pub mod reload;
 #[cfg(test)]
 mod tests;
 
@@ -205,29 +206,122 @@ impl Lvs {
     /// it and runs `quorum_down`.
     pub fn start(&mut self, cfg: &Config) {
         for i in 0..self.vs.len() {
-            let Some(vs) = cfg.lvs.virtual_servers.get(i) else {
+            self.start_vs(cfg, i);
+        }
+        self.changed = true;
+    }
+
+    fn start_vs(&mut self, cfg: &Config, i: usize) {
+        let Some(vs) = cfg.lvs.virtual_servers.get(i) else {
+            return;
+        };
+        for (r, _) in cfg.lvs.real_servers_of(i) {
+            if self.rs.get(r).is_some_and(|s| s.alive) {
+                log::info!("Adding service {} to VS {}", RsName(cfg, r), VsName(cfg, i));
+            }
+        }
+        if !self.has_quorum(i) && vs.sorry.is_some() {
+            let w = self.live_weight(cfg, i);
+            log::info!(
+                "Starting with quorum down {}-{}={} > {} for VS {}",
+                vs.quorum,
+                vs.hysteresis,
+                self.gain_threshold(cfg, i),
+                w,
+                VsName(cfg, i)
+            );
+            self.log_sorry(cfg, i, true);
+            if let Some(s) = vs.quorum_down {
+                self.run(cfg, ScriptEvent::QuorumDown(i as u16), s);
+            }
+        }
+    }
+
+    /// Reload: `self` is [`Lvs::new`] of the new configuration `cfg`; it
+    /// takes over `old`'s state (of `old_cfg`) through `map` (see
+    /// [`reload`]). A kept real server keeps its alive state — recounted
+    /// from its checks in `checks` (already reloaded: kept checks keep
+    /// their verdict), so one whose failing check the configuration drops
+    /// comes up — and its `misc_dynamic` weights; a kept virtual server its
+    /// quorum state, judged again against the new weights and thresholds
+    /// (a change runs `quorum_up`/`quorum_down` as usual). New real and
+    /// virtual servers start as at start-up (logged, and the start-up rule
+    /// for a new virtual server without quorum); dropped real servers are
+    /// logged as removed. Scripts run only for real transitions.
+    pub fn adopt(
+        &mut self,
+        cfg: &Config,
+        old: &Lvs,
+        old_cfg: &Config,
+        map: &reload::ServerMap,
+        checks: &crate::check::Checkers,
+    ) {
+        self.stats = old.stats;
+        for (c, d) in self.check_delta.iter_mut().enumerate() {
+            *d = map
+                .old_check(c)
+                .and_then(|o| old.check_delta.get(o).copied())
+                .unwrap_or(0);
+        }
+        for (r, _) in cfg.lvs.real_servers.iter().enumerate() {
+            let mut failed: u16 = 0;
+            let mut delta = 0;
+            for (c, _) in cfg.lvs.checkers_of(r) {
+                if checks.state(CheckId(c as u16)).is_some_and(|(up, _)| !up) {
+                    failed = failed.saturating_add(1);
+                }
+                delta += self.check_delta.get(c).copied().unwrap_or(0);
+            }
+            let was = map.old_rs(r).and_then(|o| old.rs.get(o)).map(|s| s.alive);
+            if let Some(s) = self.rs.get_mut(r) {
+                s.failed = failed;
+                s.delta = delta;
+                s.alive = was.unwrap_or(failed == 0);
+            }
+        }
+        for (o, _) in old_cfg.lvs.real_servers.iter().enumerate() {
+            if map.new_rs(o).is_none() && old.is_alive(o) {
+                let vs = old_cfg
+                    .lvs
+                    .real_servers
+                    .get(o)
+                    .map_or(0, |x| usize::from(x.vs));
+                log::info!(
+                    "Removing service {} from VS {} (reload)",
+                    RsName(old_cfg, o),
+                    VsName(old_cfg, vs)
+                );
+            }
+        }
+        for i in 0..self.vs.len() {
+            let Some(o) = map.old_vs(i) else {
+                let up = self.live_weight(cfg, i) >= self.gain_threshold(cfg, i);
+                if let Some(v) = self.vs.get_mut(i) {
+                    v.quorum_up = up;
+                }
+                self.start_vs(cfg, i);
                 continue;
             };
+            if let Some(v) = self.vs.get_mut(i) {
+                v.quorum_up = old.has_quorum(o);
+            }
             for (r, _) in cfg.lvs.real_servers_of(i) {
-                if self.rs.get(r).is_some_and(|s| s.alive) {
-                    log::info!("Adding service {} to VS {}", RsName(cfg, r), VsName(cfg, i));
+                match map.old_rs(r) {
+                    None if self.is_alive(r) => log::info!(
+                        "Adding service {} to VS {} (reload)",
+                        RsName(cfg, r),
+                        VsName(cfg, i)
+                    ),
+                    None => {}
+                    Some(_) => {
+                        let alive = self.rs.get(r).is_some_and(|s| s.failed == 0);
+                        if alive != self.is_alive(r) {
+                            self.set_alive(cfg, r, alive);
+                        }
+                    }
                 }
             }
-            if !self.vs[i].quorum_up && vs.sorry.is_some() {
-                let w = self.live_weight(cfg, i);
-                log::info!(
-                    "Starting with quorum down {}-{}={} > {} for VS {}",
-                    vs.quorum,
-                    vs.hysteresis,
-                    self.gain_threshold(cfg, i),
-                    w,
-                    VsName(cfg, i)
-                );
-                self.log_sorry(cfg, i, true);
-                if let Some(s) = vs.quorum_down {
-                    self.run(cfg, ScriptEvent::QuorumDown(i as u16), s);
-                }
-            }
+            self.update_quorum(cfg, i);
         }
         self.changed = true;
     }

@@ -1,5 +1,6 @@
 //! Clocks: `CLOCK_MONOTONIC` for the core's [`Instant`], the wall clock
-//! only for syslog timestamps.
+//! only for syslog timestamps and the times the status document and the
+//! dump files show.
 
 use nix::time::{ClockId, clock_gettime};
 use picket::time::Instant;
@@ -10,6 +11,32 @@ pub fn now() -> Instant {
         Ok(ts) => Instant::from_micros(ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1_000),
         // CLOCK_MONOTONIC cannot fail on Linux; a zero clock keeps the loop alive.
         Err(_) => Instant::from_micros(0),
+    }
+}
+
+/// The two clocks read together: the monotonic `now` and the wall clock,
+/// to show monotonic instants as dates.
+pub fn wall() -> picket::status::Wall {
+    let now = now();
+    let (secs, nanos) =
+        clock_gettime(ClockId::CLOCK_REALTIME).map_or((0, 0), |t| (t.tv_sec(), t.tv_nsec()));
+    let epoch_micros =
+        u64::try_from(secs).unwrap_or(0) * 1_000_000 + u64::try_from(nanos / 1_000).unwrap_or(0);
+    let t: libc::time_t = secs;
+    // SAFETY: `tm` is a plain C struct for which all-zero is a valid value.
+    let mut tm: libc::tm = unsafe { core::mem::zeroed() };
+    // SAFETY: both pointers are to live locals; `localtime_r` is re-entrant
+    // and writes only `tm` (the zone was loaded by `init_timezone`).
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    let utc_offset_s = if ok {
+        i32::try_from(tm.tm_gmtoff).unwrap_or(0)
+    } else {
+        0
+    };
+    picket::status::Wall {
+        now,
+        epoch_micros,
+        utc_offset_s,
     }
 }
 

@@ -6,6 +6,7 @@
 //! buffer (paths are shorter than its 1024 bytes: `limits::PATH_BYTES`),
 //! argv/envp are built in fixed buffers, reads go into the caller's buffer.
 
+pub mod caps;
 pub mod check;
 pub mod child;
 pub mod clock;
@@ -14,13 +15,17 @@ pub mod fs;
 pub mod heap;
 pub mod inotify;
 pub mod net;
+pub mod notify;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
 pub mod stack;
+pub mod statefile;
 pub mod timer;
+pub mod unix;
 pub mod user;
 pub mod vmac;
+pub mod watchdog;
 
 #[cfg(test)]
 pub mod counting_alloc;

@@ -70,7 +70,8 @@ fn setsockopt<T>(
 }
 
 /// Reads index, MAC, primary IPv4 address and IPv6 link-local address of
-/// interface `name` (start-up only: `getifaddrs` allocates).
+/// interface `name` (ioctls and `/proc/net/if_inet6`: no allocation, so a
+/// reload may look up an interface it did not use before).
 pub fn interface(name: &str) -> Result<IfInfo, Errno> {
     let sock = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
     let mut req = ifreq(name)?;
@@ -104,16 +105,64 @@ pub fn interface(name: &str) -> Result<IfInfo, Errno> {
         Err(Errno::EADDRNOTAVAIL) => None,
         Err(e) => return Err(e),
     };
-    let ipv6_link_local = nix::ifaddrs::getifaddrs()?.find_map(|ifa| {
-        let a = ifa.address.as_ref()?.as_sockaddr_in6()?.ip();
-        (ifa.interface_name == name && a.is_unicast_link_local()).then_some(a)
-    });
+    let ipv6_link_local = link_local_of(name);
     Ok(IfInfo {
         index,
         mac,
         ipv4,
         ipv6_link_local,
     })
+}
+
+/// The first IPv6 link-local address of interface `name`, from
+/// `/proc/thread-self/net/if_inet6` (lines `ADDR32HEX IFINDEX PREFIX SCOPE FLAGS NAME`,
+/// scope 0x20 = link), read through a fixed buffer.
+fn link_local_of(name: &str) -> Option<Ipv6Addr> {
+    use std::io::Read as _;
+    // The calling thread's namespace (`/proc/net` is the process's).
+    let mut file = std::fs::File::open("/proc/thread-self/net/if_inet6")
+        .or_else(|_| std::fs::File::open("/proc/net/if_inet6"))
+        .ok()?;
+    let mut buf = [0u8; 4096];
+    let mut kept = 0;
+    loop {
+        let n = file.read(&mut buf[kept..]).ok()?;
+        let end = kept + n;
+        let mut start = 0;
+        while let Some(nl) = buf[start..end].iter().position(|&b| b == b'\n') {
+            if let Some(a) = parse_if_inet6(&buf[start..start + nl], name) {
+                return Some(a);
+            }
+            start += nl + 1;
+        }
+        if n == 0 {
+            return if start < end {
+                parse_if_inet6(&buf[start..end], name)
+            } else {
+                None
+            };
+        }
+        // Keep the unfinished line for the next read.
+        buf.copy_within(start..end, 0);
+        kept = end - start;
+        if kept == buf.len() {
+            return None;
+        }
+    }
+}
+
+/// One line of `/proc/net/if_inet6`: the address if it is a link-local one
+/// of `name`.
+fn parse_if_inet6(line: &[u8], name: &str) -> Option<Ipv6Addr> {
+    let line = core::str::from_utf8(line).ok()?;
+    let mut w = line.split_whitespace();
+    let hex = w.next()?;
+    let (_index, _prefix, scope, _flags) = (w.next()?, w.next()?, w.next()?, w.next()?);
+    if w.next()? != name || scope != "20" || hex.len() != 32 {
+        return None;
+    }
+    let a = Ipv6Addr::from(u128::from_str_radix(hex, 16).ok()?);
+    a.is_unicast_link_local().then_some(a)
 }
 
 /// Whether IPv6 forwarding is on for interface `name`
@@ -661,6 +710,33 @@ mod tests {
         assert_eq!(ipv6_forwarding("lo"), file.is_ok_and(|v| v.trim() != "0"));
         assert!(!ipv6_forwarding("no-such-if0"));
         assert!(!ipv6_forwarding("../../../../etc"));
+    }
+
+    #[test]
+    fn if_inet6_lines() {
+        let ll = parse_if_inet6(
+            b"fe8000000000000000fc00fffe000001 04 40 20 80     eth0",
+            "eth0",
+        );
+        assert_eq!(ll, Some("fe80::fc:ff:fe00:1".parse().unwrap()));
+        assert_eq!(
+            parse_if_inet6(
+                b"fe8000000000000000fc00fffe000001 04 40 20 80     eth0",
+                "eth1"
+            ),
+            None
+        );
+        assert_eq!(
+            parse_if_inet6(
+                b"fd000000000000000000000000000002 04 40 00 82     eth0",
+                "eth0"
+            ),
+            None,
+            "global scope"
+        );
+        assert_eq!(parse_if_inet6(b"garbage", "eth0"), None);
+        // The real file parses (whatever this machine has).
+        let _ = link_local_of("lo");
     }
 
     #[test]

@@ -1,36 +1,90 @@
-//! The pid file: written at start, removed at a clean exit.
+//! The pid file, locked for the daemon's life: a second picket on the same
+//! pid file (the same configuration, as the init scripts run it) finds the
+//! lock held and refuses to start, naming the holder's pid.
+//!
+//! The lock is `flock(2)` on the open file: it belongs to the open file
+//! description, so it holds as long as picket keeps the fd (the whole run;
+//! the fd is close-on-exec, so scripts never inherit it) and goes away by
+//! itself when picket dies, however it dies. A stale file left by a crash is
+//! therefore not locked, and the next picket takes it over.
 
 use std::fmt::Write as _;
+use std::os::fd::OwnedFd;
 
-use nix::fcntl::{OFlag, open};
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg, OFlag, open};
 use nix::sys::stat::Mode;
-use nix::unistd::{getpid, unlink, write};
+use nix::unistd::{ftruncate, getpid, unlink};
 use picket::limits::PATH_BYTES;
 
-/// A written pid file; [`PidFile::remove`] deletes it.
+/// Why the pid file could not be taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidFileError {
+    /// Another process holds the lock: another picket runs on this pid
+    /// file. Its pid, if the file says.
+    Locked(Option<i32>),
+    /// A system call failed.
+    Io(Errno),
+}
+
+impl std::fmt::Display for PidFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PidFileError::Locked(Some(pid)) => {
+                write!(f, "locked by pid {pid}: another picket is running")
+            }
+            PidFileError::Locked(None) => f.write_str("locked: another picket is running"),
+            PidFileError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A written, locked pid file; [`PidFile::remove`] deletes it (dropping it
+/// does too, quietly: an early exit leaves no pid file behind).
 pub struct PidFile {
+    /// Empty once removed.
     path: heapless::String<PATH_BYTES>,
+    /// Held (locked) for the daemon's life.
+    _lock: Flock<OwnedFd>,
 }
 
 impl PidFile {
-    /// Writes this process's pid and a newline to `path` (mode 0644).
-    pub fn create(path: &str) -> nix::Result<Self> {
+    /// Opens (or creates, mode 0644) `path`, takes its lock without
+    /// waiting, and writes this process's pid and a newline into it.
+    pub fn create(path: &str) -> Result<Self, PidFileError> {
         let mut p = heapless::String::new();
         p.push_str(path)
-            .map_err(|_| nix::errno::Errno::ENAMETOOLONG)?;
+            .map_err(|_| PidFileError::Io(Errno::ENAMETOOLONG))?;
+        // Not O_TRUNC: the holder's pid must survive a refused attempt.
         let fd = open(
             path,
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
+            OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o644),
-        )?;
+        )
+        .map_err(PidFileError::Io)?;
+        let lock = match Flock::lock(fd, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => l,
+            Err((fd, Errno::EWOULDBLOCK)) => {
+                return Err(PidFileError::Locked(read_pid(&fd)));
+            }
+            Err((_, e)) => return Err(PidFileError::Io(e)),
+        };
+        ftruncate(&*lock, 0).map_err(PidFileError::Io)?;
         let mut text: heapless::String<16> = heapless::String::new();
         let _ = writeln!(text, "{}", getpid());
+        // The file was just opened: its offset is 0.
         let mut b = text.as_bytes();
         while !b.is_empty() {
-            let n = write(&fd, b)?;
+            let n = nix::unistd::write(&*lock, b).map_err(PidFileError::Io)?;
+            if n == 0 {
+                return Err(PidFileError::Io(Errno::EIO));
+            }
             b = &b[n..];
         }
-        Ok(PidFile { path: p })
+        Ok(PidFile {
+            path: p,
+            _lock: lock,
+        })
     }
 
     /// The path written.
@@ -38,8 +92,75 @@ impl PidFile {
         &self.path
     }
 
-    /// Deletes the file.
-    pub fn remove(self) -> nix::Result<()> {
-        unlink(self.path.as_str())
+    /// Deletes the file, then releases the lock (by closing it).
+    pub fn remove(mut self) -> nix::Result<()> {
+        let r = unlink(self.path.as_str());
+        self.path.clear();
+        r
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if !self.path.is_empty() {
+            let _ = unlink(self.path.as_str());
+        }
+    }
+}
+
+/// The pid written in the file `fd` (just opened: read from its start), if
+/// it holds one.
+fn read_pid(fd: &OwnedFd) -> Option<i32> {
+    let mut buf = [0u8; 16];
+    let n = nix::unistd::read(fd, &mut buf).ok()?;
+    let text = core::str::from_utf8(buf.get(..n)?).ok()?;
+    text.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_taker_is_refused_with_the_holders_pid_until_the_first_goes() {
+        let dir = std::env::temp_dir().join(format!("picket-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.pid");
+        let path = path.to_str().unwrap();
+        // A stale file (no lock) is taken over.
+        std::fs::write(path, "999999\n").unwrap();
+        let first = PidFile::create(path).unwrap();
+        let me = i32::try_from(std::process::id()).unwrap();
+        assert_eq!(std::fs::read_to_string(path).unwrap(), format!("{me}\n"));
+        // flock locks belong to the open file: a second open in the same
+        // process conflicts just as another process would.
+        assert_eq!(
+            PidFile::create(path).err(),
+            Some(PidFileError::Locked(Some(me)))
+        );
+        // The refused attempt left the holder's pid in place.
+        assert_eq!(std::fs::read_to_string(path).unwrap(), format!("{me}\n"));
+        first.remove().unwrap();
+        assert!(!std::path::Path::new(path).exists());
+        let again = PidFile::create(path).unwrap();
+        drop(again);
+        assert!(!std::path::Path::new(path).exists(), "dropped: removed");
+        // A file whose holder died (the fd closed, no unlink: a crash) is
+        // taken over.
+        let fd = open(
+            path,
+            OFlag::O_RDWR | OFlag::O_CREAT,
+            Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
+        let held = Flock::lock(fd, FlockArg::LockExclusiveNonblock).unwrap();
+        assert_eq!(
+            PidFile::create(path).err(),
+            Some(PidFileError::Locked(None))
+        );
+        drop(held);
+        let third = PidFile::create(path).unwrap();
+        third.remove().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

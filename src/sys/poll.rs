@@ -10,6 +10,24 @@ use picket::limits::FDS;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token(pub u32);
 
+/// What an fd is watched for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interest {
+    /// Input (and hang-up, error).
+    Read,
+    /// Room to write (and hang-up, error).
+    Write,
+}
+
+impl Interest {
+    fn events(self) -> libc::c_short {
+        match self {
+            Interest::Read => libc::POLLIN,
+            Interest::Write => libc::POLLOUT,
+        }
+    }
+}
+
 /// The fd table is full (`limits::FDS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableFull;
@@ -53,17 +71,40 @@ impl PollSet {
     /// Watches `fd` for input under `token`. The caller keeps `fd` open as
     /// long as it is in the table.
     pub fn add(&mut self, fd: &impl AsRawFd, token: Token) -> Result<(), TableFull> {
+        self.add_for(fd, token, Interest::Read)
+    }
+
+    /// Watches `fd` under `token` for `interest`.
+    pub fn add_for(
+        &mut self,
+        fd: &impl AsRawFd,
+        token: Token,
+        interest: Interest,
+    ) -> Result<(), TableFull> {
         if self.len >= FDS {
             return Err(TableFull);
         }
         self.fds[self.len] = libc::pollfd {
             fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
+            events: interest.events(),
             revents: 0,
         };
         self.tokens[self.len] = token;
         self.len += 1;
         Ok(())
+    }
+
+    /// Stops watching the fd of `token` (before the caller closes it);
+    /// its readiness from the last poll is forgotten too. Whether it was
+    /// there.
+    pub fn remove(&mut self, token: Token) -> bool {
+        let Some(i) = self.tokens[..self.len].iter().position(|t| *t == token) else {
+            return false;
+        };
+        self.len -= 1;
+        self.fds[i] = self.fds[self.len];
+        self.tokens[i] = self.tokens[self.len];
+        true
     }
 
     /// Sleeps until an fd is ready or `timeout` passes (`None`: no

@@ -82,8 +82,8 @@ use heapless::{Deque, String, Vec};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv6Address};
 
 use super::fsm::{
-    AdvertInfo, GarpParams, Instance, InstanceParams, ParamsError, State, Version, VrrpAction,
-    WantedState,
+    AdvertInfo, GarpParams, Instance, InstanceParams, LateTimer, ParamsError, State, Version,
+    VrrpAction, WantedState,
 };
 use super::peers::{PEERS_PER_INSTANCE, PeerEvent, Peers};
 use super::sync::SyncGroupState;
@@ -392,6 +392,10 @@ struct Slot {
     rx: RxStats,
     /// Sync group (index in the engine's groups) and member number.
     sync: Option<(u8, u8)>,
+    /// When the last transition was polled, and the state it left.
+    last_transition: Option<(Instant, State)>,
+    /// When the last advert was accepted.
+    last_advert: Option<Instant>,
 }
 
 /// An instance's VIPs, of its one family (the configuration refuses mixed
@@ -616,7 +620,15 @@ impl Engine {
         lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
         error: &mut dyn FnMut(usize, &str, SetupError),
     ) -> Self {
-        let mut engine = Engine {
+        let mut engine = Engine::empty();
+        engine.load(cfg, lookup, error);
+        engine
+    }
+
+    /// An engine without instances (the spare of a reload is built in
+    /// place with [`Engine::load`]).
+    pub fn empty() -> Self {
+        Engine {
             slots: Vec::new(),
             interfaces: Vec::new(),
             next_slot: 0,
@@ -628,20 +640,156 @@ impl Engine {
             group_events_lost: 0,
             peers: Vec::new(),
             peer_events: Deque::new(),
-        };
+        }
+    }
+
+    /// Empties this engine and builds every instance of `cfg` in place, as
+    /// [`Engine::new`] does (a reload builds the next configuration's
+    /// engine this way, without a second one on the stack).
+    pub fn load(
+        &mut self,
+        cfg: &Config,
+        lookup: &mut dyn FnMut(&str) -> Option<IfFacts>,
+        error: &mut dyn FnMut(usize, &str, SetupError),
+    ) {
+        self.slots.clear();
+        self.interfaces.clear();
+        self.next_slot = 0;
+        self.garps.clear();
+        self.rx = RxStats::default();
+        self.groups.clear();
+        self.group_events.clear();
+        self.peers.clear();
+        self.peer_events.clear();
         for (i, inst) in cfg.vrrp.instances.iter().enumerate() {
-            if let Err((name, e)) = engine.add(cfg, i, inst, lookup) {
+            if let Err((name, e)) = self.add(cfg, i, inst, lookup) {
                 error(i, name, e);
             }
         }
-        engine.add_groups(cfg);
-        for s in &engine.slots {
+        self.add_groups(cfg);
+        for s in &self.slots {
             let silence = s.fsm.advertisement_interval() * PEER_SILENCE_ADVERTS;
             let configured = s.peers.iter().map(|p| p.addr);
             // Capacity: one per slot.
-            let _ = engine.peers.push(Peers::new(configured, silence));
+            let _ = self.peers.push(Peers::new(configured, silence));
         }
-        engine
+    }
+
+    /// Whether instance `slot` of this engine and `other_slot` of `other`
+    /// are the same virtual router for a reload (keepalived's
+    /// `vrrp_exist`): same VRID, version and family on the same interface,
+    /// the same mode, source and (multicast) group. The caller also
+    /// compares the names.
+    pub fn same_router(&self, slot: u16, other: &Engine, other_slot: u16) -> bool {
+        let (Some(a), Some(b)) = (
+            self.slots.get(usize::from(slot)),
+            other.slots.get(usize::from(other_slot)),
+        ) else {
+            return false;
+        };
+        let (pa, pb) = (a.fsm.params(), b.fsm.params());
+        let ifname = |e: &Engine, s: &Slot| {
+            e.interfaces
+                .get(usize::from(s.iface))
+                .map(|f| (f.name.clone(), f.facts.index))
+        };
+        pa.vrid == pb.vrid
+            && pa.version == pb.version
+            && a.family == b.family
+            && a.peers.is_empty() == b.peers.is_empty()
+            && a.src == b.src
+            && (!a.peers.is_empty() || a.group == b.group)
+            && ifname(self, a) == ifname(other, b)
+    }
+
+    /// Reload: instance `slot` of this (new) engine carries on the running
+    /// machine of `old`'s `old_slot` — state, timers, effective priority,
+    /// master, counters, pending gratuitous ARPs — with this slot's
+    /// parameters ([`Instance::reconfigure`]). No transition, no advert
+    /// beyond what a changed priority asks for.
+    pub fn adopt(&mut self, now: Instant, slot: u16, old: &mut Engine, old_slot: u16) {
+        let (Some(n), Some(o)) = (
+            self.slots.get_mut(usize::from(slot)),
+            old.slots.get_mut(usize::from(old_slot)),
+        ) else {
+            return;
+        };
+        let params = *n.fsm.params();
+        core::mem::swap(&mut n.fsm, &mut o.fsm);
+        n.fsm.reconfigure(now, params);
+        n.fsm.set_sync_member(n.sync.is_some());
+        n.rx = o.rx;
+        n.last_transition = o.last_transition;
+        n.last_advert = o.last_advert;
+        n.garp_pending = o.garp_pending;
+        n.garp_next = o.garp_next;
+        // The old slot is gone with the old engine: nothing of it runs.
+        o.garp_pending = 0;
+        o.garp_next = None;
+        if let (Some(np), Some(op)) = (
+            self.peers.get_mut(usize::from(slot)),
+            old.peers.get(usize::from(old_slot)),
+        ) {
+            np.adopt(now, op);
+        }
+    }
+
+    /// Reload: sync group `group` (index in the configuration) of this
+    /// engine carries on `old`'s group `old_group`, whose members are the
+    /// same instances.
+    pub fn adopt_group(&mut self, group: usize, old: &Engine, old_group: usize) {
+        let Some(state) = old
+            .groups
+            .iter()
+            .find(|g| usize::from(g.cfg) == old_group)
+            .map(|g| g.state.clone())
+        else {
+            return;
+        };
+        if let Some(g) = self.groups.iter_mut().find(|g| usize::from(g.cfg) == group) {
+            g.state = state;
+        }
+    }
+
+    /// Reload: sync group `group` (index in the configuration) is new or
+    /// changed; its view of its members is taken from their machines
+    /// (carried over by [`Engine::adopt`]), and nobody is moved.
+    pub fn seed_group(&mut self, group: usize) {
+        let Some(g) = self.groups.iter_mut().find(|g| usize::from(g.cfg) == group) else {
+            return;
+        };
+        for (m, &slot) in g.slots.iter().enumerate() {
+            if let Some(s) = self.slots.get(usize::from(slot)) {
+                g.state.seed(m, s.fsm.state(), s.fsm.is_faulty());
+            }
+        }
+        g.state.settle();
+    }
+
+    /// Stops instance `slot` alone (a reload removed it): a master sends
+    /// priority 0 and drops its addresses, as at shutdown.
+    pub fn shutdown_slot(&mut self, now: Instant, slot: u16) {
+        let i = usize::from(slot);
+        let before = self.before(i);
+        if let Some(s) = self.slots.get_mut(i) {
+            s.fsm.shutdown(now);
+            s.garp_pending = 0;
+            s.garp_next = None;
+        }
+        self.sync_after(now, i, before);
+    }
+
+    /// Starts instance `slot` alone (a reload added it).
+    pub fn start_slot(&mut self, now: Instant, slot: u16) {
+        let i = usize::from(slot);
+        if let Some(p) = self.peers.get_mut(i) {
+            p.start(now);
+        }
+        let before = self.before(i);
+        if let Some(s) = self.slots.get_mut(i) {
+            s.fsm.start(now);
+        }
+        self.sync_after(now, i, before);
     }
 
     /// What instance `slot` heard from each source.
@@ -967,6 +1115,8 @@ impl Engine {
             garp_next: None,
             rx: RxStats::default(),
             sync: None,
+            last_transition: None,
+            last_advert: None,
         };
         self.slots
             .push(slot)
@@ -998,6 +1148,32 @@ impl Engine {
     /// The state of instance `slot`.
     pub fn state(&self, slot: u16) -> Option<State> {
         self.slots.get(usize::from(slot)).map(|s| s.fsm.state())
+    }
+
+    /// When instance `slot` last changed state (as its transition was
+    /// polled), and the state it left.
+    pub fn last_transition(&self, slot: u16) -> Option<(Instant, State)> {
+        self.slots
+            .get(usize::from(slot))
+            .and_then(|s| s.last_transition)
+    }
+
+    /// When instance `slot` last accepted an advert.
+    pub fn last_advert(&self, slot: u16) -> Option<Instant> {
+        self.slots
+            .get(usize::from(slot))
+            .and_then(|s| s.last_advert)
+    }
+
+    /// The multicast group of instance `slot` (unused in unicast mode).
+    pub fn group(&self, slot: u16) -> Option<IpAddr> {
+        self.slots.get(usize::from(slot)).map(|s| s.group)
+    }
+
+    /// The interface instance `slot` runs on.
+    pub fn interface_of(&self, slot: u16) -> Option<&Interface> {
+        let s = self.slots.get(usize::from(slot))?;
+        self.interfaces.get(usize::from(s.iface))
     }
 
     /// The state machine of instance `slot` (timers, stats).
@@ -1033,31 +1209,62 @@ impl Engine {
         &self.rx
     }
 
+    /// Zeroes every instance's counters and the receive counters
+    /// (keepalived's STATS_CLEAR).
+    pub fn clear_stats(&mut self) {
+        self.rx = RxStats::default();
+        for s in &mut self.slots {
+            s.rx = RxStats::default();
+            s.fsm.clear_stats();
+        }
+    }
+
+    /// The instance whose timer is furthest past its budget at `now` (see
+    /// [`Instance::late_timer`]), with its slot; `None` when no timer is due.
+    pub fn late_timer(&self, now: Instant) -> Option<(u16, LateTimer)> {
+        let excess = |l: &LateTimer| {
+            if l.late_by > l.budget {
+                l.late_by - l.budget
+            } else {
+                Duration::ZERO
+            }
+        };
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((u16::try_from(i).ok()?, s.fsm.late_timer(now)?)))
+            .max_by_key(|(_, l)| (excess(l), l.late_by))
+    }
+
+    /// After a watchdog reset: every instance starts as BACKUP and follows
+    /// lower-priority masters until `until` (call before
+    /// [`Engine::start`]; see [`Instance::hold_after_reset`]).
+    pub fn hold_after_reset(&mut self, until: Instant) {
+        for s in &mut self.slots {
+            s.fsm.hold_after_reset(until);
+        }
+    }
+
+    /// Caps every instance's advertised priority (safe mode: 1;
+    /// [`super::fsm::OWNER_PRIORITY`]: no cap).
+    pub fn set_priority_cap(&mut self, now: Instant, cap: u8) {
+        for s in &mut self.slots {
+            s.fsm.set_priority_cap(now, cap);
+        }
+    }
+
     /// Starts every instance.
     pub fn start(&mut self, now: Instant) {
-        for p in self.peers.iter_mut() {
-            p.start(now);
-        }
-        for i in 0..self.slots.len() {
-            let before = self.before(i);
-            if let Some(s) = self.slots.get_mut(i) {
-                s.fsm.start(now);
-            }
-            self.sync_after(now, i, before);
+        for slot in 0..u16::try_from(self.slots.len()).unwrap_or(u16::MAX) {
+            self.start_slot(now, slot);
         }
     }
 
     /// Stops every instance: a master sends priority 0 and drops its
     /// addresses (the actions are queued).
     pub fn shutdown(&mut self, now: Instant) {
-        for i in 0..self.slots.len() {
-            let before = self.before(i);
-            if let Some(s) = self.slots.get_mut(i) {
-                s.fsm.shutdown(now);
-                s.garp_pending = 0;
-                s.garp_next = None;
-            }
-            self.sync_after(now, i, before);
+        for slot in 0..u16::try_from(self.slots.len()).unwrap_or(u16::MAX) {
+            self.shutdown_slot(now, slot);
         }
     }
 
@@ -1335,6 +1542,7 @@ impl Engine {
             slot.rx.address_mismatch += 1;
         }
         slot.rx.accepted += 1;
+        slot.last_advert = Some(now);
         let info = AdvertInfo {
             src,
             priority: repr.priority,
@@ -1370,7 +1578,10 @@ impl Engine {
                     s.garp_next = None;
                     EngineAction::RemoveVips { slot }
                 }
-                VrrpAction::Transition { from, to } => EngineAction::Transition { slot, from, to },
+                VrrpAction::Transition { from, to } => {
+                    s.last_transition = Some((now, from));
+                    EngineAction::Transition { slot, from, to }
+                }
                 VrrpAction::MasterRxLowerPri { src, priority } => EngineAction::MasterRxLowerPri {
                     slot,
                     src,

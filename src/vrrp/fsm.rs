@@ -313,6 +313,9 @@ pub struct InstanceStats {
     pub lower_prio_discarded: u64,
     /// Backup: a lower-priority master accepted because `preempt_delay` held.
     pub preempt_held: u64,
+    /// Backup: a lower-priority master accepted because the hold after a
+    /// watchdog reset ([`Instance::hold_after_reset`]) runs.
+    pub reset_hold_followed: u64,
     /// `preempt_delay` holds that ran out.
     pub preempt_hold_ended: u64,
     /// Master: lower-priority adverts heard (keepalived re-advertises).
@@ -363,6 +366,36 @@ enum Timer {
 
 impl Timer {
     const COUNT: usize = 5;
+    const ALL: [Timer; Timer::COUNT] = [
+        Timer::Advert,
+        Timer::MasterDown,
+        Timer::PreemptHold,
+        Timer::GarpDelayed,
+        Timer::GarpRefresh,
+    ];
+
+    /// Its name in logs.
+    fn name(self) -> &'static str {
+        match self {
+            Timer::Advert => "advert timer",
+            Timer::MasterDown => "master-down timer",
+            Timer::PreemptHold => "preempt-delay timer",
+            Timer::GarpDelayed => "delayed-GARP timer",
+            Timer::GarpRefresh => "GARP-refresh timer",
+        }
+    }
+}
+
+/// A timer still due, and how late (for the watchdog's health gate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LateTimer {
+    /// Its name (`"advert timer"`, `"master-down timer"`, ...).
+    pub timer: &'static str,
+    /// How long past its deadline.
+    pub late_by: Duration,
+    /// How late it may be: one interval (Advertisement_Interval as master,
+    /// Master_Adver_Interval as backup).
+    pub budget: Duration,
 }
 
 /// One VRRP instance. See the module doc for the contract.
@@ -370,8 +403,15 @@ impl Timer {
 pub struct Instance {
     params: InstanceParams,
     state: State,
-    /// Effective priority (base, or set by tracking).
+    /// Effective priority: `requested`, at most `priority_cap`.
     priority: u8,
+    /// The priority asked for (base, or set by tracking; clamped).
+    requested: u8,
+    /// Safe mode after watchdog resets: the highest priority advertised.
+    priority_cap: u8,
+    /// Backup: follow lower-priority masters until then (the hold after a
+    /// watchdog reset); the owner starts as backup while it runs.
+    reset_hold_until: Option<Instant>,
     /// RFC Master_Adver_Interval, centiseconds (v3: learnt from the master).
     master_adver_int: u16,
     timers: [Option<Instant>; Timer::COUNT],
@@ -420,6 +460,9 @@ impl Instance {
         }
         Ok(Instance {
             priority: params.priority,
+            requested: params.priority,
+            priority_cap: OWNER_PRIORITY,
+            reset_hold_until: None,
             master_adver_int: params.advert_int,
             params,
             state: State::Initialize,
@@ -439,6 +482,39 @@ impl Instance {
     /// The parameters.
     pub fn params(&self) -> &InstanceParams {
         &self.params
+    }
+
+    /// A reload keeps this running machine with new parameters (checked by
+    /// [`Instance::new`] on the new configuration): state, timers and the
+    /// master heard are kept, so nothing flaps. A changed advert interval
+    /// applies from the next advert (a master's next one comes no later
+    /// than the new interval). A changed base priority applies when the
+    /// caller recomputes the effective one ([`Instance::set_priority`]);
+    /// becoming or ceasing to be the owner (255) applies at once.
+    pub fn reconfigure(&mut self, now: Instant, params: InstanceParams) {
+        let old = self.params;
+        self.params = params;
+        if (old.priority == OWNER_PRIORITY) != (params.priority == OWNER_PRIORITY) {
+            self.priority = params.priority;
+            if self.state == State::Master {
+                self.send_advert(self.priority);
+            }
+        }
+        if params.advert_int != old.advert_int {
+            if self.state != State::Backup || params.version == Version::V2 {
+                self.master_adver_int = params.advert_int;
+            }
+            if self.state == State::Master {
+                let next = now + self.advertisement_interval();
+                if self.timers[Timer::Advert as usize].is_none_or(|t| t > next) {
+                    self.arm(Timer::Advert, next);
+                }
+            }
+        }
+        if !params.preempt || params.preempt_delay == Duration::ZERO {
+            self.preempt_until = None;
+            self.timers[Timer::PreemptHold as usize] = None;
+        }
     }
 
     /// The current state.
@@ -469,6 +545,11 @@ impl Instance {
     /// The counters.
     pub fn stats(&self) -> &InstanceStats {
         &self.stats
+    }
+
+    /// Zeroes the counters (keepalived's STATS_CLEAR).
+    pub fn clear_stats(&mut self) {
+        self.stats = InstanceStats::default();
     }
 
     /// Whether packets addressed to the VIPs are to be accepted now
@@ -510,6 +591,42 @@ impl Instance {
     /// it. `None`: nothing scheduled.
     pub fn poll_at(&self) -> Option<Instant> {
         self.timers.iter().fold(None, |acc, t| earliest(acc, *t))
+    }
+
+    /// The most overdue timer at `now`, if one is due: a timer still due
+    /// after [`Instance::handle_timeout`] ran, or one the loop came to late,
+    /// means the machine is not keeping its schedule.
+    pub fn late_timer(&self, now: Instant) -> Option<LateTimer> {
+        let (timer, at) = Timer::ALL
+            .iter()
+            .filter_map(|&t| self.timers[t as usize].map(|at| (t, at)))
+            .filter(|&(_, at)| at <= now)
+            .min_by_key(|&(_, at)| at)?;
+        Some(LateTimer {
+            timer: timer.name(),
+            late_by: now - at,
+            budget: if timer == Timer::MasterDown {
+                self.master_adver_interval()
+            } else {
+                self.advertisement_interval()
+            },
+        })
+    }
+
+    /// After a watchdog reset (call before [`Instance::start`]): until
+    /// `until`, start as BACKUP (the owner too) and follow a lower-priority
+    /// master instead of preempting it. With no master heard, the
+    /// master-down timer still makes it MASTER.
+    pub fn hold_after_reset(&mut self, until: Instant) {
+        self.reset_hold_until = Some(until);
+    }
+
+    /// Caps the advertised priority (safe mode: 1; [`OWNER_PRIORITY`]: no
+    /// cap). The owner is capped too. A master advertises the new value at
+    /// once.
+    pub fn set_priority_cap(&mut self, now: Instant, cap: u8) {
+        self.priority_cap = cap.max(1);
+        self.apply_priority(now);
     }
 
     /// Makes this instance a sync-group member (`true`) or not; set before
@@ -599,7 +716,8 @@ impl Instance {
             self.enter_fault(State::Initialize);
             return;
         }
-        if self.is_owner() && self.params.initial == WantedState::Master && !self.sync {
+        let held = self.reset_hold_until.is_some_and(|t| t > now);
+        if self.is_owner() && self.params.initial == WantedState::Master && !self.sync && !held {
             // RFC 5798 §6.4.1: the owner becomes master at once.
             self.become_master(now, State::Initialize);
             return;
@@ -691,6 +809,13 @@ impl Instance {
         if p != effective {
             self.stats.priority_clamped += 1;
         }
+        self.requested = p;
+        self.apply_priority(now);
+    }
+
+    /// Makes the effective priority `requested` under the cap.
+    fn apply_priority(&mut self, now: Instant) {
+        let p = self.requested.min(self.priority_cap);
         if p == self.priority {
             return;
         }
@@ -813,11 +938,16 @@ impl Instance {
         let delay = self.params.preempt && self.params.preempt_delay != Duration::ZERO;
         let lower = advert.priority < own;
         let held = delay && lower && self.preempt_until.is_none_or(|t| t > now);
-        if !self.params.preempt || !lower || held {
+        let damped = lower && self.reset_hold_until.is_some_and(|t| t > now);
+        if !self.params.preempt || !lower || held || damped {
             if held {
                 // keepalived item 7: `preempt_delay` pending, so a lower
                 // master is followed like any other for now.
                 self.stats.preempt_held += 1;
+            } else if damped && self.params.preempt {
+                // picket: back from a watchdog reset, this board does not
+                // take the addresses from a working master yet.
+                self.stats.reset_hold_followed += 1;
             }
             if delay {
                 if advert.priority > own {

@@ -177,6 +177,42 @@ impl Peers {
         self.evicted
     }
 
+    /// Reload: this table (of the kept instance's new configuration)
+    /// takes over what `old` heard: every source's record (configured or
+    /// not as the new configuration says; strangers while there is room)
+    /// and the eviction count. With the same configured peers the silence
+    /// window carries on; with others a new one starts at `now`.
+    pub fn adopt(&mut self, now: Instant, old: &Peers) {
+        let same_peers = self
+            .entries
+            .iter()
+            .filter(|p| p.configured)
+            .map(|p| p.addr)
+            .eq(old.entries.iter().filter(|p| p.configured).map(|p| p.addr));
+        for o in &old.entries {
+            let configured = match self.entries.iter_mut().find(|p| p.addr == o.addr) {
+                Some(p) => {
+                    let configured = p.configured;
+                    *p = *o;
+                    p.configured = configured;
+                    continue;
+                }
+                None => false,
+            };
+            // Room: PEERS_PER_INSTANCE; a stranger that does not fit is
+            // forgotten (it is placed again when heard).
+            let _ = self.entries.push(PeerState { configured, ..*o });
+        }
+        self.evicted = old.evicted;
+        if same_peers {
+            self.started = old.started;
+            self.checked = old.checked;
+        } else {
+            self.started = Some(now);
+            self.checked = false;
+        }
+    }
+
     /// Starts the silence window.
     pub fn start(&mut self, now: Instant) {
         self.started = Some(now);

@@ -86,6 +86,33 @@ impl SyncGroupState {
         }
     }
 
+    /// A reload formed this group of running machines: member `m` is in
+    /// `state` (with its own fault flag). Call [`SyncGroupState::settle`]
+    /// once every member is seeded.
+    pub fn seed(&mut self, m: Member, state: State, own_fault: bool) {
+        if let Some(s) = self.members.get_mut(m) {
+            s.state = state;
+            s.own_fault = own_fault;
+            s.wants_master = false;
+        }
+    }
+
+    /// The group's state from its seeded members: FAULT if any is, MASTER
+    /// if all are, INIT if all are, else BACKUP. No member is moved (the
+    /// next input of any member applies the group's rules).
+    pub fn settle(&mut self) {
+        let all = |st: State| self.members.iter().all(|s| s.state == st);
+        self.state = if self.members.iter().any(|s| s.state == State::Fault) {
+            State::Fault
+        } else if all(State::Master) {
+            State::Master
+        } else if all(State::Initialize) {
+            State::Initialize
+        } else {
+            State::Backup
+        };
+    }
+
     /// The group's state (for group notify scripts).
     pub fn state(&self) -> State {
         self.state

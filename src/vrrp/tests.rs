@@ -275,15 +275,9 @@ fn nopreempt_follows_a_lower_master() {
     assert!(drain(&mut i).is_empty());
 }
 
-#[test]
-fn preempt_delay_holds_preemption_from_start() {
-    let mut p = params(150, Version::V2);
-    p.preempt_delay = Duration::from_secs(10);
-    let mut i = inst(p);
-    i.start(ms(0));
-    drain(&mut i);
-    // Hold ends at 10 s: poll_at includes it.
-    assert_eq!(i.poll_at(), Some(us(3_414_062)));
+/// Runs `i` against a priority-100 master advertising every second for
+/// 20 s; returns when `i` became master.
+fn takeover_from_a_lower_master(i: &mut Instance) -> Option<Instant> {
     let mut became = None;
     for k in 1..=20 {
         let advert_at = ms(k * 1000);
@@ -297,6 +291,19 @@ fn preempt_delay_holds_preemption_from_start() {
             i.handle_advert(advert_at, &adv(PEER, 100, 100));
         }
     }
+    became
+}
+
+#[test]
+fn preempt_delay_holds_preemption_from_start() {
+    let mut p = params(150, Version::V2);
+    p.preempt_delay = Duration::from_secs(10);
+    let mut i = inst(p);
+    i.start(ms(0));
+    drain(&mut i);
+    // Hold ends at 10 s: poll_at includes it.
+    assert_eq!(i.poll_at(), Some(us(3_414_062)));
+    let became = takeover_from_a_lower_master(&mut i);
     // Adverts until 9 s are followed (held); the one at 10 s is discarded;
     // so the timer set at 9 s runs out: 9 s + 3.4140625 s.
     assert_eq!(became, Some(us(9_000_000 + 3_414_062)));
@@ -718,6 +725,90 @@ fn backup_with_raised_priority_preempts() {
         SendAdvert { priority: 200 },
         "the effective priority is advertised"
     );
+}
+
+// --- after a watchdog reset -----------------------------------------------------
+
+#[test]
+fn reset_hold_follows_a_lower_master_then_preempts() {
+    let mut i = inst(params(150, Version::V2));
+    i.hold_after_reset(ms(10_000));
+    i.start(ms(0));
+    drain(&mut i);
+    let became = takeover_from_a_lower_master(&mut i);
+    // Followed until 9 s; the advert at 10 s is discarded (hold over), so
+    // the timer set at 9 s runs out: preempted 9 s + 3.4140625 s.
+    assert_eq!(became, Some(us(9_000_000 + 3_414_062)));
+    assert_eq!(i.stats().reset_hold_followed, 9);
+    assert_eq!(i.stats().preempt_held, 0);
+}
+
+#[test]
+fn reset_hold_starts_the_owner_as_backup_and_keeps_nopreempt() {
+    let mut o = inst(params(255, Version::V2));
+    o.hold_after_reset(ms(60_000));
+    o.start(ms(0));
+    assert_eq!(o.state(), Backup);
+    drain(&mut o);
+    // Alone: it still becomes master, after one interval + skew.
+    o.handle_timeout(us(1_003_906));
+    assert_eq!(o.state(), Master);
+    // nopreempt is not counted as held by the reset.
+    let mut p = params(150, Version::V2);
+    p.preempt = false;
+    let mut n = inst(p);
+    n.hold_after_reset(ms(60_000));
+    n.start(ms(0));
+    n.handle_advert(ms(1000), &adv(PEER, 100, 100));
+    assert_eq!(n.stats().reset_hold_followed, 0);
+    // Once the hold is over, the owner starts as master at once again.
+    let mut o = inst(params(255, Version::V2));
+    o.hold_after_reset(ms(60_000));
+    o.start(ms(60_000));
+    assert_eq!(o.state(), Master);
+}
+
+#[test]
+fn safe_mode_caps_the_advertised_priority() {
+    let (mut i, _) = master_100(Version::V2);
+    i.set_priority_cap(ms(4000), 1);
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 1 }]);
+    assert_eq!(i.priority(), 1);
+    // Tracking still moves the wish; the cap holds.
+    i.set_priority(ms(4100), 120);
+    assert!(drain(&mut i).is_empty());
+    assert_eq!(i.priority(), 1);
+    // Lifted: the tracked value comes back, advertised at once.
+    i.set_priority_cap(ms(4200), OWNER_PRIORITY);
+    assert_eq!(drain(&mut i), [SendAdvert { priority: 120 }]);
+    // The owner is capped too, and yields to any higher master.
+    let mut o = inst(params(255, Version::V2));
+    o.set_priority_cap(ms(0), 1);
+    o.start(ms(0));
+    assert_eq!((o.state(), o.priority()), (Master, 1));
+    drain(&mut o);
+    o.handle_advert(ms(500), &adv(LOW_PEER, 2, 100));
+    assert_eq!(o.state(), Backup);
+}
+
+#[test]
+fn late_timers_are_named_with_a_budget_of_one_interval() {
+    let (i, at) = master_100(Version::V2);
+    let due = i.poll_at().unwrap();
+    assert_eq!(due, at + Duration::from_secs(1));
+    assert_eq!(i.late_timer(due - Duration::from_micros(1)), None);
+    let late = i.late_timer(due + Duration::from_millis(1500)).unwrap();
+    assert_eq!(late.timer, "advert timer");
+    assert_eq!(late.late_by, Duration::from_millis(1500));
+    assert_eq!(late.budget, Duration::from_secs(1));
+    let mut b = inst(params(100, Version::V3));
+    b.start(ms(0));
+    b.handle_advert(ms(10), &adv(PEER, 200, 50));
+    let down = b.poll_at().unwrap();
+    let late = b.late_timer(down + Duration::from_millis(600)).unwrap();
+    assert_eq!(late.timer, "master-down timer");
+    // Backup: the master's interval (v3, learnt: 0.5 s).
+    assert_eq!(late.budget, Duration::from_millis(500));
 }
 
 // --- simulation ---------------------------------------------------------------

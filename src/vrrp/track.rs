@@ -425,6 +425,20 @@ impl ScriptTable {
         strings: &StringPool,
     ) -> Result<Self, ScriptTableError> {
         let mut t = ScriptTable::new();
+        t.load(scripts, strings)?;
+        Ok(t)
+    }
+
+    /// Empties the table and fills it for a configuration in place, as
+    /// [`ScriptTable::from_config`] (a reload's spare table).
+    pub fn load(
+        &mut self,
+        scripts: &[VrrpScript],
+        strings: &StringPool,
+    ) -> Result<(), ScriptTableError> {
+        self.scripts.clear();
+        self.actions.clear();
+        let t = self;
         for (i, s) in scripts.iter().enumerate() {
             let id = ScriptId(u16::try_from(i).unwrap_or(u16::MAX));
             let mut argv = ArgvBuf::new();
@@ -436,7 +450,23 @@ impl ScriptTable {
             // script keeps an empty argv, so `start` leaves it idle.
             let _ = t.push(ScriptParams::from_config(s), argv);
         }
-        Ok(t)
+        Ok(())
+    }
+
+    /// Reload: script `to` of this table carries on the runs and results
+    /// of `old`'s script `from` (the same script, unchanged): its state,
+    /// streak, counters, the run alive and the next run's time.
+    pub fn adopt(&mut self, to: ScriptId, old: &ScriptTable, from: ScriptId) {
+        if let (Some((t, argv)), Some((o, old_argv))) = (
+            self.scripts.get_mut(usize::from(to.0)),
+            old.scripts.get(usize::from(from.0)),
+        ) && argv == old_argv
+        {
+            let (id, params) = (t.id, t.params);
+            *t = o.clone();
+            t.id = id;
+            t.params = params;
+        }
     }
 
     /// Adds a script with its argv; its id is its position. `false` when

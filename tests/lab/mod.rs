@@ -31,6 +31,7 @@
 pub mod capture;
 pub mod capture6;
 pub mod daemon;
+pub mod status;
 
 pub use capture::{
     Advert, Arp, Capture, Decoded, Failover, Frame, decode, read_pcap, tshark_check,

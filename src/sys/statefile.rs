@@ -1,0 +1,127 @@
+//! The reset state file on persistent storage (its contents:
+//! `picket::watchdog::recovery`) and the kernel's boot id.
+//!
+//! A write replaces the file whole and survives a reset that follows at
+//! once: the text goes to `PATH.tmp`, which is `fsync`ed and renamed over
+//! `PATH`, then the directory is `fsync`ed. Paths go through fixed buffers;
+//! nothing allocates.
+
+use std::os::fd::OwnedFd;
+
+use nix::errno::Errno;
+use nix::fcntl::{AT_FDCWD, OFlag, open, renameat};
+use nix::sys::stat::Mode;
+use nix::unistd::{fsync, read, write};
+use picket::limits::PATH_BYTES;
+use picket::watchdog::recovery::{BootId, STATE_BYTES};
+
+/// Where the kernel says which boot this is.
+const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
+
+fn read_all(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut len = 0;
+    while len < buf.len() {
+        match read(fd, &mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
+}
+
+/// Reads the file at `path` into `buf` (at most its length; a longer file
+/// fills it, and the parser says it is too long). `None`: there is none.
+pub fn read_state(path: &str, buf: &mut [u8; STATE_BYTES + 1]) -> Result<Option<usize>, Errno> {
+    let fd = match open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    read_all(&fd, buf).map(Some)
+}
+
+/// `path` with `.tmp` appended, in a fixed buffer.
+fn tmp_path(path: &str) -> Result<heapless::String<{ PATH_BYTES + 4 }>, Errno> {
+    let mut t = heapless::String::new();
+    t.push_str(path).map_err(|_| Errno::ENAMETOOLONG)?;
+    t.push_str(".tmp").map_err(|_| Errno::ENAMETOOLONG)?;
+    Ok(t)
+}
+
+/// The directory part of `path` (`.` for a bare name).
+fn dir_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => ".",
+    }
+}
+
+/// Replaces the file at `path` with `text`, durably (see the module doc).
+pub fn write_state(path: &str, text: &[u8]) -> Result<(), Errno> {
+    let tmp = tmp_path(path)?;
+    let fd = open(
+        tmp.as_str(),
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o644),
+    )?;
+    let mut done = 0;
+    while done < text.len() {
+        match write(&fd, &text[done..]) {
+            Ok(n) => done += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    fsync(&fd)?;
+    drop(fd);
+    renameat(AT_FDCWD, tmp.as_str(), AT_FDCWD, path)?;
+    let dir = open(
+        dir_of(path),
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    fsync(&dir)
+}
+
+/// Creates the directory of `path` and its parents (start-up only: this
+/// allocates).
+pub fn create_dir_of(path: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir_of(path))
+}
+
+/// This boot's id.
+pub fn boot_id() -> Result<BootId, Errno> {
+    let fd = open(BOOT_ID, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 64];
+    let n = read_all(&fd, &mut buf)?;
+    let text = std::str::from_utf8(&buf[..n]).map_err(|_| Errno::EINVAL)?;
+    BootId::try_from(text.trim()).map_err(|_| Errno::EINVAL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_replace_the_file_and_reads_find_it() {
+        let dir = std::env::temp_dir().join(format!("picket-state-{}", std::process::id()));
+        let path = dir.join("sub/state");
+        let path = path.to_str().unwrap();
+        create_dir_of(path).unwrap();
+        let mut buf = [0u8; STATE_BYTES + 1];
+        assert_eq!(read_state(path, &mut buf), Ok(None));
+        write_state(path, b"first, longer text\n").unwrap();
+        write_state(path, b"second\n").unwrap();
+        assert_eq!(read_state(path, &mut buf), Ok(Some(7)));
+        assert_eq!(&buf[..7], b"second\n");
+        assert!(!std::path::Path::new(&format!("{path}.tmp")).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(dir_of("/state"), "/");
+        assert_eq!(dir_of("state"), ".");
+        let id = boot_id().unwrap();
+        assert_eq!(id.len(), 36, "{id}");
+    }
+}
