@@ -401,26 +401,34 @@ macro_rules! status_view {
     };
 }
 
-/// The extra sections of the status document: IPVS when it runs, the
-/// watchdog (the health checkers join here), into `$list` (a `let`
-/// declared by the caller, so the borrows live as long as the view).
+/// The extra sections of the status document: the watchdog, IPVS and the
+/// health checkers when they run, into `$list` (a `let mut` declared by the
+/// caller with `$ipvs` and `$lvs`, so the borrows live as long as the view).
 macro_rules! status_sections {
-    ($d:expr, $ipvs:ident, $list:ident) => {{
+    ($d:expr, $ipvs:ident, $lvs:ident, $list:ident) => {{
         $ipvs = $d
             .ipvs
             .as_ref()
             .map(|i| picket::status::ipvs::IpvsSection(i.reconciler()));
+        $lvs = $d.health.as_ref().map(|h| {
+            picket::status::lvs::LvsSection(picket::status::lvs::LvsView {
+                cfg: &$d.cfg,
+                lvs: &h.lvs,
+                checks: &h.checkers,
+            })
+        });
         let watchdog: &dyn picket::status::Section = &$d.supervisor;
-        match &$ipvs {
-            Some(s) => {
-                $list = [watchdog, s as &dyn picket::status::Section];
-                &$list[..]
-            }
-            None => {
-                $list = [watchdog, watchdog];
-                &$list[..1]
-            }
+        $list = [watchdog; 3];
+        let mut n = 1;
+        if let Some(s) = &$ipvs {
+            $list[n] = s;
+            n += 1;
         }
+        if let Some(s) = &$lvs {
+            $list[n] = s;
+            n += 1;
+        }
+        &$list[..n]
     }};
 }
 
@@ -795,6 +803,9 @@ impl Daemon {
                 Signal::DumpData => {
                     self.supervisor.log_status(now);
                     self.dump(Dump::Data);
+                    if self.health.is_some() {
+                        self.dump(Dump::CheckData);
+                    }
                 }
                 Signal::DumpStats => self.dump(Dump::Stats),
                 Signal::DumpJson => self.dump(Dump::Json),
@@ -810,13 +821,17 @@ impl Daemon {
     /// Writes one of keepalived's dump files; a failure is logged and
     /// counted, never fatal.
     fn dump(&mut self, which: Dump) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let path = self.dump_paths.path(which);
         let written = dump_files::write(path, |out| match which {
             Dump::Data => picket::status::keepalived::write_data(&view, out),
             Dump::Stats => picket::status::keepalived::write_stats(&view, out),
             Dump::Json => picket::status::keepalived::write_json(&view, out),
+            Dump::CheckData => match &lvs {
+                Some(l) => picket::status::lvs::write_check_data(&l.0, out),
+                None => Ok(()),
+            },
         });
         match written {
             Ok(n) => log::info!("dump written: {path} ({n} bytes)"),
@@ -829,16 +844,16 @@ impl Daemon {
 
     /// Accepts status clients and sends each its document.
     fn status_accept(&mut self, now: picket::time::Instant) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let tally = self.status.handle_listener(now, &view, &mut self.poll);
         self.count_status(tally);
     }
 
     /// A status client has room for more of its document.
     fn status_client(&mut self, token: Token) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let tally = self.status.handle_client(token, &view, &mut self.poll);
         self.count_status(tally);
     }

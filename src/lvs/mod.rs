@@ -141,6 +141,21 @@ pub struct LvsStats {
     pub queue_full: u64,
 }
 
+impl LvsStats {
+    /// Every counter as `(name, value)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        [
+            ("rs_up", self.rs_up),
+            ("rs_down", self.rs_down),
+            ("quorum_gained", self.quorum_gained),
+            ("quorum_lost", self.quorum_lost),
+            ("weight_changes", self.weight_changes),
+            ("queue_full", self.queue_full),
+        ]
+        .into_iter()
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct RsState {
     alive: bool,
@@ -388,7 +403,9 @@ impl Lvs {
             && !self.has_quorum(vs)
     }
 
-    fn live_weight(&self, cfg: &Config, vs: usize) -> u64 {
+    /// The live weight of virtual server `vs`: the weights of its alive
+    /// real servers, summed (what quorum is judged on).
+    pub fn live_weight(&self, cfg: &Config, vs: usize) -> u64 {
         cfg.lvs
             .real_servers_of(vs)
             .filter(|(r, _)| self.is_alive(*r))
