@@ -3052,26 +3052,13 @@ mod tests {
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }
 
-    /// The loop with health checkers allocates nothing after start-up:
-    /// TCP_CHECK and HTTP_GET (status and MD5 digest) every 10 ms against a
-    /// small HTTP server on this test's own loopback (a network namespace),
-    /// with `alpha`, so quorum is gained and `quorum_up` runs on the way.
-    #[test]
-    fn checker_turns_allocate_nothing() {
+    /// An HTTP server on this thread's loopback (any 127.x address, a port
+    /// of its own) answering every request with `hello` (MD5
+    /// 5d41402abc4b2a76b9719d911017c592); returns the port.
+    fn hello_server() -> u16 {
         use std::io::{Read as _, Write as _};
-        let _one = init_logging();
-        if !nix::unistd::Uid::effective().is_root() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI runs as root"
-            );
-            println!("SKIPPED: needs root for a network namespace");
-            return;
-        }
-        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
-        ip("link set lo up");
         // The server thread starts in this thread's namespace.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -3090,6 +3077,158 @@ mod tests {
                 }
             }
         });
+        port
+    }
+
+    /// Reloads with health checkers allocate nothing and keep what is
+    /// unchanged (no flapping): ten SIGHUPs alternate two configurations —
+    /// one real server's weight 1 ↔ 5, one real server dropped ↔ another
+    /// added — while TCP_CHECK and HTTP_GET run every 10 ms against this
+    /// test's loopback and one real server's check keeps failing (a closed
+    /// port). The failed server went down once and stays down, the others
+    /// never go down, the kept checks keep counting, the dumps and a
+    /// status query run in the counted window too.
+    #[test]
+    fn checker_reloads_allocate_nothing_and_keep_state() {
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        let port = hello_server();
+        // A port nobody listens on: connections are refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = test_dir("zero-alloc-checker-reload");
+        let check = "TCP_CHECK {\n   delay_loop 0.01\n   warmup 0\n   retry 0\n  }";
+        let conf = |weight: u32, b: bool| {
+            let mut t = format!(
+                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                 virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
+                 quorum 1\n \
+                 real_server 127.0.0.1 {port} {{\n  weight {weight}\n  {check}\n  \
+                 HTTP_GET {{\n   url {{\n    path /\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   \
+                 delay_loop 0.01\n   warmup 0\n  }}\n }}\n \
+                 real_server 127.0.0.3 {closed} {{\n  {check}\n }}\n",
+                dir.display()
+            );
+            t += &if b {
+                format!(" real_server 127.0.0.4 {port} {{\n  {check}\n }}\n}}\n")
+            } else {
+                format!(" real_server 127.0.0.2 {port} {{\n  {check}\n }}\n}}\n")
+            };
+            t
+        };
+        let a = dir.join("a.conf");
+        let b = dir.join("b.conf");
+        std::fs::write(&a, conf(1, false)).unwrap();
+        std::fs::write(&b, conf(5, true)).unwrap();
+        let path = |p: &std::path::Path| {
+            let mut h = heapless::String::<{ picket::limits::PATH_BYTES }>::new();
+            h.push_str(p.to_str().unwrap()).unwrap();
+            h
+        };
+        let (pa, pb) = (path(&a), path(&b));
+        let mut loaded = load(&Options {
+            config_file: a.to_str().unwrap().to_owned(),
+            ..Options::default()
+        });
+        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
+        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
+        d.config_file = pa.clone();
+        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        d.start();
+        let run_for = |d: &mut Daemon, ms: u64| {
+            let end = clock::now() + Duration::from_millis(ms);
+            while clock::now() < end {
+                d.turn();
+            }
+        };
+        run_for(&mut d, 300);
+        let health = |d: &Daemon| {
+            let h = d.health.as_ref().unwrap();
+            (*h.checkers.stats(), *h.lvs.stats())
+        };
+        let (c0, l0) = health(&d);
+        assert_eq!((c0.downs, l0.rs_down), (1, 1), "{c0} {l0:?}");
+        assert!(!d.health.as_ref().unwrap().lvs.is_alive(1));
+
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = status_client(dir.join("status.sock"), go.clone());
+        counting_alloc::start();
+        for i in 0..10 {
+            d.config_file = if i % 2 == 0 { pb.clone() } else { pa.clone() };
+            let seen = d.reloads.applied + d.reloads.refused;
+            let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
+                d.turn();
+            }
+            run_for(&mut d, 50);
+            if i == 4 {
+                let _ = raise(NixSignal::SIGUSR1);
+                go.store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        while d.core.stats().status_served == 0 {
+            d.turn();
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        let (c1, l1) = health(&d);
+        println!(
+            "checker reloads: {:?}; checkers {c1}; servers {l1:?}; {allocs} allocations ({bytes} bytes)",
+            d.reloads
+        );
+        assert_eq!(d.reloads.applied, 10, "{:?}", d.reloads);
+        // No flapping: the failed server went down once, nothing else did,
+        // nothing came back up.
+        assert_eq!((c1.downs, l1.rs_down, l1.rs_up), (1, 1, 0), "{c1} {l1:?}");
+        assert!(c1.successes > c0.successes + 100, "the checks ran on");
+        let h = d.health.as_ref().unwrap();
+        assert!(h.lvs.is_alive(0) && !h.lvs.is_alive(1) && h.lvs.is_alive(2));
+        assert_eq!(h.lvs.weight(&d.cfg, 0), 1, "the last reload was to a.conf");
+        let vs = doc["virtual_servers"].as_array().unwrap();
+        assert!(
+            vs.iter()
+                .any(|i| i["kind"] == "real_server" && i["alive"] == false),
+            "{vs:?}"
+        );
+        let data = std::fs::read_to_string(dir.join("keepalived_check.data")).unwrap();
+        assert!(data.contains("   num failed checkers = 1"), "{data}");
+        assert_eq!(allocs, 0, "allocations in reloads with checkers");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The loop with health checkers allocates nothing after start-up:
+    /// TCP_CHECK and HTTP_GET (status and MD5 digest) every 10 ms against a
+    /// small HTTP server on this test's own loopback (a network namespace),
+    /// with `alpha`, so quorum is gained and `quorum_up` runs on the way.
+    #[test]
+    fn checker_turns_allocate_nothing() {
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        let port = hello_server();
         let text = format!(
             "virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
              alpha\n quorum_up /bin/true\n \
