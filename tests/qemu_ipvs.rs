@@ -9,8 +9,7 @@
 //!   adopts them (a foreign service stays, an unconfigured destination in
 //!   picket's service goes: one op), a third sends no op at all, and a
 //!   configuration with one real server's weight changed sends one op that
-//!   changes only that entry (a restart, not a SIGHUP reload: reload is a
-//!   later issue);
+//!   changes only that entry (a restart; the reload comes below);
 //! - every run reports 0 heap allocations after start-up (the binary's
 //!   counting allocator), IPVS sync and stop included.
 //!
@@ -257,6 +256,54 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
         "Gained quorum",
     ] {
         assert!(log.contains(needle), "{needle} logged:\n{log}");
+    }
+    // Reloads (SIGHUP) with a failed server: it stays out, a weight change
+    // moves exactly one entry and nothing flaps, a dropped and an added
+    // real server are exactly that.
+    let before = boot.section("table reload-before");
+    let without_1: String = up
+        .lines()
+        .filter(|l| !l.contains("10.50.0.1:80"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(before, without_1, "the failed server is out");
+    let weight = boot.section("table reload-weight");
+    assert_eq!(weight.lines().count(), before.lines().count());
+    let changed: Vec<(&str, &str)> = weight
+        .lines()
+        .zip(before.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "one entry changed:\n{weight}");
+    assert!(changed[0].0.contains("10.50.0.2:80") && changed[0].0.contains(" 5 "));
+    assert_eq!(
+        boot.section("table reload-steady"),
+        weight,
+        "3 s later: nothing moved (the failed server did not flap back)"
+    );
+    let line_of = |table: &str, needle: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in\n{table}"))
+            .to_owned()
+    };
+    let four = line_of(&weight, "10.50.0.4:80");
+    assert_eq!(
+        boot.section("table reload-servers"),
+        weight.replace(&line_of(&weight, "10.50.0.2:80"), &four),
+        "10.50.0.2 dropped from 10.60.0.1, 10.50.0.4 added to it"
+    );
+    let log = boot.section("log reload");
+    assert_eq!(log.matches("reload: applied").count(), 2, "{log}");
+    for needle in [
+        "Removing service [10.50.0.2]:tcp:80 from VS [10.60.0.1]:tcp:80 (reload)",
+        "Adding service [10.50.0.4]:tcp:80 to VS [10.60.0.1]:tcp:80 (reload)",
+    ] {
+        assert!(log.contains(needle), "{needle} logged:\n{log}");
+    }
+    for needle in ["[10.50.0.1]", "[10.50.0.3]", "quorum", "sorry"] {
+        assert!(!log.contains(needle), "{needle} moved in a reload:\n{log}");
     }
     let t = &res["lvs-timeouts"];
     assert_eq!(t["before"], "900,120,300", "the kernel's defaults");
