@@ -556,3 +556,34 @@ proptest! {
         let _ = link.poll_transmit(t(20_000), &mut rec, &mut buf);
     }
 }
+
+/// What the watchdog's health gate sees: the exchange in flight, with the
+/// time of its last progress — set at the send, moved by each part of the
+/// answer, gone with the last ack.
+#[test]
+fn awaiting_reports_the_batch_and_its_last_progress() {
+    let (_cfg, mut rec, mut link) = setup(CONF);
+    let mut k = Kernel::new();
+    assert_eq!(link.awaiting(), None);
+    let batch = up_to_the_batch(&mut link, &mut rec, &mut k);
+    assert_eq!(
+        link.awaiting(),
+        Some((5, t(0))),
+        "2 services + 3 dests sent at 0"
+    );
+    let acks = k.answer(&batch);
+    assert_eq!(acks.len(), 5);
+    link.handle_datagram(t(1500), &mut rec, &acks[0]);
+    assert_eq!(
+        link.awaiting(),
+        Some((4, t(1500))),
+        "part answered: progress"
+    );
+    // A stranger's datagram is no progress.
+    link.handle_datagram(t(1800), &mut rec, &done(7));
+    assert_eq!(link.awaiting(), Some((4, t(1500))));
+    for a in &acks[1..] {
+        link.handle_datagram(t(1900), &mut rec, a);
+    }
+    assert_eq!(link.awaiting(), None, "all answered");
+}
