@@ -293,6 +293,12 @@ impl Daemon {
         let plan =
             picket::reload::plan(&self.cfg, &self.engine, &self.spare.cfg, &self.spare.engine);
         self.apply(now, &plan);
+        // The next tables were built by value on the stack: its pages go
+        // back (no allocation).
+        if let Some(s) = self.stack {
+            let released = s.release_unused();
+            log::debug!("reload: stack released: {} KiB", released / 1024);
+        }
     }
 
     /// Step 1: the next configuration into the spare tables; the number of

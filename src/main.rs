@@ -317,6 +317,9 @@ pub struct Daemon {
     ipvs: Option<IpvsSync>,
     /// Allocations counted when the loop started (see `sys::allocations`).
     heap_at_start: u64,
+    /// The main thread's stack, handed back after start-up and reloads
+    /// (found when the loop starts).
+    stack: Option<sys::stack::Stack>,
     /// The watchdog: kicks, reset damping (none until `run_daemon` opens it).
     supervisor: Supervisor,
     pid_file: Option<PidFile>,
@@ -553,6 +556,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             ipvs,
             heap_at_start: 0,
+            stack: None,
             supervisor: Supervisor::none(),
             pid_file: None,
             finished: false,
@@ -1753,7 +1757,8 @@ impl Daemon {
 
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
-        let released = sys::stack::release_unused();
+        self.stack = sys::stack::Stack::find();
+        let released = self.stack.map_or(0, |s| s.release_unused());
         log::debug!("start-up stack released: {} KiB", released / 1024);
         self.heap_at_start = sys::allocations();
         self.start();
