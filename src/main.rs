@@ -3057,6 +3057,39 @@ mod tests {
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
     }
 
+    /// `p` as the daemon keeps a configuration path.
+    fn path_of(p: &std::path::Path) -> heapless::String<{ picket::limits::PATH_BYTES }> {
+        let mut h = heapless::String::new();
+        h.push_str(p.to_str().unwrap()).unwrap();
+        h
+    }
+
+    /// A daemon of the configuration file `conf` that can reload it (or
+    /// another file put in `config_file`): its spare tables get the
+    /// loader's scratch. SIGCHLD may go to another test thread: the tick
+    /// reaps every 5 ms.
+    fn reloadable_daemon(conf: &std::path::Path) -> Box<Daemon> {
+        let mut loaded = load(&Options {
+            config_file: conf.to_str().unwrap().to_owned(),
+            ..Options::default()
+        });
+        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
+        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
+        d.config_file = path_of(conf);
+        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        d
+    }
+
+    /// Runs the loop for `ms` milliseconds.
+    fn run_for(d: &mut Daemon, ms: u64) {
+        let end = clock::now() + Duration::from_millis(ms);
+        while clock::now() < end {
+            d.turn();
+        }
+    }
+
     /// An HTTP server on this thread's loopback (any 127.x address, a port
     /// of its own) answering every request with `hello` (MD5
     /// 5d41402abc4b2a76b9719d911017c592); returns the port.
@@ -3137,29 +3170,9 @@ mod tests {
         let b = dir.join("b.conf");
         std::fs::write(&a, conf(1, false)).unwrap();
         std::fs::write(&b, conf(5, true)).unwrap();
-        let path = |p: &std::path::Path| {
-            let mut h = heapless::String::<{ picket::limits::PATH_BYTES }>::new();
-            h.push_str(p.to_str().unwrap()).unwrap();
-            h
-        };
-        let (pa, pb) = (path(&a), path(&b));
-        let mut loaded = load(&Options {
-            config_file: a.to_str().unwrap().to_owned(),
-            ..Options::default()
-        });
-        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
-        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
-        d.config_file = pa.clone();
-        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
-        d.core
-            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        let (pa, pb) = (path_of(&a), path_of(&b));
+        let mut d = reloadable_daemon(&a);
         d.start();
-        let run_for = |d: &mut Daemon, ms: u64| {
-            let end = clock::now() + Duration::from_millis(ms);
-            while clock::now() < end {
-                d.turn();
-            }
-        };
         run_for(&mut d, 300);
         let health = |d: &Daemon| {
             let h = d.health.as_ref().unwrap();
@@ -3346,30 +3359,9 @@ mod tests {
             conf(100, "", "", false).replace("priority 150", "prority 150"),
         )
         .unwrap();
-        let path = |p: &std::path::Path| {
-            let mut h = heapless::String::<{ picket::limits::PATH_BYTES }>::new();
-            h.push_str(p.to_str().unwrap()).unwrap();
-            h
-        };
-        let (pa, pb, pbad) = (path(&a), path(&b), path(&bad));
-        let mut loaded = load(&Options {
-            config_file: a.to_str().unwrap().to_owned(),
-            ..Options::default()
-        });
-        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
-        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
-        d.config_file = pa.clone();
-        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
-        // SIGCHLD may go to another test thread: the tick reaps.
-        d.core
-            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        let (pa, pb, pbad) = (path_of(&a), path_of(&b), path_of(&bad));
+        let mut d = reloadable_daemon(&a);
         d.start();
-        let run_for = |d: &mut Daemon, ms: u64| {
-            let end = clock::now() + Duration::from_millis(ms);
-            while clock::now() < end {
-                d.turn();
-            }
-        };
         run_for(&mut d, 300);
         assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
         assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));
