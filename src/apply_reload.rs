@@ -27,9 +27,11 @@
 //! Refused with "restart picket" (set up at start-up): VMACs, a changed set
 //! of tracked files, a changed `script_user` or a script user not looked
 //! up at start, changed `watchdog_*` settings, virtual servers in a
-//! configuration that had none. Not covered yet (not in this build): the
-//! health checkers' history (the seam: carry each checker's state over by
-//! its real server, as [`Engine::adopt`] does for instances).
+//! configuration that had none. The health checkers and real servers carry
+//! their state over by identity (`picket::lvs::reload`): a kept check keeps
+//! its verdict, schedule and attempt in flight, a kept real server its
+//! alive state and `misc_dynamic` weight, a kept virtual server its quorum;
+//! the IPVS table sends only the entries that changed.
 //!
 //! [`Engine::adopt`]: picket::vrrp::engine::Engine::adopt
 
@@ -81,9 +83,9 @@ fn scripts_hash(cfg: &Config) -> u64 {
             .command
             .bytes()
             .chain([0])
-            .chain(s.cmd.user.bytes())
+            .chain(s.user.bytes())
             .chain([0])
-            .chain(s.cmd.group.bytes())
+            .chain(s.group.bytes())
             .chain([0])
         {
             h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
@@ -169,7 +171,7 @@ fn not_reloadable(
         );
     }
     for_each_script(next, &mut |s| {
-        let (user, group) = (s.cmd.user.as_str(), s.cmd.group.as_str());
+        let (user, group) = (s.user, s.group);
         if !user.is_empty() && users.find(user, group) == RunAs::DEFAULT {
             diags.push(
                 Severity::Error,
@@ -183,7 +185,7 @@ fn not_reloadable(
         return;
     }
     for_each_script(next, &mut |s| {
-        let (uid, gid) = users.ids(users.of(s.cmd));
+        let (uid, gid) = users.ids(users.find(s.user, s.group));
         let mut argv = ArgvBuf::new();
         let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
             return;
@@ -245,6 +247,12 @@ impl Daemon {
         let plan =
             picket::reload::plan(&self.cfg, &self.engine, &self.spare.cfg, &self.spare.engine);
         self.apply(now, &plan);
+        // The next tables were built by value on the stack: its pages go
+        // back (no allocation).
+        if let Some(s) = self.stack {
+            let released = s.release_unused();
+            log::debug!("reload: stack released: {} KiB", released / 1024);
+        }
     }
 
     /// Step 1: the next configuration into the spare tables; the number of
@@ -368,6 +376,16 @@ impl Daemon {
                         format_args!("stay within ipvs_services and ipvs_destinations"),
                     );
                 }
+                if let Err(picket::check::engine::SetupError::MiscPath(c, why)) =
+                    picket::check::Checkers::check_config(cfg)
+                {
+                    diags.push(
+                        Severity::Error,
+                        cfg.lvs.checkers.get(usize::from(c.0)).map(|k| k.loc),
+                        format_args!("MISC_CHECK: misc_path: {why}"),
+                        format_args!("fix the script's command line"),
+                    );
+                }
             }
             (None, true) => {}
         }
@@ -428,6 +446,9 @@ impl Daemon {
                 self.remove_dropped_addresses(now, m.old, m.new);
             }
         }
+        // What the checkers asked for under the old configuration is done
+        // under it.
+        self.run_check_actions(now);
         // The machines, scripts, groups and links carry over.
         for m in &plan.matched {
             self.spare.engine.adopt(now, m.new, &mut self.engine, m.old);
@@ -477,10 +498,7 @@ impl Daemon {
             log::error!("reload: {what}: {e}; running without it");
         });
         self.reload_settings();
-        if let Some(ipvs) = &mut self.ipvs {
-            let sent = ipvs.commit_reload();
-            log::info!("reload: IPVS: {sent} requests sent");
-        }
+        self.reload_health(now);
         // A reset's hold and safe mode apply to the new instances too (the
         // kept ones have them already).
         self.supervisor.apply_damping(now, &mut self.engine);
@@ -526,6 +544,51 @@ impl Daemon {
             plan.removed.len(),
             plan.scripts.len()
         );
+    }
+
+    /// After the swap (the running configuration is the new one, the
+    /// spare's the old one): the checks and real servers take over what
+    /// the old ones knew (see `picket::lvs::reload`), the misc checks'
+    /// children are renumbered, and the IPVS table of the new configuration
+    /// gets the checkers' view before it sends its differences.
+    fn reload_health(&mut self, now: Instant) {
+        let cfg = &*self.cfg;
+        if let Some(h) = self.health.as_mut() {
+            h.map.build(&self.spare.cfg, cfg);
+            h.checkers.reload(now, cfg, &h.map);
+            crate::fill_misc_users(cfg, &self.users, &mut h.misc_users);
+            *h.spare_lvs = picket::lvs::Lvs::new(cfg);
+            h.spare_lvs
+                .adopt(cfg, &h.lvs, &self.spare.cfg, &h.map, &h.checkers);
+            core::mem::swap(&mut h.lvs, &mut h.spare_lvs);
+            let map = &h.map;
+            self.core.remap_children(&|role| match role {
+                ChildRole::MiscCheck(o) => ChildRole::MiscCheck(
+                    map.new_check(usize::from(o))
+                        .and_then(|n| u16::try_from(n).ok())
+                        .unwrap_or(u16::MAX),
+                ),
+                r => r,
+            });
+            log::info!(
+                "reload: {} checks ({} kept), {} real servers ({} kept)",
+                cfg.lvs.checkers.len(),
+                h.map.check_old.iter().filter(|m| m.is_some()).count(),
+                cfg.lvs.real_servers.len(),
+                h.map.rs_old.iter().filter(|m| m.is_some()).count(),
+            );
+        }
+        if let Some(ipvs) = &mut self.ipvs {
+            match &self.health {
+                Some(h) => ipvs.commit_reload(
+                    now,
+                    cfg,
+                    |r| h.lvs.rs_weight(cfg, r),
+                    |v| h.lvs.sorry_active(cfg, v),
+                ),
+                None => ipvs.commit_reload(now, cfg, |_| None, |_| false),
+            }
+        }
     }
 
     /// A kept master (`old` slot, the running tables) removes each address

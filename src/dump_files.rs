@@ -34,6 +34,9 @@ pub enum Dump {
     Stats,
     /// `keepalived.json`.
     Json,
+    /// `keepalived_check.data` (the checkers' part of SIGUSR1, beside
+    /// `keepalived.data`).
+    CheckData,
 }
 
 impl Dump {
@@ -42,6 +45,7 @@ impl Dump {
             Dump::Data => "keepalived.data",
             Dump::Stats => "keepalived.stats",
             Dump::Json => "keepalived.json",
+            Dump::CheckData => "keepalived_check.data",
         }
     }
 }
@@ -54,6 +58,7 @@ pub struct DumpPaths {
     data: Path,
     stats: Path,
     json: Path,
+    check_data: Path,
 }
 
 /// A dump that could not be written: what failed, and why.
@@ -90,8 +95,12 @@ impl DumpPaths {
     /// `/tmp`).
     pub fn of(cfg: &Config, tmp_dir: &str) -> Self {
         let g = &cfg.global;
+        let data = resolve(&g.state_dump_file, tmp_dir, Dump::Data.file_name());
+        // keepalived's checker writes its file in the same directory.
+        let dir = data.rsplit_once('/').map_or(".", |(d, _)| d);
         DumpPaths {
-            data: resolve(&g.state_dump_file, tmp_dir, Dump::Data.file_name()),
+            check_data: resolve("", dir, Dump::CheckData.file_name()),
+            data,
             stats: resolve(&g.stats_dump_file, tmp_dir, Dump::Stats.file_name()),
             json: resolve(&g.json_dump_file, tmp_dir, Dump::Json.file_name()),
         }
@@ -103,6 +112,7 @@ impl DumpPaths {
             Dump::Data => &self.data,
             Dump::Stats => &self.stats,
             Dump::Json => &self.json,
+            Dump::CheckData => &self.check_data,
         }
     }
 }
@@ -209,12 +219,18 @@ mod tests {
         assert_eq!(p.path(Dump::Data), "/tmp/keepalived.data");
         assert_eq!(p.path(Dump::Stats), "/tmp/keepalived.stats");
         assert_eq!(p.path(Dump::Json), "/tmp/keepalived.json");
+        assert_eq!(p.path(Dump::CheckData), "/tmp/keepalived_check.data");
         let _ = cfg.global.state_dump_file.push_str("/var/run/ka/");
         let _ = cfg.global.json_dump_file.push_str("/var/ka.json");
         let p = DumpPaths::of(&cfg, "/scratch/");
         assert_eq!(p.path(Dump::Data), "/var/run/ka/keepalived.data");
         assert_eq!(p.path(Dump::Stats), "/scratch/keepalived.stats");
         assert_eq!(p.path(Dump::Json), "/var/ka.json");
+        assert_eq!(p.path(Dump::CheckData), "/var/run/ka/keepalived_check.data");
+        cfg.global.state_dump_file.clear();
+        let _ = cfg.global.state_dump_file.push_str("/var/state.dump");
+        let p = DumpPaths::of(&cfg, "/tmp");
+        assert_eq!(p.path(Dump::CheckData), "/var/keepalived_check.data");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! | [`time`] | the one `Instant`/`Duration` type and deadline helpers |
 //! | [`config`] | keepalived.conf: source reader, lexer, parser, typed model, dump |
 //! | [`wire`] | packets as zero-copy views plus `Repr` (VRRP v2/v3, IPv4 header, gratuitous ARP, unsolicited NA, netlink, generic netlink, IPVS) |
+//! | [`check`] | health checkers: one state machine per check, the socket pool, the retry rule |
+//! | [`lvs`] | real and virtual servers: alive, weight, quorum, sorry server, the desired IPVS state |
 //! | [`action`] | what the core asks the binary to do |
 //! | [`reload`] | a reload's plan: which instances, scripts and groups are kept, changed, stopped, started |
 //! | [`core`] | the daemon core: timers, child processes, signals, the turn's machines |
@@ -36,10 +38,12 @@
 extern crate std;
 
 pub mod action;
+pub mod check;
 pub mod config;
 pub mod core;
 pub mod ipvs;
 pub mod limits;
+pub mod lvs;
 pub mod reload;
 pub mod stats;
 pub mod status;

@@ -44,6 +44,14 @@ pub const SCRIPT_GROUPS: usize = 32;
 /// Distinct users (user and group) scripts run as, the default included
 /// (`script_user`, each script's `user`).
 pub const SCRIPT_USERS: usize = 16;
+/// Bytes of the receive buffer of one checker socket: the longest HTTP
+/// response head, SMTP reply or DNS answer a checker reads (a longer one is a
+/// failed check, counted).
+pub const CHECK_RX_BYTES: usize = 2048;
+/// Open files picket needs at most: the poll table, the checker sockets,
+/// and stdio with a few spares; picket raises its `RLIMIT_NOFILE` to this at
+/// start.
+pub const OPEN_FILES: usize = FDS + CHECK_SOCKETS + 16;
 
 // Relations. A board file that breaks one of these does not build.
 const_assert!(CONFIG_FILES >= 1 && CONFIG_FILES <= 255);
@@ -72,6 +80,15 @@ const_assert!(FDS >= 16);
 // TIMERS bounds only the loop's own queue of one-shot events.
 const_assert!(TIMERS >= 16);
 const_assert!(DIAGNOSTICS >= 1);
+// Checker sockets live outside the poll table (one epoll fd in it stands
+// for all of them) but count against the open-file limit with it; 4096 is
+// Linux's default hard `RLIMIT_NOFILE`. Slot numbers are u16.
+const_assert!(CHECK_SOCKETS >= 1 && CHECK_SOCKETS <= u16::MAX as usize);
+const_assert!(OPEN_FILES <= 4096);
+const_assert!(CHECKERS <= u16::MAX as usize);
+// An HTTP request head (path, Host, fixed headers) and a DNS question fit in
+// what a checker reads back.
+const_assert!(CHECK_RX_BYTES >= URL_BYTES + TEXT_BYTES + 128 && CHECK_RX_BYTES >= 512);
 // A status client is served from its own buffer; the largest unit of the
 // document (one instance's counters) needs about 2 KiB.
 const_assert!(STATUS_CONNECTIONS >= 1 && STATUS_CONNECTIONS <= 64);
@@ -210,6 +227,11 @@ pub const ALL: &[Limit] = &[
         "ipvs_destinations",
         IPVS_DESTINATIONS,
         "IPVS destinations: each service's real servers and sorry server"
+    ),
+    limit!(
+        "check_sockets",
+        CHECK_SOCKETS,
+        "checker sockets open at once (more checks wait for one)"
     ),
     limit!("children", CHILDREN, "child processes running at once"),
     limit!(

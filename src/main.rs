@@ -59,11 +59,15 @@ use std::process::ExitCode;
 use nix::errno::Errno;
 use nix::sys::signal::Signal as NixSignal;
 use picket::action::Action;
+use picket::check::misc::ScriptOutcome;
+use picket::check::{CheckAction, CheckId, Checkers, SlotId, SocketKind};
+use picket::config::lvs::CheckKind;
 use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch, Severity};
 use picket::core::{
-    ChildEvent, ChildOutcome, ChildRole, Core, CoreError, CoreSettings, NOTIFY_TIMEOUT, RunAs,
-    Signal,
+    ArgvBuf, ChildEvent, ChildOutcome, ChildRole, ChildStatus, Core, CoreError, CoreSettings,
+    NOTIFY_TIMEOUT, RunAs, Signal, split_command,
 };
+use picket::lvs::{Lvs, LvsAction};
 use picket::time::{earliest, poll_timeout};
 use picket::vrrp::engine::{Announcement, Engine, EngineAction, IfFacts, Ipv6Meta};
 use picket::vrrp::notify::{Line, NotifyRun, NotifyScripts, Subject};
@@ -83,6 +87,7 @@ use crate::if_sockets::{IfSockets, TOKEN_VRRP_BASE, TOKEN_VRRP6_BASE};
 use crate::ipvs_sync::{IpvsSync, SyncError};
 use crate::status_socket::{StatusServer, TOKEN_CLIENT_BASE, TOKEN_LISTENER, Tally};
 use crate::supervisor::Supervisor;
+use crate::sys::check::CheckSockets;
 use crate::sys::child::{SpawnError, Spawner, kill_child, reap};
 use crate::sys::clock;
 use crate::sys::inotify::{Reading, TrackedFiles};
@@ -107,6 +112,8 @@ const TOKEN_LINKS: Token = Token(3);
 const TOKEN_TRACK_FILES: Token = Token(4);
 /// The IPVS generic netlink socket's token.
 const TOKEN_IPVS: Token = Token(5);
+/// The checkers' epoll fd (their sockets are slots inside it).
+const TOKEN_CHECKS: Token = Token(0x10000);
 
 /// Bytes of the receive buffer (a VRRP datagram is at most 20 + 8 + 255 × 16
 /// + 8 bytes; netlink acks are small).
@@ -142,6 +149,8 @@ enum InitError {
     Routes(String),
     /// A VMAC cannot be set up.
     Vmac(String),
+    /// A checker cannot be set up.
+    Checker(String),
 }
 
 impl std::fmt::Display for InitError {
@@ -153,9 +162,85 @@ impl std::fmt::Display for InitError {
             InitError::Tracking(why)
             | InitError::Scripts(why)
             | InitError::Routes(why)
-            | InitError::Vmac(why) => f.write_str(why),
+            | InitError::Vmac(why)
+            | InitError::Checker(why) => f.write_str(why),
             InitError::Ipvs(e) => write!(f, "{e}"),
         }
+    }
+}
+
+/// The health checkers, the real-server logic and the checkers' sockets
+/// (present when the configuration has virtual servers).
+struct Health {
+    checkers: Box<Checkers>,
+    lvs: Box<Lvs>,
+    sockets: CheckSockets,
+    /// Requests are written here before they are sent.
+    tx: [u8; picket::limits::CHECK_RX_BYTES],
+    /// Scripts' arguments are split here.
+    argv: ArgvBuf,
+    /// Who each checker's script runs as, by check (`MISC_CHECK`'s `user`,
+    /// else the default script user); room for every check a reload brings.
+    misc_users: Vec<RunAs>,
+    /// A reload's next real-server state (allocated once).
+    spare_lvs: Box<Lvs>,
+    /// A reload's map from the old configuration's servers and checks to
+    /// the new one's.
+    map: Box<picket::lvs::reload::ServerMap>,
+}
+
+impl Health {
+    /// Builds the checkers of `cfg` and their socket pool, and puts the
+    /// pool's epoll fd in the poll table (start-up).
+    fn init(
+        cfg: &Config,
+        users: &ScriptUsers,
+        poll: &mut PollSet,
+    ) -> Result<Option<Health>, InitError> {
+        if cfg.lvs.virtual_servers.is_empty() {
+            return Ok(None);
+        }
+        if let Err(e) = sys::check::raise_open_files() {
+            log::warn!(
+                "cannot raise the open-file limit to {}: {e}",
+                picket::limits::OPEN_FILES
+            );
+        }
+        let mut misc_users = Vec::with_capacity(picket::limits::CHECKERS);
+        fill_misc_users(cfg, users, &mut misc_users);
+        let seed = clock::now().total_micros() as u64 ^ (u64::from(std::process::id()) << 32);
+        let checkers = Checkers::new(cfg, seed).map_err(|e| {
+            InitError::Checker(match e {
+                picket::check::engine::SetupError::MiscPath(c, why) => {
+                    format!("MISC_CHECK {}: misc_path: {why}", c.0)
+                }
+            })
+        })?;
+        let sockets = CheckSockets::open().map_err(|e| InitError::Sys("checker epoll", e))?;
+        poll.add(&sockets.as_fd(), TOKEN_CHECKS)
+            .map_err(|_| InitError::Sys("poll table", Errno::ENOSPC))?;
+        Ok(Some(Health {
+            checkers: Box::new(checkers),
+            lvs: Box::new(Lvs::new(cfg)),
+            sockets,
+            tx: [0; picket::limits::CHECK_RX_BYTES],
+            argv: ArgvBuf::new(),
+            misc_users,
+            spare_lvs: Box::new(Lvs::new(cfg)),
+            map: Box::new(picket::lvs::reload::ServerMap::new()),
+        }))
+    }
+}
+
+/// Who each check of `cfg` runs its script as, into `out` (cleared; within
+/// its capacity: no allocation when it has room for every check).
+fn fill_misc_users(cfg: &Config, users: &ScriptUsers, out: &mut Vec<RunAs>) {
+    out.clear();
+    for c in &cfg.lvs.checkers {
+        out.push(match &c.kind {
+            CheckKind::Misc(m) => users.find(cfg.strings.get(m.user), cfg.strings.get(m.group)),
+            _ => RunAs::DEFAULT,
+        });
     }
 }
 
@@ -215,12 +300,17 @@ pub struct Daemon {
     ipvs: Option<IpvsSync>,
     /// Allocations counted when the loop started (see `sys::allocations`).
     heap_at_start: u64,
+    /// The main thread's stack, handed back after start-up and reloads
+    /// (found when the loop starts).
+    stack: Option<sys::stack::Stack>,
     /// The watchdog: kicks, reset damping (none until `run_daemon` opens it).
     supervisor: Supervisor,
     pid_file: Option<PidFile>,
     finished: bool,
     /// The VMACs (deleted when the daemon is dropped).
     vmacs: Vmacs,
+    /// Health checkers and real servers (`None` without virtual servers).
+    health: Option<Health>,
     /// The status socket and its clients.
     status: StatusServer,
     /// When the daemon was built.
@@ -297,26 +387,34 @@ macro_rules! status_view {
     };
 }
 
-/// The extra sections of the status document: IPVS when it runs, the
-/// watchdog (the health checkers join here), into `$list` (a `let`
-/// declared by the caller, so the borrows live as long as the view).
+/// The extra sections of the status document: the watchdog, IPVS and the
+/// health checkers when they run, into `$list` (a `let mut` declared by the
+/// caller with `$ipvs` and `$lvs`, so the borrows live as long as the view).
 macro_rules! status_sections {
-    ($d:expr, $ipvs:ident, $list:ident) => {{
+    ($d:expr, $ipvs:ident, $lvs:ident, $list:ident) => {{
         $ipvs = $d
             .ipvs
             .as_ref()
             .map(|i| picket::status::ipvs::IpvsSection(i.reconciler()));
+        $lvs = $d.health.as_ref().map(|h| {
+            picket::status::lvs::LvsSection(picket::status::lvs::LvsView {
+                cfg: &$d.cfg,
+                lvs: &h.lvs,
+                checks: &h.checkers,
+            })
+        });
         let watchdog: &dyn picket::status::Section = &$d.supervisor;
-        match &$ipvs {
-            Some(s) => {
-                $list = [watchdog, s as &dyn picket::status::Section];
-                &$list[..]
-            }
-            None => {
-                $list = [watchdog, watchdog];
-                &$list[..1]
-            }
+        $list = [watchdog; 3];
+        let mut n = 1;
+        if let Some(s) = &$ipvs {
+            $list[n] = s;
+            n += 1;
         }
+        if let Some(s) = &$lvs {
+            $list[n] = s;
+            n += 1;
+        }
+        &$list[..n]
     }};
 }
 
@@ -389,6 +487,7 @@ impl Daemon {
         } else {
             None
         };
+        let health = Health::init(&cfg, &users, &mut poll)?;
         let ipvs = if cfg.lvs.virtual_servers.is_empty() {
             None
         } else {
@@ -424,6 +523,7 @@ impl Daemon {
             buf: [0; RX_BUF],
             ipvs,
             heap_at_start: 0,
+            stack: None,
             supervisor: Supervisor::none(),
             pid_file: None,
             finished: false,
@@ -438,6 +538,7 @@ impl Daemon {
             cfg,
             spare: Spare::new(Box::new(LoadScratch::new())),
             vmacs,
+            health,
         });
         let mut failed = None;
         d.open_netlink_sockets(&mut |what, e| {
@@ -465,13 +566,15 @@ impl Daemon {
         self.settle_view(now);
         self.engine.start(now);
         self.scripts.start(now);
+        if let Some(h) = self.health.as_mut() {
+            h.lvs.start(&self.cfg);
+            h.checkers.start(now, &self.cfg);
+        }
+        // The table as the checkers start (every real server in unless a
+        // check has `alpha`), programmed before the first turn.
+        self.sync_ipvs(now);
         if let Some(ipvs) = &mut self.ipvs {
-            // Every real server in at its configured weight, no sorry server:
-            // keepalived's start state without `alpha` (the checkers' results
-            // come in through `IpvsSync::update` once they are wired).
-            if let Err(e) = ipvs.start(&self.cfg) {
-                log::error!("{e}");
-            }
+            ipvs.start();
             log_ipvs(ipvs);
         }
         self.run_actions(now);
@@ -500,11 +603,12 @@ impl Daemon {
                 TOKEN_LINKS => self.drain_monitor(now),
                 TOKEN_IPVS => {
                     if let Some(i) = &mut self.ipvs {
-                        i.drain();
+                        i.drain(now);
                     }
                 }
                 TOKEN_TRACK_FILES => self.drain_track_files(now),
                 TOKEN_TIMER => self.timer.clear(),
+                TOKEN_CHECKS => self.drain_checks(now),
                 TOKEN_LISTENER => self.status_accept(now),
                 Token(t) if (TOKEN_CLIENT_BASE..TOKEN_CLIENT_BASE + 0x1000).contains(&t) => {
                     self.status_client(token);
@@ -520,6 +624,14 @@ impl Daemon {
         }
         // 3. timeouts (the watchdog's parts say how late they are first)
         self.supervisor.begin_turn(now, &self.engine, &self.core);
+        self.supervisor
+            .report_ipvs(now, self.ipvs.as_ref().and_then(IpvsSync::awaiting));
+        if self.core.phase() == picket::core::Phase::Running
+            && let Some(h) = &self.health
+        {
+            self.supervisor
+                .report_checkers(h.checkers.late(now).map(|(c, d)| (c.0, d)));
+        }
         let vrrp_stalled = self.supervisor.vrrp_stalled(now);
         self.core.handle_timeout(now);
         if picket::time::is_due(now, self.status.poll_at()) {
@@ -536,6 +648,17 @@ impl Daemon {
         {
             self.scripts.handle_timeout(now);
         }
+        if self.core.phase() == picket::core::Phase::Running
+            && let Some(h) = self.health.as_mut()
+            && picket::time::is_due(now, h.checkers.poll_at())
+        {
+            h.checkers.handle_timeout(now, &self.cfg);
+        }
+        if let Some(i) = &mut self.ipvs
+            && picket::time::is_due(now, i.poll_at())
+        {
+            i.pump(now);
+        }
         // 4. actions
         self.run_actions(now);
         // 5. watchdog
@@ -547,16 +670,31 @@ impl Daemon {
         // 6. sleep
         // A deadline already due: poll without sleeping. A later one: the
         // timerfd wakes the poll at it (precise to the timer slack).
+        // Scripts and checkers run only while the core runs: their
+        // deadlines must not wake a stopping loop.
+        let running = self.core.phase() == picket::core::Phase::Running;
         let engine_at = if vrrp_stalled {
             None
         } else {
             self.engine.poll_at()
         };
         let deadline = earliest(
-            earliest(self.core.poll_at(), engine_at),
             earliest(
-                earliest(self.scripts.poll_at(), self.supervisor.poll_at()),
-                self.status.poll_at(),
+                earliest(self.core.poll_at(), engine_at),
+                earliest(
+                    self.ipvs.as_ref().and_then(IpvsSync::poll_at),
+                    self.status.poll_at(),
+                ),
+            ),
+            earliest(
+                earliest(
+                    self.scripts.poll_at().filter(|_| running),
+                    self.supervisor.poll_at(),
+                ),
+                self.health
+                    .as_ref()
+                    .and_then(|h| h.checkers.poll_at())
+                    .filter(|_| running),
             ),
         );
         let timeout = match poll_timeout(clock::now(), deadline) {
@@ -618,11 +756,12 @@ impl Daemon {
                 // `notify_stop` is asked for while the core still runs.
                 self.engine.shutdown(now);
                 self.run_engine_actions(now);
-                if self.core.phase() == picket::core::Phase::Running
-                    && let Some(ipvs) = &mut self.ipvs
-                {
-                    ipvs.stop(&self.cfg);
-                    log_ipvs(ipvs);
+                if let Some(ipvs) = &mut self.ipvs {
+                    ipvs.stop(now);
+                }
+                if let Some(h) = self.health.as_mut() {
+                    h.lvs.shutdown(&self.cfg);
+                    self.run_check_actions(now);
                 }
             }
             self.core.handle_signal(now, signal);
@@ -631,11 +770,24 @@ impl Daemon {
                 if let Some(ipvs) = &self.ipvs {
                     log_ipvs(ipvs);
                 }
+                if let Some(h) = &self.health {
+                    if signal == Signal::DumpData {
+                        h.lvs.log_state(&self.cfg);
+                    }
+                    log::info!(
+                        "checkers: {} sockets in use; {}",
+                        h.checkers.slots_in_use(),
+                        h.checkers.stats()
+                    );
+                }
             }
             match signal {
                 Signal::DumpData => {
                     self.supervisor.log_status(now);
                     self.dump(Dump::Data);
+                    if self.health.is_some() {
+                        self.dump(Dump::CheckData);
+                    }
                 }
                 Signal::DumpStats => self.dump(Dump::Stats),
                 Signal::DumpJson => self.dump(Dump::Json),
@@ -651,13 +803,17 @@ impl Daemon {
     /// Writes one of keepalived's dump files; a failure is logged and
     /// counted, never fatal.
     fn dump(&mut self, which: Dump) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let path = self.dump_paths.path(which);
         let written = dump_files::write(path, |out| match which {
             Dump::Data => picket::status::keepalived::write_data(&view, out),
             Dump::Stats => picket::status::keepalived::write_stats(&view, out),
             Dump::Json => picket::status::keepalived::write_json(&view, out),
+            Dump::CheckData => match &lvs {
+                Some(l) => picket::status::lvs::write_check_data(&l.0, out),
+                None => Ok(()),
+            },
         });
         match written {
             Ok(n) => log::info!("dump written: {path} ({n} bytes)"),
@@ -670,16 +826,16 @@ impl Daemon {
 
     /// Accepts status clients and sends each its document.
     fn status_accept(&mut self, now: picket::time::Instant) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let tally = self.status.handle_listener(now, &view, &mut self.poll);
         self.count_status(tally);
     }
 
     /// A status client has room for more of its document.
     fn status_client(&mut self, token: Token) {
-        let (ipvs, list);
-        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, list));
+        let (ipvs, lvs, mut list);
+        let view = status_view!(self, clock::wall(), status_sections!(self, ipvs, lvs, list));
         let tally = self.status.handle_client(token, &view, &mut self.poll);
         self.count_status(tally);
     }
@@ -1289,6 +1445,23 @@ impl Daemon {
                     ..
                 } => self.scripts.handle_started(now, ScriptId(n)),
                 ChildEvent::Ended(rec) => {
+                    if let ChildRole::MiscCheck(n) = rec.role
+                        && let Some(h) = self.health.as_mut()
+                    {
+                        let outcome = match rec.outcome {
+                            ChildOutcome::Ended(_) if rec.timed_out => ScriptOutcome::TimedOut,
+                            ChildOutcome::Ended(ChildStatus::Exited(c)) => ScriptOutcome::Exited(c),
+                            ChildOutcome::Ended(ChildStatus::Signaled(s)) => {
+                                ScriptOutcome::Signaled(s)
+                            }
+                            ChildOutcome::SpawnFailed(_) | ChildOutcome::Abandoned => {
+                                ScriptOutcome::NotRun
+                            }
+                        };
+                        h.checkers
+                            .handle_script_exit(now, &self.cfg, CheckId(n), outcome);
+                        continue;
+                    }
                     let ChildRole::VrrpScript(n) = rec.role else {
                         continue;
                     };
@@ -1314,9 +1487,10 @@ impl Daemon {
         for _ in 0..16 {
             self.run_engine_actions(now);
             let tracked = self.run_track_actions(now);
+            let checks = self.run_check_actions(now);
             let core = self.run_core_actions(now);
             let events = self.run_child_events(now);
-            if !tracked && !core && !events {
+            if !tracked && !core && !events && !checks {
                 return;
             }
         }
@@ -1363,13 +1537,173 @@ impl Daemon {
         any
     }
 
+    /// Reads every checker socket that is ready: a finished connect
+    /// (`SO_ERROR` when epoll flags an error), then data until WouldBlock.
+    fn drain_checks(&mut self, now: picket::time::Instant) {
+        let Some(h) = self.health.as_mut() else {
+            return;
+        };
+        let n = match h.sockets.collect() {
+            Ok(n) => n,
+            Err(e) => {
+                self.core.stats_mut().socket_errors += 1;
+                log::warn!("checker epoll: {e}");
+                return;
+            }
+        };
+        let cfg = &self.cfg;
+        for i in 0..n {
+            let Some(slot) = h.sockets.ready(i) else {
+                continue;
+            };
+            let sid = SlotId(slot as u16);
+            if h.checkers.is_connecting(sid) {
+                // Ready without an error flag: connected (no getsockopt).
+                let error = if h.sockets.has_error(i) {
+                    h.sockets.take_error(slot)
+                } else {
+                    Ok(0)
+                };
+                match error {
+                    Ok(0) => h.checkers.handle_connected(now, cfg, sid),
+                    Ok(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e);
+                        continue;
+                    }
+                    Err(e) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        continue;
+                    }
+                }
+            }
+            let stream = h.sockets.is_stream(slot);
+            while let Some(buf) = h.checkers.rx_space(sid) {
+                match h.sockets.recv(slot, buf) {
+                    Ok((0, 0)) if stream => {
+                        h.checkers.handle_eof(now, cfg, sid);
+                        break;
+                    }
+                    Ok((got, full)) => h.checkers.handle_received(now, cfg, sid, got, full),
+                    Err(nb::Error::WouldBlock) => break,
+                    Err(nb::Error::Other(e)) => {
+                        h.checkers.handle_io_error(now, cfg, sid, e as i32);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out the checkers' actions (sockets, sends, script runs),
+    /// hands their reports to the real-server logic and runs its scripts.
+    /// Returns whether there was any.
+    fn run_check_actions(&mut self, now: picket::time::Instant) -> bool {
+        let Some(h) = self.health.as_mut() else {
+            return false;
+        };
+        let cfg = &self.cfg;
+        let mut any = false;
+        while let Some(a) = h.checkers.poll_action() {
+            any = true;
+            match a {
+                CheckAction::Open { slot, check, spec } => {
+                    let bind_if = cfg
+                        .lvs
+                        .checkers
+                        .get(usize::from(check.0))
+                        .map_or("", |c| c.bind_if.as_str());
+                    match h.sockets.open_socket(usize::from(slot.0), &spec, bind_if) {
+                        Ok(()) if spec.kind != SocketKind::Tcp => {
+                            h.checkers.handle_connected(now, cfg, slot);
+                        }
+                        Ok(()) => {}
+                        Err(e) => h.checkers.handle_io_error(now, cfg, slot, e as i32),
+                    }
+                }
+                CheckAction::Send { slot } => {
+                    let n = h.checkers.write_request(cfg, slot, &mut h.tx);
+                    let sent = match n {
+                        Some(n) => h.sockets.send(usize::from(slot.0), &h.tx[..n]),
+                        None => Err(Errno::EMSGSIZE),
+                    };
+                    if let Err(e) = sent {
+                        h.checkers.handle_io_error(now, cfg, slot, e as i32);
+                    }
+                }
+                CheckAction::Close { slot } => h.sockets.close(usize::from(slot.0)),
+                CheckAction::RunScript { check, timeout } => {
+                    let user = h
+                        .misc_users
+                        .get(usize::from(check.0))
+                        .copied()
+                        .unwrap_or(RunAs::DEFAULT);
+                    let run = h.checkers.script_argv(cfg, check).and_then(|argv| {
+                        self.core.request_child_as(
+                            now,
+                            ChildRole::MiscCheck(check.0),
+                            argv,
+                            timeout,
+                            user,
+                        )
+                    });
+                    if run.is_none() {
+                        h.checkers
+                            .handle_script_exit(now, cfg, check, ScriptOutcome::NotRun);
+                    }
+                }
+            }
+        }
+        while let Some(r) = h.checkers.poll_report() {
+            any = true;
+            h.lvs.handle_report(cfg, r);
+        }
+        while let Some(LvsAction::Run { event, script }) = h.lvs.poll_action() {
+            any = true;
+            let line = cfg.strings.get(script.command);
+            let user = self.users.of_lvs(cfg, &script);
+            let run = split_command(line, &mut h.argv).ok().and_then(|()| {
+                self.core
+                    .request_child_as(now, ChildRole::LvsNotify, &h.argv, NOTIFY_TIMEOUT, user)
+            });
+            if run.is_none() {
+                log::warn!("{event:?}: script [{line}] not run");
+            }
+        }
+        self.sync_ipvs(now);
+        any
+    }
+
+    /// Hands the checkers' view of the servers to the IPVS table when it
+    /// changed (the link sends the differences).
+    fn sync_ipvs(&mut self, now: picket::time::Instant) {
+        let (Some(h), Some(ipvs)) = (self.health.as_mut(), self.ipvs.as_mut()) else {
+            return;
+        };
+        if h.lvs.take_changed() {
+            let cfg = &self.cfg;
+            ipvs.update(
+                cfg,
+                |r| h.lvs.rs_weight(cfg, r),
+                |v| h.lvs.sorry_active(cfg, v),
+            );
+            ipvs.pump(now);
+        }
+    }
+
     /// Runs the loop until the core has stopped; removes the pid file.
     fn run(&mut self) -> u8 {
+        self.stack = sys::stack::Stack::find();
+        let released = self.stack.map_or(0, |s| s.release_unused());
+        log::debug!("start-up stack released: {} KiB", released / 1024);
         self.heap_at_start = sys::allocations();
         self.start();
         while !self.turn() {}
         // The VMACs go once the instances have stopped on them.
         drop(std::mem::take(&mut self.vmacs));
+        if let Some(ipvs) = &mut self.ipvs {
+            ipvs.finish();
+            log_ipvs(ipvs);
+        }
         // Counted before the exit's own work (the pid file's path is copied).
         let heap = sys::allocations().saturating_sub(self.heap_at_start);
         self.status.close(&mut self.poll);
@@ -1560,18 +1894,25 @@ fn log_ipvs(ipvs: &IpvsSync) {
     let s = ipvs.stats();
     let r = ipvs.reconciler().stats();
     log::info!(
-        "IPVS: {} requests in {} datagrams, {} refused, {} malformed replies, {} timeouts; \
-         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations",
+        "IPVS: {} requests in {} datagrams, {} refused, {} malformed and {} stray replies, \
+         {} timeouts, {} send and {} receive errors, {} lookups without IPVS; \
+         {} ops, {} services and {} destinations adopted, {} foreign services, {} stale destinations; \
+         link {}",
         s.requests,
         s.datagrams,
         s.refused,
         s.malformed,
+        s.stray,
         s.timeouts,
+        s.send_failures,
+        ipvs.recv_errors(),
+        s.unavailable,
         r.ops,
         r.services_adopted,
         r.dests_adopted,
         r.services_foreign,
-        r.dests_stale
+        r.dests_stale,
+        ipvs.state()
     );
 }
 
@@ -2033,7 +2374,7 @@ fn print_limits() {
         + size_of::<LinkTable>()
         + size_of::<InstanceTracking>() * limits::VRRP_INSTANCES;
     let spare = size_of::<Config>() + size_of::<Diagnostics>() + vrrp;
-    let tables: [(&str, usize); 7] = [
+    let tables: [(&str, usize); 11] = [
         ("Config", size_of::<Config>()),
         ("LoadScratch", size_of::<LoadScratch>()),
         ("Diagnostics", size_of::<Diagnostics>()),
@@ -2041,6 +2382,10 @@ fn print_limits() {
         ("Daemon (includes Core)", size_of::<Daemon>()),
         ("VRRP engine and trackers", vrrp),
         ("reload spare tables", spare),
+        ("Checkers", size_of::<Checkers>()),
+        ("Lvs", size_of::<Lvs>()),
+        ("ipvs::Reconciler", size_of::<picket::ipvs::Reconciler>()),
+        ("ipvs::link::Link", size_of::<picket::ipvs::link::Link>()),
     ];
     let total: usize = tables
         .iter()
@@ -2144,7 +2489,8 @@ fn run_daemon(opts: &Options) -> u8 {
                 | InitError::Setup
                 | InitError::Tracking(_)
                 | InitError::Scripts(_)
-                | InitError::Routes(_) => exit::CONFIG,
+                | InitError::Routes(_)
+                | InitError::Checker(_) => exit::CONFIG,
                 InitError::Sys(..) | InitError::Vmac(_) | InitError::Ipvs(_) => exit::FATAL,
             };
         }
@@ -2756,6 +3102,260 @@ mod tests {
         u8::try_from(i).unwrap()
     }
 
+    /// `p` as the daemon keeps a configuration path.
+    fn path_of(p: &std::path::Path) -> heapless::String<{ picket::limits::PATH_BYTES }> {
+        let mut h = heapless::String::new();
+        h.push_str(p.to_str().unwrap()).unwrap();
+        h
+    }
+
+    /// A daemon of the configuration file `conf` that can reload it (or
+    /// another file put in `config_file`): its spare tables get the
+    /// loader's scratch. SIGCHLD may go to another test thread: the tick
+    /// reaps every 5 ms.
+    fn reloadable_daemon(conf: &std::path::Path) -> Box<Daemon> {
+        let mut loaded = load(&Options {
+            config_file: conf.to_str().unwrap().to_owned(),
+            ..Options::default()
+        });
+        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
+        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
+        d.config_file = path_of(conf);
+        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        d
+    }
+
+    /// Runs the loop for `ms` milliseconds.
+    fn run_for(d: &mut Daemon, ms: u64) {
+        let end = clock::now() + Duration::from_millis(ms);
+        while clock::now() < end {
+            d.turn();
+        }
+    }
+
+    /// An HTTP server on this thread's loopback (any 127.x address, a port
+    /// of its own) answering every request with `hello` (MD5
+    /// 5d41402abc4b2a76b9719d911017c592); returns the port.
+    fn hello_server() -> u16 {
+        use std::io::{Read as _, Write as _};
+        // The server thread starts in this thread's namespace.
+        let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                let mut req = [0u8; 1024];
+                let mut got = 0;
+                while got < req.len() {
+                    match c.read(&mut req[got..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got += n,
+                    }
+                    if req[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+                        let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+                        break;
+                    }
+                }
+            }
+        });
+        port
+    }
+
+    /// Reloads with health checkers allocate nothing and keep what is
+    /// unchanged (no flapping): ten SIGHUPs alternate two configurations —
+    /// one real server's weight 1 ↔ 5, one real server dropped ↔ another
+    /// added — while TCP_CHECK and HTTP_GET run every 10 ms against this
+    /// test's loopback and one real server's check keeps failing (a closed
+    /// port). The failed server went down once and stays down, the others
+    /// never go down, the kept checks keep counting, the dumps and a
+    /// status query run in the counted window too.
+    #[test]
+    fn checker_reloads_allocate_nothing_and_keep_state() {
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        let port = hello_server();
+        // A port nobody listens on: connections are refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = test_dir("zero-alloc-checker-reload");
+        let check = "TCP_CHECK {\n   delay_loop 0.01\n   warmup 0\n   retry 0\n  }";
+        let conf = |weight: u32, b: bool| {
+            let mut t = format!(
+                "global_defs {{\n status_socket {0}/status.sock\n state_dump_file {0}/\n}}\n\
+                 virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
+                 quorum 1\n \
+                 real_server 127.0.0.1 {port} {{\n  weight {weight}\n  {check}\n  \
+                 HTTP_GET {{\n   url {{\n    path /\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   \
+                 delay_loop 0.01\n   warmup 0\n  }}\n }}\n \
+                 real_server 127.0.0.3 {closed} {{\n  {check}\n }}\n",
+                dir.display()
+            );
+            t += &if b {
+                format!(" real_server 127.0.0.4 {port} {{\n  {check}\n }}\n}}\n")
+            } else {
+                format!(" real_server 127.0.0.2 {port} {{\n  {check}\n }}\n}}\n")
+            };
+            t
+        };
+        let a = dir.join("a.conf");
+        let b = dir.join("b.conf");
+        std::fs::write(&a, conf(1, false)).unwrap();
+        std::fs::write(&b, conf(5, true)).unwrap();
+        let (pa, pb) = (path_of(&a), path_of(&b));
+        let mut d = reloadable_daemon(&a);
+        d.start();
+        run_for(&mut d, 300);
+        let health = |d: &Daemon| {
+            let h = d.health.as_ref().unwrap();
+            (*h.checkers.stats(), *h.lvs.stats())
+        };
+        let (c0, l0) = health(&d);
+        assert_eq!((c0.downs, l0.rs_down), (1, 1), "{c0} {l0:?}");
+        assert!(!d.health.as_ref().unwrap().lvs.is_alive(1));
+
+        let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client = status_client(dir.join("status.sock"), go.clone());
+        counting_alloc::start();
+        for i in 0..10 {
+            d.config_file = if i % 2 == 0 { pb.clone() } else { pa.clone() };
+            let seen = d.reloads.applied + d.reloads.refused;
+            let _ = raise(NixSignal::SIGHUP);
+            let give_up = clock::now() + Duration::from_secs(5);
+            while d.reloads.applied + d.reloads.refused == seen && clock::now() < give_up {
+                d.turn();
+            }
+            run_for(&mut d, 50);
+            if i == 4 {
+                let _ = raise(NixSignal::SIGUSR1);
+                go.store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        while d.core.stats().status_served == 0 {
+            d.turn();
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let doc: serde_json::Value = serde_json::from_str(&client.join().unwrap()).unwrap();
+        let (c1, l1) = health(&d);
+        println!(
+            "checker reloads: {:?}; checkers {c1}; servers {l1:?}; {allocs} allocations ({bytes} bytes)",
+            d.reloads
+        );
+        assert_eq!(d.reloads.applied, 10, "{:?}", d.reloads);
+        // No flapping: the failed server went down once, nothing else did,
+        // nothing came back up.
+        assert_eq!((c1.downs, l1.rs_down, l1.rs_up), (1, 1, 0), "{c1} {l1:?}");
+        assert!(c1.successes > c0.successes + 100, "the checks ran on");
+        let h = d.health.as_ref().unwrap();
+        assert!(h.lvs.is_alive(0) && !h.lvs.is_alive(1) && h.lvs.is_alive(2));
+        assert_eq!(h.lvs.weight(&d.cfg, 0), 1, "the last reload was to a.conf");
+        let vs = doc["virtual_servers"].as_array().unwrap();
+        assert!(
+            vs.iter()
+                .any(|i| i["kind"] == "real_server" && i["alive"] == false),
+            "{vs:?}"
+        );
+        let data = std::fs::read_to_string(dir.join("keepalived_check.data")).unwrap();
+        assert!(data.contains("   num failed checkers = 1"), "{data}");
+        assert_eq!(allocs, 0, "allocations in reloads with checkers");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The loop with health checkers allocates nothing after start-up:
+    /// TCP_CHECK and HTTP_GET (status and MD5 digest) every 10 ms against a
+    /// small HTTP server on this test's own loopback (a network namespace),
+    /// with `alpha`, so quorum is gained and `quorum_up` runs on the way.
+    #[test]
+    fn checker_turns_allocate_nothing() {
+        let _one = init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().expect("unshare(CLONE_NEWNET)");
+        ip("link set lo up");
+        let port = hello_server();
+        let text = format!(
+            "virtual_server 127.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n \
+             alpha\n quorum_up /bin/true\n \
+             real_server 127.0.0.1 {port} {{\n  TCP_CHECK {{\n   delay_loop 0.01\n   warmup 0\n  }}\n  \
+             HTTP_GET {{\n   url {{\n    path /\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   \
+             delay_loop 0.01\n   warmup 0\n  }}\n }}\n}}\n"
+        );
+        let files = [("/t.conf", text.as_str())];
+        let mut fs = picket::config::memfs::MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(Diagnostics::new());
+        let mut scratch = Box::new(LoadScratch::new());
+        let opts = LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        picket::config::load(
+            &mut fs,
+            "/t.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok(), "{}", render(&diags));
+        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        d.core
+            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+
+        counting_alloc::start();
+        d.start();
+        let give_up = clock::now() + Duration::from_secs(30);
+        let mut turns = 0u64;
+        while d
+            .health
+            .as_ref()
+            .map_or(0, |h| h.checkers.stats().successes)
+            < 400
+            && clock::now() < give_up
+        {
+            d.turn();
+            turns += 1;
+        }
+        let (allocs, bytes) = counting_alloc::stop();
+        let h = d.health.as_ref().unwrap();
+        let st = *h.checkers.stats();
+        println!(
+            "zero-alloc checker test: {turns} turns; checkers: {st}; {allocs} allocations ({bytes} bytes)"
+        );
+        assert!(st.successes >= 400, "{st}");
+        assert_eq!(st.failures, 0, "{st}");
+        assert_eq!(
+            h.checkers.state(picket::check::CheckId(1)),
+            Some((true, true))
+        );
+        assert!(h.lvs.is_alive(0));
+        assert_eq!(h.lvs.rs_weight(&d.cfg, 0), Some(1));
+        // alpha: the server started dead; quorum came with it, and
+        // quorum_up ran through the child table.
+        assert_eq!(h.lvs.stats().quorum_gained, 1);
+        assert_eq!(d.core.stats().children_started, 1);
+        assert_eq!(allocs, 0, "allocations in the loop with checkers");
+    }
+
     /// Reloads allocate nothing and keep what is unchanged: in a veth
     /// namespace, X (va, 150) and Y (vb, 100; adverts every 50 ms, so a
     /// loaded test machine does not stall past Y's master-down interval)
@@ -2824,30 +3424,14 @@ mod tests {
             conf(120, z, route, Some(unsafe_script.to_str().unwrap())),
         )
         .unwrap();
-        let path = |p: &std::path::Path| {
-            let mut h = heapless::String::<{ picket::limits::PATH_BYTES }>::new();
-            h.push_str(p.to_str().unwrap()).unwrap();
-            h
-        };
-        let (pa, pb, pbad, punsafe) = (path(&a), path(&b), path(&bad), path(&unsafe_conf));
-        let mut loaded = load(&Options {
-            config_file: a.to_str().unwrap().to_owned(),
-            ..Options::default()
-        });
-        assert!(loaded.diags.is_ok(), "{}", render(&loaded.diags));
-        let mut d = Daemon::init(loaded.cfg, Some(&CoreSettings::default())).unwrap();
-        d.config_file = pa.clone();
-        d.spare.scratch = std::mem::replace(&mut loaded.scratch, Box::new(LoadScratch::new()));
-        // SIGCHLD may go to another test thread: the tick reaps.
-        d.core
-            .set_housekeeping_period(clock::now(), Duration::from_millis(5));
+        let (pa, pb, pbad, punsafe) = (
+            path_of(&a),
+            path_of(&b),
+            path_of(&bad),
+            path_of(&unsafe_conf),
+        );
+        let mut d = reloadable_daemon(&a);
         d.start();
-        let run_for = |d: &mut Daemon, ms: u64| {
-            let end = clock::now() + Duration::from_millis(ms);
-            while clock::now() < end {
-                d.turn();
-            }
-        };
         run_for(&mut d, 300);
         assert_eq!(d.engine.state(0), Some(picket::vrrp::State::Master));
         assert_eq!(d.engine.state(1), Some(picket::vrrp::State::Backup));

@@ -23,7 +23,10 @@ use picket::core::{ChildRole, Core};
 use picket::time::{Duration, Instant, earliest};
 use picket::vrrp::engine::Engine;
 use picket::vrrp::fsm::OWNER_PRIORITY;
-use picket::watchdog::health::{CHILD_DEADLINE_BUDGET, Health, Lag, Note, Part, Secs};
+use picket::watchdog::health::{
+    CHECKER_DEADLINE_BUDGET, CHILD_DEADLINE_BUDGET, Health, IPVS_ANSWER_BUDGET, Lag, Note, Part,
+    Secs,
+};
 use picket::watchdog::notify::{self as sd, NotifyAddr};
 use picket::watchdog::recovery::{
     BootFacts, Policy, Recovery, RecoveryEvent, ResetCause, STATE_BYTES, StateRecord, assess,
@@ -102,6 +105,8 @@ fn role_name(role: ChildRole) -> &'static str {
         ChildRole::ShutdownScript => "shutdown_script",
         ChildRole::VrrpScript(_) => "vrrp_script",
         ChildRole::Notify => "notify script",
+        ChildRole::MiscCheck(_) => "MISC_CHECK script",
+        ChildRole::LvsNotify => "notify_up/down or quorum_up/down script",
     }
 }
 
@@ -421,6 +426,41 @@ impl Supervisor {
         }
     }
 
+    /// The IPVS exchange outstanding at `now`, if any (`awaiting`: answers
+    /// still awaited, and when it was sent or last answered in part): no
+    /// answer for [`IPVS_ANSWER_BUDGET`] is a stall. Between
+    /// [`Supervisor::begin_turn`] and [`Supervisor::end_turn`].
+    pub fn report_ipvs(&mut self, now: Instant, awaiting: Option<(u16, Instant)>) {
+        let (Some(h), Some((left, since))) = (&mut self.health, awaiting) else {
+            return;
+        };
+        if now > since {
+            h.report(Lag {
+                part: Part::Ipvs,
+                what: "answer",
+                subject: u32::from(left),
+                late_by: now - since,
+                budget: IPVS_ANSWER_BUDGET,
+            });
+        }
+    }
+
+    /// The health checkers' most overdue deadline at `now` (`late`: the
+    /// check and by how much), while they run. Between
+    /// [`Supervisor::begin_turn`] and [`Supervisor::end_turn`].
+    pub fn report_checkers(&mut self, late: Option<(u16, Duration)>) {
+        let (Some(h), Some((check, late_by))) = (&mut self.health, late) else {
+            return;
+        };
+        h.report(Lag {
+            part: Part::Checkers,
+            what: "check",
+            subject: u32::from(check),
+            late_by,
+            budget: CHECKER_DEADLINE_BUDGET,
+        });
+    }
+
     /// A netlink request expecting an answer went out.
     pub fn netlink_sent(&mut self, now: Instant) {
         if let Some(h) = &mut self.health {
@@ -467,7 +507,7 @@ impl Supervisor {
                         instance_name(cfg, engine, lag.subject),
                         lag.what
                     ),
-                    Part::Netlink => write!(
+                    Part::Netlink | Part::Ipvs => write!(
                         what,
                         "{} requests, no answer for {late} (budget {budget})",
                         lag.subject
@@ -479,7 +519,7 @@ impl Supervisor {
                     ),
                     Part::Checkers => write!(
                         what,
-                        "{} {} late by {late} (budget {budget})",
+                        "{} #{} late by {late} (budget {budget})",
                         lag.what, lag.subject
                     ),
                 };

@@ -9,14 +9,17 @@
 //!   adopts them (a foreign service stays, an unconfigured destination in
 //!   picket's service goes: one op), a third sends no op at all, and a
 //!   configuration with one real server's weight changed sends one op that
-//!   changes only that entry (a restart, not a SIGHUP reload: reload is a
-//!   later issue);
+//!   changes only that entry (a restart; the reload comes below);
 //! - every run reports 0 heap allocations after start-up (the binary's
 //!   counting allocator), IPVS sync and stop included.
 //!
-//! Checker-driven removal, inhibit, quorum and sorry-server switching need
-//! the health checkers (another issue); the reconciler's unit tests cover
-//! them on a fake table.
+//! - the health checkers steer the table (busybox httpd real servers on a
+//!   dummy link of the guest): a failing `TCP_CHECK` removes its destination,
+//!   a failing `HTTP_GET` with `inhibit_on_failure` sets its weight to 0,
+//!   recovery puts both back; quorum lost puts the sorry server in place of
+//!   the real servers, regained takes it out — each table exactly as golden;
+//!   `lvs_timeouts` are set while picket runs and the kernel's own values
+//!   are back after it stops (keepalived's libipvs does the same).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -103,7 +106,12 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
         .unwrap();
     }
     let restart = fixtures().join("restart");
-    let boot = board::boot(&fixtures().join("guest.sh"), &[&confs, &restart], 600);
+    let checkers = fixtures().join("checkers");
+    let boot = board::boot(
+        &fixtures().join("guest.sh"),
+        &[&confs, &restart, &checkers],
+        600,
+    );
     let _ = std::fs::remove_dir_all(&stage);
     assert_eq!(boot.status, 0, "guest script failed");
     let bless = std::env::var("PICKET_BLESS").as_deref() == Ok("1");
@@ -193,4 +201,112 @@ fn ipvs_tables_restart_and_weight_change_on_the_real_kernel() {
         3,
         "picket's services removed, the foreign one left"
     );
+
+    // The checkers steer the table.
+    let log = boot.section("log checkers");
+    assert!(
+        !boot.console.contains("timeout waiting for"),
+        "a table never came:\n{log}"
+    );
+    let up = boot.section("table checkers-up");
+    golden("checkers-up", &up, bless);
+    golden("checkers-down", &boot.section("table checkers-down"), bless);
+    assert_eq!(
+        boot.section("table checkers-back"),
+        up,
+        "recovered: as at the start"
+    );
+    golden(
+        "checkers-sorry",
+        &boot.section("table checkers-sorry"),
+        bless,
+    );
+    assert_eq!(
+        boot.section("table checkers-regained"),
+        up,
+        "quorum regained: as at the start"
+    );
+    let r = &res["checkers"];
+    assert_eq!(r["exit"], "0");
+    assert_eq!(r["heap"], "0", "checker-driven changes allocate nothing");
+    assert!(boot.section("errors checkers").is_empty(), "errors logged");
+    assert_eq!(boot.section("stopped checkers").lines().count(), 2);
+    // The sorry server is in the kernel's own listing too (hex address:port).
+    let proc_sorry = boot.section("proc checkers-sorry");
+    assert!(
+        proc_sorry.contains("TCP  0A3C0002:0050 wrr")
+            && proc_sorry.contains("-> 0A320009:0050")
+            && !proc_sorry.contains("-> 0A320003:0050")
+            && !proc_sorry.contains("-> 0A320004:0050"),
+        "/proc/net/ip_vs with the sorry server alone:\n{proc_sorry}"
+    );
+    // notify_down/up of the failing server and quorum_down/up, each once
+    // (children: their order between them is not promised).
+    let events = boot.section("events checkers");
+    let mut events: Vec<&str> = events.lines().collect();
+    events.sort_unstable();
+    assert_eq!(
+        events,
+        ["down 10.50.0.3", "quorum_down", "quorum_up", "up 10.50.0.3"],
+        "each script once per transition"
+    );
+    for needle in [
+        "Removing service [10.50.0.1]:tcp:80",
+        "Lost quorum",
+        "Gained quorum",
+    ] {
+        assert!(log.contains(needle), "{needle} logged:\n{log}");
+    }
+    // Reloads (SIGHUP) with a failed server: it stays out, a weight change
+    // moves exactly one entry and nothing flaps, a dropped and an added
+    // real server are exactly that.
+    let before = boot.section("table reload-before");
+    let without_1: String = up
+        .lines()
+        .filter(|l| !l.contains("10.50.0.1:80"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(before, without_1, "the failed server is out");
+    let weight = boot.section("table reload-weight");
+    assert_eq!(weight.lines().count(), before.lines().count());
+    let changed: Vec<(&str, &str)> = weight
+        .lines()
+        .zip(before.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "one entry changed:\n{weight}");
+    assert!(changed[0].0.contains("10.50.0.2:80") && changed[0].0.contains(" 5 "));
+    assert_eq!(
+        boot.section("table reload-steady"),
+        weight,
+        "3 s later: nothing moved (the failed server did not flap back)"
+    );
+    let line_of = |table: &str, needle: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in\n{table}"))
+            .to_owned()
+    };
+    let four = line_of(&weight, "10.50.0.4:80");
+    assert_eq!(
+        boot.section("table reload-servers"),
+        weight.replace(&line_of(&weight, "10.50.0.2:80"), &four),
+        "10.50.0.2 dropped from 10.60.0.1, 10.50.0.4 added to it"
+    );
+    let log = boot.section("log reload");
+    assert_eq!(log.matches("reload: applied").count(), 2, "{log}");
+    for needle in [
+        "Removing service [10.50.0.2]:tcp:80 from VS [10.60.0.1]:tcp:80 (reload)",
+        "Adding service [10.50.0.4]:tcp:80 to VS [10.60.0.1]:tcp:80 (reload)",
+    ] {
+        assert!(log.contains(needle), "{needle} logged:\n{log}");
+    }
+    for needle in ["[10.50.0.1]", "[10.50.0.3]", "quorum", "sorry"] {
+        assert!(!log.contains(needle), "{needle} moved in a reload:\n{log}");
+    }
+    let t = &res["lvs-timeouts"];
+    assert_eq!(t["before"], "900,120,300", "the kernel's defaults");
+    assert_eq!(t["during"], "7200,120,60", "lvs_timeouts tcp 7200 udp 60");
+    assert_eq!(t["after"], t["before"], "restored at stop");
 }

@@ -456,7 +456,7 @@ impl ChildTable {
             let Some(q) = self.queue.pop_front() else {
                 break;
             };
-            if q.run.role == ChildRole::Notify {
+            if q.run.role.runs_to_end() {
                 // Room: it was just taken out.
                 let _ = self.queue.push_back(q);
             } else {
@@ -464,11 +464,7 @@ impl ChildTable {
             }
         }
         for i in 0..self.slots.len() {
-            if self
-                .slots
-                .get(i)
-                .is_some_and(|s| s.role != ChildRole::Notify)
-            {
+            if self.slots.get(i).is_some_and(|s| !s.role.runs_to_end()) {
                 self.terminate(i, now, out);
             }
         }

@@ -98,19 +98,36 @@ pub enum ChildRole {
     VrrpScript(u16),
     /// A notify script of a VRRP transition.
     Notify,
+    /// A run of `MISC_CHECK` number `n` (index in `lvs.checkers`).
+    MiscCheck(u16),
+    /// A real server's `notify_up`/`notify_down` or a virtual server's
+    /// `quorum_up`/`quorum_down`.
+    LvsNotify,
 }
 
 impl ChildRole {
     /// Whether the core runs it on behalf of another machine (its start and
     /// end are reported as [`ChildEvent`]s).
     pub fn is_requested(self) -> bool {
-        matches!(self, ChildRole::VrrpScript(_) | ChildRole::Notify)
+        matches!(
+            self,
+            ChildRole::VrrpScript(_)
+                | ChildRole::Notify
+                | ChildRole::MiscCheck(_)
+                | ChildRole::LvsNotify
+        )
+    }
+
+    /// Whether it is a notification, left to finish when picket stops
+    /// (within its own timeout) rather than terminated.
+    pub fn runs_to_end(self) -> bool {
+        matches!(self, ChildRole::Notify | ChildRole::LvsNotify)
     }
 
     /// Whether its routine starts and ends are logged at debug level only
     /// (a tracking script runs every `interval`).
     pub fn is_routine(self) -> bool {
-        matches!(self, ChildRole::VrrpScript(_))
+        matches!(self, ChildRole::VrrpScript(_) | ChildRole::MiscCheck(_))
     }
 }
 
@@ -148,6 +165,8 @@ impl fmt::Display for ChildRole {
             ChildRole::ShutdownScript => "shutdown_script",
             ChildRole::VrrpScript(_) => "vrrp_script",
             ChildRole::Notify => "notify",
+            ChildRole::MiscCheck(_) => "MISC_CHECK",
+            ChildRole::LvsNotify => "notify (LVS)",
         })
     }
 }
@@ -581,7 +600,7 @@ impl Core {
         // script and notify scripts, `notify_stop` among them) is stopped at
         // once.
         if self.phase == Phase::Stopping
-            && role.is_some_and(|r| !matches!(r, ChildRole::ShutdownScript | ChildRole::Notify))
+            && role.is_some_and(|r| r != ChildRole::ShutdownScript && !r.runs_to_end())
         {
             self.children.terminate_id(id, now, &mut out);
         }

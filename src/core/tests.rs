@@ -436,3 +436,31 @@ fn each_run_carries_its_user_through_the_queue() {
     core.handle_spawn_failed(t(1), first, 2);
     assert_eq!(users(&drain(&mut core)), [RunAs(7)]);
 }
+
+#[test]
+fn a_misc_check_and_an_lvs_notify_run_as_their_user() {
+    let mut core = Core::new(&CoreSettings::default()).unwrap();
+    core.start(t(0));
+    let mut argv = ArgvBuf::new();
+    split_command("/bin/true", &mut argv).unwrap();
+    let misc = core
+        .request_child_as(
+            t(1),
+            ChildRole::MiscCheck(3),
+            &argv,
+            Duration::from_secs(1),
+            RunAs(2),
+        )
+        .unwrap();
+    let notify = core
+        .request_child_as(t(1), ChildRole::LvsNotify, &argv, NOTIFY_TIMEOUT, RunAs(5))
+        .unwrap();
+    let spawns: Vec<_> = drain(&mut core)
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Spawn { child, user, .. } => Some((child, user)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spawns, [(misc, RunAs(2)), (notify, RunAs(5))]);
+}

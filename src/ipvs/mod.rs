@@ -52,6 +52,7 @@
 //! asks for one `FLUSH` instead (the binary's choice).
 
 mod build;
+pub mod link;
 #[cfg(test)]
 mod tests;
 
@@ -319,6 +320,13 @@ impl Reconciler {
             d.kernel = None;
         }
         self.stale.clear();
+        self.restart_pass();
+    }
+
+    /// Starts a new pass over the slots: what was handed back as failed
+    /// ([`Reconciler::handle_failed`]) comes out of [`Reconciler::poll_op`]
+    /// again.
+    pub fn retry(&mut self) {
         self.restart_pass();
     }
 

@@ -45,6 +45,7 @@
 pub mod ipvs;
 pub mod json;
 pub mod keepalived;
+pub mod lvs;
 
 use core::fmt;
 use core::net::IpAddr;

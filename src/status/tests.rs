@@ -358,3 +358,92 @@ fn the_ipvs_section_lists_services_and_destinations() {
     assert_eq!(items[2]["desired_weight"], 1);
     assert_eq!(items[2]["kernel_weight"], serde_json::Value::Null);
 }
+
+/// The checkers as a section: one item per virtual server (quorum, sorry
+/// server), one per real server (alive, weight, in the pool, its checks),
+/// then the counters; and keepalived's checker dump of the same.
+#[test]
+fn the_virtual_servers_section_and_the_check_dump() {
+    use crate::check::{CheckAction, Checkers};
+    let w = world(
+        "virtual_server 10.0.0.1 80 {\n lvs_sched wrr\n protocol TCP\n quorum 2\n \
+         sorry_server 10.0.0.9 80\n \
+         real_server 10.0.1.1 8080 {\n  weight 3\n  TCP_CHECK {\n   retry 0\n   warmup 0\n  }\n }\n \
+         real_server 10.0.1.2 8080 {\n  inhibit_on_failure\n  TCP_CHECK {\n   retry 0\n   warmup 0\n  }\n }\n}\n",
+    );
+    let cfg = &w.cfg;
+    let mut checks = std::boxed::Box::new(Checkers::new(cfg, 1).unwrap());
+    let mut lvs = std::boxed::Box::new(crate::lvs::Lvs::new(cfg));
+    lvs.start(cfg);
+    checks.start(t(0), cfg);
+    checks.handle_timeout(t(0), cfg);
+    while let Some(a) = checks.poll_action() {
+        if let CheckAction::Open { slot, check, .. } = a {
+            if check.0 == 1 {
+                checks.handle_io_error(t(1), cfg, slot, 111);
+            } else {
+                checks.handle_connected(t(1), cfg, slot);
+            }
+        }
+    }
+    while let Some(r) = checks.poll_report() {
+        lvs.handle_report(cfg, r);
+    }
+    let view = lvs::LvsView {
+        cfg,
+        lvs: &lvs,
+        checks: &checks,
+    };
+    let section = lvs::LvsSection(view);
+    let sections: [&dyn Section; 1] = [&section];
+    let doc: serde_json::Value = serde_json::from_str(&whole(&w, t(0), &sections)).unwrap();
+    let items = doc["virtual_servers"].as_array().unwrap();
+    assert_eq!(items.len(), 6, "{items:?}");
+    assert_eq!(items[0]["kind"], "virtual_server");
+    assert_eq!(items[0]["name"], "[10.0.0.1]:tcp:80");
+    assert_eq!(items[0]["live_weight"], 3);
+    assert_eq!(items[0]["quorum_up"], true);
+    assert_eq!(items[0]["sorry_server"], "[10.0.0.9]:tcp:80");
+    assert_eq!(items[0]["sorry_active"], false);
+    assert_eq!(items[1]["name"], "[10.0.1.1]:tcp:8080");
+    assert_eq!(items[1]["alive"], true);
+    assert_eq!(items[1]["weight"], 3);
+    assert_eq!(items[1]["in_pool"], "yes");
+    assert_eq!(items[1]["checks"], 1);
+    assert_eq!(items[1]["failed_checks"], 0);
+    assert_eq!(items[2]["alive"], false);
+    assert_eq!(items[2]["in_pool"], "inhibited");
+    assert_eq!(items[2]["failed_checks"], 1);
+    assert_eq!(items[3]["kind"], "check");
+    assert_eq!(items[3]["real_server"], 0);
+    assert_eq!(items[3]["type"], "TCP_CHECK");
+    assert_eq!(items[3]["target"], "[10.0.1.1]:tcp:8080");
+    assert_eq!(items[3]["up"], true);
+    assert_eq!(items[3]["decided"], true);
+    assert_eq!(items[4]["up"], false);
+    assert_eq!(items[5]["kind"], "counters");
+    assert_eq!(items[5]["checkers"]["attempts"], 2);
+    assert_eq!(items[5]["checkers"]["failures"], 1);
+    assert_eq!(items[5]["servers"]["rs_down"], 1);
+
+    let mut data = String::new();
+    lvs::write_check_data(&view, &mut data).unwrap();
+    for line in [
+        "------< LVS Topology >------",
+        " VS VIP = 10.0.0.1, VPORT = 80",
+        "   quorum = 2, hysteresis = 0",
+        "   sorry server = [10.0.0.9]:tcp:80",
+        "   quorum_state_up = 1",
+        "   RIP = 10.0.1.1, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3",
+        "   RIP = 10.0.1.2, RPORT = 8080, WEIGHT = 1 EFF WEIGHT = 1",
+        "   alive = 0",
+        "   num failed checkers = 1",
+        "------< Health checkers >------",
+        " [10.0.0.1]:tcp:80 -> [10.0.1.2]:tcp:8080",
+        "   Up = no",
+        "   Keepalive method = TCP_CHECK",
+        " attempts = 2",
+    ] {
+        assert!(data.lines().any(|l| l == line), "{line:?} in:\n{data}");
+    }
+}

@@ -7,6 +7,7 @@
 //! argv/envp are built in fixed buffers, reads go into the caller's buffer.
 
 pub mod caps;
+pub mod check;
 pub mod child;
 pub mod clock;
 pub mod fs;
@@ -18,6 +19,7 @@ pub mod notify;
 pub mod pidfile;
 pub mod poll;
 pub mod signal;
+pub mod stack;
 pub mod statefile;
 pub mod timer;
 pub mod unix;

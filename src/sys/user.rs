@@ -36,8 +36,10 @@ use nix::sys::stat::{FileStat, SFlag, lstat, stat};
 use nix::unistd::{Gid, Group, Uid, User};
 use picket::config::Config;
 use picket::config::global::ScriptCmd;
+use picket::config::lvs::{CheckKind, Script};
 use picket::core::{ArgvBuf, RunAs, split_command};
 use picket::limits::{SCRIPT_GROUPS, SCRIPT_USERS};
+use picket::lvs::{RsName, VsName};
 
 use super::child::DEFAULT_PATH;
 use super::fs::{FixedPath, real_path};
@@ -116,6 +118,12 @@ impl ScriptUsers {
         self.find(&cmd.user, &cmd.group)
     }
 
+    /// [`ScriptUsers::find`] for an LVS script (`notify_up`, `quorum_up`,
+    /// ...): its user and group are in the string pool.
+    pub fn of_lvs(&self, cfg: &Config, script: &Script) -> RunAs {
+        self.find(cfg.strings.get(script.user), cfg.strings.get(script.group))
+    }
+
     /// The ids to take for `who` (`None`: none to change).
     pub fn creds(&self, who: RunAs) -> Option<&Creds> {
         self.entries
@@ -133,7 +141,7 @@ impl ScriptUsers {
 
 /// What a script is, for messages: `startup_script`, `notify_master of
 /// vrrp_instance VI_1`, `vrrp_script chk`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum ScriptRole<'c> {
     /// A `global_defs` script: its keyword.
     Global(&'static str),
@@ -143,6 +151,12 @@ pub enum ScriptRole<'c> {
     SyncGroup(&'static str, &'c str),
     /// A tracking script: its name.
     Track(&'c str),
+    /// A script of a virtual server (`quorum_up`, `quorum_down`): keyword,
+    /// the configuration and the server's index.
+    VirtualServer(&'static str, &'c Config, usize),
+    /// A script of a real server (`notify_up`, `notify_down`, `MISC_CHECK`):
+    /// keyword, the configuration and the server's index.
+    RealServer(&'static str, &'c Config, usize),
 }
 
 impl std::fmt::Display for ScriptRole<'_> {
@@ -152,6 +166,12 @@ impl std::fmt::Display for ScriptRole<'_> {
             ScriptRole::Instance(kw, name) => write!(f, "{kw} of vrrp_instance {name}"),
             ScriptRole::SyncGroup(kw, name) => write!(f, "{kw} of vrrp_sync_group {name}"),
             ScriptRole::Track(name) => write!(f, "vrrp_script {name}"),
+            ScriptRole::VirtualServer(kw, cfg, i) => {
+                write!(f, "{kw} of virtual_server {}", VsName(cfg, *i))
+            }
+            ScriptRole::RealServer(kw, cfg, i) => {
+                write!(f, "{kw} of real_server {}", RsName(cfg, *i))
+            }
         }
     }
 }
@@ -163,13 +183,18 @@ pub struct ScriptUse<'c> {
     pub what: ScriptRole<'c>,
     /// Its command line.
     pub command: &'c str,
-    /// Its user and group as written.
-    pub cmd: &'c ScriptCmd,
+    /// Its user as written (empty: the default script user).
+    pub user: &'c str,
+    /// Its group as written (empty: the user's).
+    pub group: &'c str,
 }
 
 /// Visits every script the configuration may run — `startup_script`,
 /// `shutdown_script`, the notify scripts of instances and sync groups, used
-/// `vrrp_script`s — in that order. No allocation: start-up and reloads see
+/// `vrrp_script`s, then the LVS ones (virtual servers' `quorum_up` and
+/// `quorum_down`, real servers' `notify_up` and `notify_down`, `MISC_CHECK`s,
+/// which keepalived runs as script users under the same rules) — in that
+/// order. No allocation: start-up and reloads see
 /// the same set.
 pub fn for_each_script<'c>(cfg: &'c Config, f: &mut dyn FnMut(ScriptUse<'c>)) {
     let mut add = |what: ScriptRole<'c>, cmd: &'c Option<ScriptCmd>| {
@@ -177,7 +202,8 @@ pub fn for_each_script<'c>(cfg: &'c Config, f: &mut dyn FnMut(ScriptUse<'c>)) {
             f(ScriptUse {
                 what,
                 command: cfg.strings.get(c.command),
-                cmd: c,
+                user: &c.user,
+                group: &c.group,
             });
         }
     };
@@ -203,8 +229,46 @@ pub fn for_each_script<'c>(cfg: &'c Config, f: &mut dyn FnMut(ScriptUse<'c>)) {
         f(ScriptUse {
             what: ScriptRole::Track(&s.name),
             command: cfg.strings.get(s.script.command),
-            cmd: &s.script,
+            user: &s.script.user,
+            group: &s.script.group,
         });
+    }
+    let mut lvs = |what: ScriptRole<'c>, script: &'c Option<Script>| {
+        if let Some(s) = script {
+            f(ScriptUse {
+                what,
+                command: cfg.strings.get(s.command),
+                user: cfg.strings.get(s.user),
+                group: cfg.strings.get(s.group),
+            });
+        }
+    };
+    for (i, vs) in cfg.lvs.virtual_servers.iter().enumerate() {
+        lvs(
+            ScriptRole::VirtualServer("quorum_up", cfg, i),
+            &vs.quorum_up,
+        );
+        lvs(
+            ScriptRole::VirtualServer("quorum_down", cfg, i),
+            &vs.quorum_down,
+        );
+    }
+    for (i, rs) in cfg.lvs.real_servers.iter().enumerate() {
+        lvs(ScriptRole::RealServer("notify_up", cfg, i), &rs.notify_up);
+        lvs(
+            ScriptRole::RealServer("notify_down", cfg, i),
+            &rs.notify_down,
+        );
+    }
+    for c in &cfg.lvs.checkers {
+        if let CheckKind::Misc(m) = &c.kind {
+            f(ScriptUse {
+                what: ScriptRole::RealServer("MISC_CHECK", cfg, usize::from(c.rs)),
+                command: cfg.strings.get(m.path),
+                user: cfg.strings.get(m.user),
+                group: cfg.strings.get(m.group),
+            });
+        }
     }
 }
 
@@ -319,13 +383,13 @@ fn default_user(cfg: &Config, supplementary: bool) -> Result<Entry, String> {
 pub fn script_users(cfg: &Config, scripts: &[ScriptUse<'_>]) -> Result<ScriptUsers, String> {
     let supplementary = cfg.global.set_supplementary_groups;
     let mut t = ScriptUsers::as_self();
-    if scripts.iter().any(|s| s.cmd.user.is_empty()) {
+    if scripts.iter().any(|s| s.user.is_empty()) {
         t.entries[0] = default_user(cfg, supplementary)?;
     }
-    for s in scripts.iter().filter(|s| !s.cmd.user.is_empty()) {
+    for s in scripts.iter().filter(|s| !s.user.is_empty()) {
         if t.entries
             .iter()
-            .any(|e| e.user == s.cmd.user.as_str() && e.group == s.cmd.group.as_str())
+            .any(|e| e.user == s.user && e.group == s.group)
         {
             continue;
         }
@@ -335,8 +399,7 @@ pub fn script_users(cfg: &Config, scripts: &[ScriptUse<'_>]) -> Result<ScriptUse
                 s.what
             ));
         }
-        let e = lookup(&s.cmd.user, &s.cmd.group, supplementary)
-            .map_err(|e| format!("{}: {e}", s.what))?;
+        let e = lookup(s.user, s.group, supplementary).map_err(|e| format!("{}: {e}", s.what))?;
         t.entries.push(e);
     }
     Ok(t)
@@ -636,7 +699,7 @@ pub fn check_scripts(
     let mut found_any = false;
     let mut insecure_any = false;
     for s in scripts {
-        let (uid, gid) = users.ids(users.of(s.cmd));
+        let (uid, gid) = users.ids(users.find(s.user, s.group));
         let mut argv = ArgvBuf::new();
         let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
             continue;
@@ -869,7 +932,8 @@ mod tests {
         let uses = |c: &'static ScriptCmd| ScriptUse {
             what: ScriptRole::Track("x"),
             command: "/bin/true",
-            cmd: c,
+            user: &c.user,
+            group: &c.group,
         };
         let cmd: &'static ScriptCmd = Box::leak(Box::new(cmd));
         let nobody: &'static ScriptCmd = Box::leak(Box::new(nobody));

@@ -8,10 +8,12 @@
 //!    most overdue timer of an instance, budget one interval (an advert, or
 //!    Master_Down, late by more than one interval is a stall); children: a
 //!    child deadline (timeout, kill, give-up) not acted on,
-//!    [`CHILD_DEADLINE_BUDGET`]; checkers likewise when they run — and
-//!    netlink keeps its own account ([`Health::netlink_sent`],
-//!    [`Health::netlink_answered`]): requests unanswered with no answer for
-//!    [`NETLINK_ANSWER_BUDGET`] are a stall;
+//!    [`CHILD_DEADLINE_BUDGET`]; checkers likewise when they run
+//!    ([`CHECKER_DEADLINE_BUDGET`]); IPVS: its one outstanding exchange
+//!    with no answer for [`IPVS_ANSWER_BUDGET`] since it was sent or last
+//!    answered in part — and netlink keeps its own account
+//!    ([`Health::netlink_sent`], [`Health::netlink_answered`]): requests
+//!    unanswered with no answer for [`NETLINK_ANSWER_BUDGET`] are a stall;
 //! 3. [`Health::end_turn`] at the end of the turn, after every action ran:
 //!    the turn's own length is checked against the loop's budget (a quarter
 //!    of the kick period, at most [`LOOP_TURN_BUDGET_MAX`]), then the
@@ -39,6 +41,12 @@ pub const NETLINK_ANSWER_BUDGET: Duration = Duration::from_secs(2);
 /// Longest a child deadline (timeout, `SIGKILL`, giving the slot up) may
 /// stay unhandled.
 pub const CHILD_DEADLINE_BUDGET: Duration = Duration::from_secs(2);
+/// Longest the kernel may leave an IPVS exchange (a request, or a batch of
+/// them in one datagram) without any answer — as for rtnetlink.
+pub const IPVS_ANSWER_BUDGET: Duration = NETLINK_ANSWER_BUDGET;
+/// Longest a health checker's deadline (its next run, an attempt's
+/// timeout) may stay unhandled.
+pub const CHECKER_DEADLINE_BUDGET: Duration = Duration::from_secs(2);
 
 /// A part of the daemon whose progress gates the kicks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +57,8 @@ pub enum Part {
     Vrrp,
     /// Requests to the kernel over netlink and their answers.
     Netlink,
+    /// Requests to the kernel's IPVS (generic netlink) and their answers.
+    Ipvs,
     /// The child table's deadlines (script timeouts and kills).
     Children,
     /// The health checkers' deadlines.
@@ -61,6 +71,7 @@ impl fmt::Display for Part {
             Part::LoopTurn => "loop turn",
             Part::Vrrp => "VRRP timers",
             Part::Netlink => "netlink",
+            Part::Ipvs => "IPVS",
             Part::Children => "child processes",
             Part::Checkers => "checkers",
         })

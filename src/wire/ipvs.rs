@@ -18,6 +18,7 @@
 //! | `GET_INFO` | – | – | – |
 //! | `FLUSH` | – | – | ack |
 //! | `SET_CONFIG` | timeouts at top level | – | ack |
+//! | `GET_CONFIG` | – | – | – |
 //!
 //! A service's **key** is its family plus either (protocol, address, port)
 //! or a firewall mark ([`ServiceKey`]). Field encodings follow the kernel
@@ -32,7 +33,7 @@
 //!
 //! Replies ([`Reply::parse`]): dumps answer with one `NEW_SERVICE` /
 //! `NEW_DEST` message per entry, then `NLMSG_DONE`; `GET_INFO` with
-//! `SET_INFO`. Statistics nests and unknown attributes are skipped; a
+//! `SET_INFO`; `GET_CONFIG` with `SET_CONFIG` (the timeouts). Statistics nests and unknown attributes are skipped; a
 //! malformed attribute is an error naming its kind, never a panic. A dest
 //! dump does not say which service it lists: the caller matches replies to
 //! requests by sequence number.
@@ -66,8 +67,10 @@ pub const CMD_SET_DEST: u8 = 6;
 pub const CMD_DEL_DEST: u8 = 7;
 /// Command: get (dump) the destinations of a service.
 pub const CMD_GET_DEST: u8 = 8;
-/// Command: set connection timeouts.
+/// Command: set connection timeouts (also the reply to [`CMD_GET_CONFIG`]).
 pub const CMD_SET_CONFIG: u8 = 12;
+/// Command: read the connection timeouts.
+pub const CMD_GET_CONFIG: u8 = 13;
 /// Command: the reply to [`CMD_GET_INFO`].
 pub const CMD_SET_INFO: u8 = 14;
 /// Command: version and connection table size.
@@ -637,6 +640,8 @@ pub enum Request<'a> {
         /// UDP.
         udp: u32,
     },
+    /// Read the connection timeouts (answered by [`Reply::Timeouts`]).
+    GetTimeouts,
 }
 
 impl Request<'_> {
@@ -654,15 +659,17 @@ impl Request<'_> {
             Request::GetInfo => CMD_GET_INFO,
             Request::Flush => CMD_FLUSH,
             Request::SetTimeouts { .. } => CMD_SET_CONFIG,
+            Request::GetTimeouts => CMD_GET_CONFIG,
         }
     }
 
-    /// The netlink flags: dumps are `NLM_F_DUMP`, `GET_INFO` is answered by
-    /// its reply, every other request asks for an ack.
+    /// The netlink flags: dumps are `NLM_F_DUMP`, `GET_INFO` and
+    /// `GET_CONFIG` are answered by their reply, every other request asks
+    /// for an ack.
     pub const fn flags(&self) -> u16 {
         match self {
             Request::GetServices | Request::GetDests(_) => NLM_F_REQUEST | NLM_F_DUMP,
-            Request::GetInfo => NLM_F_REQUEST,
+            Request::GetInfo | Request::GetTimeouts => NLM_F_REQUEST,
             _ => NLM_F_REQUEST | NLM_F_ACK,
         }
     }
@@ -729,6 +736,16 @@ pub enum Reply {
         /// Size of the connection hash table.
         conn_tab_size: u32,
     },
+    /// The `GET_CONFIG` answer: the connection timeouts, seconds (an
+    /// attribute the kernel left out reads 0).
+    Timeouts {
+        /// TCP.
+        tcp: u32,
+        /// TCP after FIN.
+        tcp_fin: u32,
+        /// UDP.
+        udp: u32,
+    },
     /// Another command (kept, for the caller to count and skip).
     Other(u8),
 }
@@ -769,6 +786,20 @@ impl Reply {
                     version: version.ok_or(Error::MissingAttribute(0, INFO_ATTR_VERSION))?,
                     conn_tab_size: size,
                 })
+            }
+            CMD_SET_CONFIG => {
+                let (mut tcp, mut tcp_fin, mut udp) = (0, 0, 0);
+                for a in Attributes::new(attrs) {
+                    let a = a?;
+                    let bad = Error::AttributeValue(0, a.kind());
+                    match a.kind() {
+                        CMD_ATTR_TIMEOUT_TCP => tcp = a.as_u32().ok_or(bad)?,
+                        CMD_ATTR_TIMEOUT_TCP_FIN => tcp_fin = a.as_u32().ok_or(bad)?,
+                        CMD_ATTR_TIMEOUT_UDP => udp = a.as_u32().ok_or(bad)?,
+                        _ => {}
+                    }
+                }
+                Ok(Reply::Timeouts { tcp, tcp_fin, udp })
             }
             c => Ok(Reply::Other(c)),
         }

@@ -186,6 +186,14 @@ impl Router {
         status
     }
 
+    /// Sends `signal` to the daemon's main process (SIGUSR1 state dump,
+    /// SIGUSR2 counters, ...).
+    pub fn signal_daemon(&mut self, signal: Signal) {
+        if let Some(p) = self.proc.as_mut() {
+            p.signal(signal);
+        }
+    }
+
     /// SIGKILL of the whole process group at once; returns once every
     /// process of the daemon is gone.
     pub fn kill(&mut self) {

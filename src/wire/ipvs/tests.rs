@@ -199,6 +199,7 @@ fn requests_flags_and_sizes() {
             tcp_fin: 120,
             udp: 300,
         },
+        Request::GetTimeouts,
     ];
     for r in all {
         let m = emit(&r);
@@ -208,7 +209,7 @@ fn requests_flags_and_sizes() {
         assert_eq!(p.payload()[0], r.command());
         let want_flags = match r {
             Request::GetServices | Request::GetDests(_) => NLM_F_REQUEST | NLM_F_DUMP,
-            Request::GetInfo => NLM_F_REQUEST,
+            Request::GetInfo | Request::GetTimeouts => NLM_F_REQUEST,
             _ => NLM_F_REQUEST | NLM_F_ACK,
         };
         assert_eq!(p.flags(), want_flags);
@@ -288,6 +289,28 @@ fn info_reply_and_other_commands() {
     assert_eq!(
         Reply::parse(&[CMD_FLUSH, 1, 0, 0], 0),
         Ok(Reply::Other(CMD_FLUSH))
+    );
+    // The GET_CONFIG answer: the timeouts, in any order, a missing one 0.
+    let mut p = vec![CMD_SET_CONFIG, 1, 0, 0];
+    emit_attribute(&mut a, CMD_ATTR_TIMEOUT_UDP, &300u32.to_ne_bytes()).unwrap();
+    p.extend_from_slice(&a);
+    emit_attribute(&mut a, CMD_ATTR_TIMEOUT_TCP, &900u32.to_ne_bytes()).unwrap();
+    p.extend_from_slice(&a);
+    assert_eq!(
+        Reply::parse(&p, 0),
+        Ok(Reply::Timeouts {
+            tcp: 900,
+            tcp_fin: 0,
+            udp: 300
+        })
+    );
+    // A timeout of the wrong length: an error naming it.
+    let mut p = vec![CMD_SET_CONFIG, 1, 0, 0];
+    let n = emit_attribute(&mut a, CMD_ATTR_TIMEOUT_TCP_FIN, &[1, 2]).unwrap();
+    p.extend_from_slice(&a[..n]);
+    assert_eq!(
+        Reply::parse(&p, 0),
+        Err(Error::AttributeValue(0, CMD_ATTR_TIMEOUT_TCP_FIN))
     );
     assert_eq!(
         Reply::parse(&[CMD_SET_INFO, 1, 0, 0], 0),
