@@ -24,6 +24,7 @@ pub(super) fn finish(lvs: &mut LvsConfig, pool: &StringPool, diags: &mut Diagnos
         resolve_vs(lvs, i, diags);
     }
     check_duplicate_vs(lvs, diags);
+    check_duplicate_rs(lvs, diags);
     resolve_checkers(lvs, pool, diags);
     for i in 0..lvs.virtual_servers.len() {
         check_quorum(lvs, i, diags);
@@ -345,14 +346,16 @@ fn resolve_vs(lvs: &mut LvsConfig, i: usize, diags: &mut Diagnostics) {
     if !any && let Some(vs) = lvs.virtual_servers.get(i) {
         diags.warning(vs.loc, format_args!("virtual server has no real servers"));
     }
-    // Duplicate real servers.
-    let n = lvs.real_servers.len();
-    for a in 0..n {
-        for b in a + 1..n {
-            let (Some(x), Some(y)) = (lvs.real_servers.get(a), lvs.real_servers.get(b)) else {
-                continue;
-            };
-            if usize::from(x.vs) == i && x.vs == y.vs && x.addr == y.addr && x.port == y.port {
+}
+
+/// Real servers listed twice in one virtual server (same address and port):
+/// one pass over all pairs, whatever the number of virtual servers
+/// (100 virtual servers of 10 real servers each: 500,000 comparisons, not
+/// 100 times that).
+fn check_duplicate_rs(lvs: &LvsConfig, diags: &mut Diagnostics) {
+    for (a, x) in lvs.real_servers.iter().enumerate() {
+        for y in lvs.real_servers.iter().skip(a + 1) {
+            if x.vs == y.vs && x.addr == y.addr && x.port == y.port {
                 diags.error(
                     y.loc,
                     format_args!(
