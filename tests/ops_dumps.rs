@@ -207,6 +207,11 @@ fn dumps_are_where_and_what_keepalived_writes() {
         }
     }
     let _remove = RemoveDir(dir.clone());
+    // The binary is run from a copy outside /tmp too: a checkout under /tmp
+    // would be hidden by the private /tmp.
+    let picket_copy = dir.join("picket");
+    std::fs::copy(picket, &picket_copy).unwrap();
+    let picket = picket_copy.to_str().unwrap();
     let sock = dir.join("status.sock");
     let p_conf = dir.join("p.conf");
     std::fs::write(
