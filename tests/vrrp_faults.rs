@@ -1,0 +1,391 @@
+//! Fault injection in network namespaces (issue 9, part 3): picket master
+//! (priority 150) against Debian's keepalived 2.2.7 (100) on the lab bridge,
+//! VRRPv3, two VIPs, picket's status socket read for its state and counters.
+//!
+//! - **link flap**: picket's `eth0` set down and up (50 ms each, ioctl from a
+//!   thread in its namespace) at 10 Hz for 30 s. picket stays alive and
+//!   answers its status socket all along; its fd count and RSS do not grow;
+//!   it counts one FAULT per flap; within a bound after the last flap it is
+//!   the only master, holds both VIPs, and is the only one advertising;
+//! - **interface deleted and recreated**, three times: the link itself
+//!   deleted in picket's namespace, or its peer end on the bridge; created
+//!   again with the same name and address (once with the old MAC too).
+//!   picket goes FAULT (held for `no_interface`), keepalived takes over;
+//!   picket — the same process — comes back master with its VIPs and sends
+//!   gratuitous ARPs from the new link; no fd is leaked by the reopened
+//!   sockets;
+//! - **VIP removed by hand**, 14 times (one VIP at a time, then both in one
+//!   batch): each is added back within one advert interval (stamped by
+//!   `ip -ts monitor address`), announced by gratuitous ARP, counted
+//!   (`vips_restored`) and logged; picket never leaves MASTER. (keepalived
+//!   2.2.7 itself goes BACKUP when a VIP is deleted under it and adds it
+//!   back only when it is master again; picket keeps MASTER and restores.)
+//! - **monitor overrun**: picket stopped (`SIGSTOP`), a storm of thousands of
+//!   address and link notifications fills its monitor socket — the kernel's
+//!   drop counter for that socket (`/proc/PID/net/netlink`) proves it full —
+//!   and then what picket cares about changes, so that notification is lost
+//!   too: its VIP deleted, later a tracked link set down. On `SIGCONT` it
+//!   reads `ENOBUFS`, counts it (`monitor_overruns`), reads every link and
+//!   address again (`address_scans`), and acts on what only that re-read
+//!   can show: the VIP restored, then FAULT for the tracked link (and
+//!   keepalived takes over).
+//!
+//! Needs root, iproute2, tcpdump, tshark and keepalived; otherwise
+//! `SKIPPED: why` (a failure under `CI=true`). Run with
+//! `cargo test --test vrrp_faults -- --nocapture --test-threads=1`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod lab;
+
+use std::io::Read as _;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use lab::capture::{adverts, arps};
+use lab::daemon::Router;
+use lab::status::{held_for, instance};
+use lab::{Capture, Daemon, Lab, Node, has_address, mac_of, now_us, run, wait_until};
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+const VRID: u8 = 61;
+/// The instance's two VIPs (`VIP` is the lab's usual one).
+const VIPS: [Ipv4Addr; 2] = [lab::VIP, Ipv4Addr::new(10, 99, 0, 101)];
+
+/// How often the routers advertise.
+#[derive(Clone, Copy)]
+enum Adverts {
+    /// Every 100 ms.
+    Fast,
+    /// Every second.
+    Slow,
+}
+
+impl Adverts {
+    fn keyword(self) -> &'static str {
+        match self {
+            Adverts::Fast => "0.1",
+            Adverts::Slow => "1",
+        }
+    }
+
+    fn interval(self) -> Duration {
+        match self {
+            Adverts::Fast => Duration::from_millis(100),
+            Adverts::Slow => Duration::from_secs(1),
+        }
+    }
+}
+
+/// keepalived.conf of one router: VI_1 on eth0 with both VIPs; `global` and
+/// `extra` go into `global_defs` and the instance.
+fn conf(priority: u8, adverts: Adverts, global: &str, extra: &str) -> String {
+    let vips: String = VIPS
+        .iter()
+        .map(|v| format!("        {v}/24 dev eth0\n"))
+        .collect();
+    format!(
+        "global_defs {{
+    router_id vrrp-faults-{priority}
+{global}}}
+
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {VRID}
+    priority {priority}
+    advert_int {}
+    version 3
+{extra}    virtual_ipaddress {{
+{vips}    }}
+}}
+",
+        adverts.keyword()
+    )
+}
+
+/// picket (router 1, 150) and keepalived (router 2, 100) on one lab, picket
+/// master. Fields drop in order: the daemons first, the lab last.
+struct Rig {
+    picket: Router,
+    keepalived: Router,
+    /// picket's status socket.
+    socket: PathBuf,
+    /// picket's namespace and addresses.
+    p: Node,
+    /// keepalived's.
+    k: Node,
+    lab: Lab,
+}
+
+impl Rig {
+    /// Starts both daemons on `lab` (keepalived first) and waits until
+    /// picket is the only master; `extra` goes into picket's instance.
+    fn start(lab: Lab, adverts: Adverts, extra: &str) -> Rig {
+        let (p, k) = (lab.router(1).clone(), lab.router(2).clone());
+        let socket = lab.path("status", "sock");
+        let global = format!("    status_socket {}\n", socket.display());
+        let keepalived = Daemon::Keepalived.start(&lab, &k.ns, &conf(100, adverts, "", ""));
+        let picket = Daemon::Picket.start(&lab, &p.ns, &conf(150, adverts, &global, extra));
+        let rig = Rig {
+            picket,
+            keepalived,
+            socket,
+            p,
+            k,
+            lab,
+        };
+        let limit = 4 * adverts.interval() + Duration::from_secs(5);
+        assert!(
+            rig.settled(limit).is_some(),
+            "picket is not the only master:\n{}",
+            rig.picket.log_text()
+        );
+        rig
+    }
+
+    /// picket's pid.
+    fn pid(&self) -> u32 {
+        self.picket.pid().expect("picket runs")
+    }
+
+    /// picket's status document, or why there is none.
+    fn status(&self) -> Result<Value, String> {
+        read_status(&self.socket)
+    }
+
+    /// VI_1 of picket's status document (panics if it does not answer).
+    fn vi(&self) -> Value {
+        let doc = self.status().unwrap_or_else(|e| panic!("status: {e}"));
+        instance(&doc, "VI_1").clone()
+    }
+
+    /// True if picket says VI_1 is MASTER, holds both VIPs and keepalived
+    /// holds neither.
+    fn picket_alone_master(&self) -> bool {
+        let master = self
+            .status()
+            .is_ok_and(|d| instance(&d, "VI_1")["state"] == "MASTER");
+        master
+            && VIPS.iter().all(|&v| has_address(&self.p.ns, "eth0", v))
+            && !VIPS.iter().any(|&v| has_address(&self.k.ns, "eth0", v))
+    }
+
+    /// How long until [`Rig::picket_alone_master`] holds, if it does within
+    /// `limit`.
+    fn settled(&self, limit: Duration) -> Option<Duration> {
+        let t = Instant::now();
+        wait_until(limit, || self.picket_alone_master()).then(|| t.elapsed())
+    }
+
+    /// True once keepalived holds both VIPs and picket neither.
+    fn keepalived_took_over(&self, limit: Duration) -> bool {
+        wait_until(limit, || {
+            VIPS.iter().all(|&v| has_address(&self.k.ns, "eth0", v))
+                && !VIPS.iter().any(|&v| has_address(&self.p.ns, "eth0", v))
+        })
+    }
+
+    /// A counter of picket's `counters` object.
+    fn counter(&self, name: &str) -> u64 {
+        let doc = self.status().unwrap_or_else(|e| panic!("status: {e}"));
+        doc["counters"][name].as_u64().unwrap_or(0)
+    }
+
+    /// `kill(picket, signal)`.
+    fn signal(&mut self, signal: Signal) {
+        self.picket.signal_daemon(signal);
+    }
+}
+
+/// The document a status socket answers with, read with a timeout (a
+/// stopped or stuck daemon is an error, not a hang).
+fn read_status(socket: &Path) -> Result<Value, String> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+}
+
+/// How many fds `pid` has open.
+fn fd_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
+/// VI_1's `transitions.NAME` in an instance document.
+fn transitions(vi: &Value, name: &str) -> u64 {
+    vi["transitions"][name].as_u64().unwrap_or(0)
+}
+
+/// Whether the tools of every test here are on the machine (see
+/// [`lab::ready`]).
+fn ready() -> bool {
+    lab::ready(&[lab::daemon::KEEPALIVED])
+}
+
+// ---------------------------------------------------------------------------
+// Link flap
+// ---------------------------------------------------------------------------
+
+/// Sets `IFF_UP` of `name` on or off through `sock` (an inet datagram socket
+/// in the interface's namespace).
+fn set_link(sock: &OwnedFd, name: &str, up: bool) -> std::io::Result<()> {
+    // SAFETY: `ifreq` is a plain C struct; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    // SAFETY: `req` is a live ifreq for the duration of the call.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let up_bit = libc::IFF_UP as libc::c_short;
+    // SAFETY: SIOCGIFFLAGS filled in the flags member of the union.
+    let flags = unsafe { req.ifr_ifru.ifru_flags };
+    req.ifr_ifru.ifru_flags = if up { flags | up_bit } else { flags & !up_bit };
+    // SAFETY: as above.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// What the flapping thread did.
+struct Flaps {
+    /// Down-up cycles done.
+    done: u32,
+    /// The latest any step came after its planned time.
+    worst_late: Duration,
+    /// When the link was set up for the last time.
+    last_up: Instant,
+}
+
+/// Flaps `iface` of namespace `ns` `cycles` times: down for `half`, up for
+/// `half`, on a fixed schedule. Runs in a thread of its own that joins the
+/// namespace (`setns` moves only the calling thread). The link is left up.
+fn flap(ns: &str, iface: &str, cycles: u32, half: Duration) -> JoinHandle<Flaps> {
+    let netns = format!("/run/netns/{ns}");
+    let iface = iface.to_owned();
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&netns).unwrap_or_else(|e| panic!("{netns}: {e}"));
+        // SAFETY: setns on a valid namespace fd; it only moves this thread.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {netns}: {}", std::io::Error::last_os_error());
+        // SAFETY: a plain socket(2) call; the fd is owned below.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+        let start = Instant::now();
+        let mut worst_late = Duration::ZERO;
+        let mut last_up = start;
+        for step in 0..cycles * 2 {
+            let at = start + half * step;
+            if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            worst_late = worst_late.max(Instant::now().saturating_duration_since(at));
+            let up = step % 2 == 1;
+            set_link(&sock, &iface, up).unwrap_or_else(|e| panic!("{iface} up={up}: {e}"));
+            if up {
+                last_up = Instant::now();
+            }
+        }
+        Flaps {
+            done: cycles,
+            worst_late,
+            last_up,
+        }
+    })
+}
+
+#[test]
+fn a_link_flapping_at_10_hz_for_30_s_leaves_picket_sole_master_without_growth() {
+    if !ready() {
+        return;
+    }
+    const CYCLES: u32 = 300;
+    let rig = Rig::start(Lab::new("ff"), Adverts::Fast, "");
+    let pid = rig.pid();
+    let before_vi = rig.vi();
+    let (fds_before, rss_before) = (fd_count(pid), rig.picket.rss_kib());
+    let downs_logged = |r: &Rig| r.picket.log_text().matches("Netlink reports eth0 down").count();
+    let downs_before = downs_logged(&rig);
+
+    let flapper = flap(&rig.p.ns, "eth0", CYCLES, Duration::from_millis(50));
+    // Meanwhile: picket must answer, and must not grow.
+    let (mut answers, mut slowest) = (0u32, Duration::ZERO);
+    let (mut fds_max, mut rss_max) = (fds_before, rss_before);
+    while !flapper.is_finished() {
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!lab::pid_gone(pid), "picket died during the flap");
+        let t = Instant::now();
+        let doc = rig
+            .status()
+            .unwrap_or_else(|e| panic!("picket did not answer during the flap: {e}"));
+        assert_eq!(instance(&doc, "VI_1")["name"], "VI_1");
+        slowest = slowest.max(t.elapsed());
+        answers += 1;
+        fds_max = fds_max.max(fd_count(pid));
+        rss_max = rss_max.max(rig.picket.rss_kib());
+    }
+    let flaps = flapper.join().expect("the flapping thread");
+
+    assert!(
+        rig.settled(Duration::from_secs(5)).is_some(),
+        "not settled 5 s after the flap:\n{}",
+        rig.picket.log_text()
+    );
+    let settle = flaps.last_up.elapsed();
+    // Settled means one master: only picket advertises from now on.
+    let mut cap = Capture::start(&rig.lab, &rig.lab.lan, "br0", "vrrp");
+    std::thread::sleep(Duration::from_secs(1));
+    let ads = adverts(&cap.stop());
+    let from = |a: Ipv4Addr| ads.iter().filter(|ad| ad.src == a && ad.priority > 0).count();
+    let (p_ads, k_ads) = (from(rig.p.addr), from(rig.k.addr));
+
+    let after_vi = rig.vi();
+    let (fds_after, rss_after) = (fd_count(pid), rig.picket.rss_kib());
+    let faults = transitions(&after_vi, "to_fault") - transitions(&before_vi, "to_fault");
+    let masters = transitions(&after_vi, "to_master") - transitions(&before_vi, "to_master");
+    let downs = downs_logged(&rig) - downs_before;
+    println!(
+        "link flap: {} flaps of 50 ms down / 50 ms up (worst step {:.1} ms late); picket \
+         answered {answers} status reads (slowest {:.1} ms), counted {faults} FAULT and \
+         {masters} MASTER transitions, logged {downs} link downs; fds {fds_before} -> \
+         {fds_after} (max {fds_max}), VmRSS {rss_before} -> {rss_after} KiB (max {rss_max}); \
+         sole master {:.0} ms after the last link up (Master_Down_Interval 341 ms), then \
+         {p_ads} adverts from picket and {k_ads} from keepalived in 1 s",
+        flaps.done,
+        flaps.worst_late.as_secs_f64() * 1e3,
+        slowest.as_secs_f64() * 1e3,
+        settle.as_secs_f64() * 1e3
+    );
+    assert_eq!(flaps.done, CYCLES);
+    assert!(answers >= 50, "{answers} status reads in 30 s");
+    assert_eq!(u64::from(flaps.done), faults, "a FAULT per flap");
+    assert_eq!(downs, faults as usize, "a logged link down per FAULT");
+    assert!(masters >= 1, "picket never became master again");
+    assert!(
+        fds_after <= fds_before && fds_max <= fds_before + 1,
+        "fds {fds_before} -> {fds_after}, max {fds_max}"
+    );
+    assert!(
+        rss_after <= rss_before + 256,
+        "VmRSS grew {rss_before} -> {rss_after} KiB"
+    );
+    assert!(
+        settle <= Duration::from_secs(2),
+        "sole master only {settle:?} after the flap"
+    );
+    assert!(p_ads >= 7 && k_ads == 0, "adverts: picket {p_ads}, keepalived {k_ads}");
+}
