@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 use lab::capture::{adverts, arps};
 use lab::daemon::Router;
 use lab::status::{held_for, instance};
-use lab::{Capture, Daemon, Lab, Node, has_address, mac_of, now_us, run, wait_until};
+use lab::{Capture, Daemon, Lab, Node, mac_of, now_us, run, wait_until};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 
@@ -171,8 +171,8 @@ impl Rig {
             .status()
             .is_ok_and(|d| instance(&d, "VI_1")["state"] == "MASTER");
         master
-            && VIPS.iter().all(|&v| has_address(&self.p.ns, "eth0", v))
-            && !VIPS.iter().any(|&v| has_address(&self.k.ns, "eth0", v))
+            && VIPS.iter().all(|&v| holds(&self.p.ns, v))
+            && !VIPS.iter().any(|&v| holds(&self.k.ns, v))
     }
 
     /// How long until [`Rig::picket_alone_master`] holds, if it does within
@@ -185,8 +185,8 @@ impl Rig {
     /// True once keepalived holds both VIPs and picket neither.
     fn keepalived_took_over(&self, limit: Duration) -> bool {
         wait_until(limit, || {
-            VIPS.iter().all(|&v| has_address(&self.k.ns, "eth0", v))
-                && !VIPS.iter().any(|&v| has_address(&self.p.ns, "eth0", v))
+            VIPS.iter().all(|&v| holds(&self.k.ns, v))
+                && !VIPS.iter().any(|&v| holds(&self.p.ns, v))
         })
     }
 
@@ -212,6 +212,13 @@ fn read_status(socket: &Path) -> Result<Value, String> {
     let mut text = String::new();
     s.read_to_string(&mut text).map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+}
+
+/// True if an interface of `ns` holds `addr` (false too while the
+/// namespace has no interface to hold it).
+fn holds(ns: &str, addr: Ipv4Addr) -> bool {
+    run("ip", &["-n", ns, "-o", "-4", "addr", "show", "to", &addr.to_string()])
+        .is_ok_and(|out| !out.trim().is_empty())
 }
 
 /// How many fds `pid` has open.
@@ -388,4 +395,151 @@ fn a_link_flapping_at_10_hz_for_30_s_leaves_picket_sole_master_without_growth() 
         "sole master only {settle:?} after the flap"
     );
     assert!(p_ads >= 7 && k_ads == 0, "adverts: picket {p_ads}, keepalived {k_ads}");
+}
+
+// ---------------------------------------------------------------------------
+// Interface deleted and recreated
+// ---------------------------------------------------------------------------
+
+/// Which end of picket's veth is deleted.
+#[derive(Clone, Copy, Debug)]
+enum Deleted {
+    /// `eth0` itself, in picket's namespace.
+    Itself,
+    /// Its peer `r1`, on the bridge (the kernel takes `eth0` along).
+    PeerOnBridge,
+}
+
+/// Creates picket's veth again as the lab made it — `r1` on the bridge,
+/// `eth0` with router 1's address, up — with the MAC `mac` on `eth0`.
+fn recreate_with_mac(rig: &Rig, mac: [u8; 6]) {
+    let mac = mac.map(|b| format!("{b:02x}")).join(":");
+    let (lan, ns) = (rig.lab.lan.as_str(), rig.p.ns.as_str());
+    let bridge_side = format!(
+        "link add r1 type veth peer name eth0 address {mac} netns {ns}\n\
+         link set r1 master br0 up\n"
+    );
+    let router_side = format!(
+        "addr add {}/{} dev eth0\nlink set eth0 up\n",
+        rig.p.addr,
+        lab::PREFIX_LEN
+    );
+    for (netns, text) in [(lan, bridge_side), (ns, router_side)] {
+        let file = rig.lab.path("recreate", "batch");
+        std::fs::write(&file, text).unwrap();
+        run("ip", &["-n", netns, "-batch", file.to_str().unwrap()]).unwrap();
+    }
+}
+
+#[test]
+fn an_interface_deleted_and_recreated_three_times_faults_and_comes_back_master() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::start(Lab::new("fi"), Adverts::Fast, "");
+    let mut cap = Capture::start(&rig.lab, &rig.lab.lan, "br0", "arp or vrrp");
+    let pid = rig.pid();
+    let first_mac = mac_of(&rig.p.ns, "eth0");
+    let before = rig.vi();
+    let fds_before = fd_count(pid);
+    let count = |needle: &str| rig.picket.log_text().matches(needle).count();
+    // (how it goes, same MAC when it comes back)
+    let cycles = [
+        (Deleted::Itself, false),
+        (Deleted::PeerOnBridge, false),
+        (Deleted::Itself, true),
+    ];
+    // Per cycle: µs stamp of the recreation, the new MAC, ms to FAULT, ms
+    // from the recreation to sole master.
+    let mut back = Vec::new();
+    for (how, same_mac) in cycles {
+        let gone_at = Instant::now();
+        match how {
+            Deleted::Itself => run("ip", &["-n", &rig.p.ns, "link", "del", "eth0"]),
+            Deleted::PeerOnBridge => run("ip", &["-n", &rig.lab.lan, "link", "del", "r1"]),
+        }
+        .unwrap();
+        let faulted = wait_until(Duration::from_secs(2), || {
+            rig.status().is_ok_and(|d| {
+                let vi = instance(&d, "VI_1");
+                vi["state"] == "FAULT" && held_for(vi, "no_interface")
+            })
+        });
+        assert!(faulted, "{how:?}: no FAULT\n{}", rig.picket.log_text());
+        let to_fault = gone_at.elapsed();
+        assert!(
+            rig.keepalived_took_over(Duration::from_secs(3)),
+            "{how:?}: keepalived did not take over"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        let stamp = now_us();
+        let made = Instant::now();
+        if same_mac {
+            recreate_with_mac(&rig, first_mac);
+        } else {
+            rig.lab.replug_router(1);
+        }
+        let mac = mac_of(&rig.p.ns, "eth0");
+        assert_eq!(same_mac, mac == first_mac, "{how:?}: the MAC");
+        assert!(
+            rig.settled(Duration::from_secs(5)).is_some(),
+            "{how:?}: picket not master again\n{}",
+            rig.picket.log_text()
+        );
+        back.push((how, stamp, mac, to_fault, made.elapsed()));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let frames = cap.stop();
+    let after = rig.vi();
+    let fds_after = fd_count(pid);
+
+    assert_eq!(rig.picket.pid(), Some(pid));
+    assert!(!lab::pid_gone(pid), "picket is gone");
+    let n = cycles.len();
+    assert_eq!(count("Interface eth0 deleted"), n, "{}", rig.picket.log_text());
+    assert_eq!(count("Interface eth0 is back"), n, "{}", rig.picket.log_text());
+    let delta = |name: &str| transitions(&after, name) - transitions(&before, name);
+    let losses = after["reflector"]["interface_losses"].as_u64().unwrap_or(0)
+        - before["reflector"]["interface_losses"].as_u64().unwrap_or(0);
+    assert_eq!((delta("to_fault"), delta("to_master")), (3, 3));
+    assert_eq!(losses, 3, "interface_losses");
+    assert_eq!(fds_after, fds_before, "fds after three recreations");
+    let garps = arps(&frames);
+    let ads = adverts(&frames);
+    for (i, &(how, stamp, mac, to_fault, to_master)) in back.iter().enumerate() {
+        let end = back.get(i + 1).map_or(u64::MAX, |b| b.1);
+        let window = |ts: u64| (stamp..end).contains(&ts);
+        let announced: Vec<Ipv4Addr> = VIPS
+            .into_iter()
+            .filter(|&v| {
+                garps.iter().any(|a| {
+                    window(a.ts_us) && a.is_gratuitous() && a.sender_ip == v && a.sender_mac == mac
+                })
+            })
+            .collect();
+        let first_advert = ads
+            .iter()
+            .find(|a| window(a.ts_us) && a.src == rig.p.addr && a.src_mac == mac && a.priority == 150)
+            .map(|a| a.ts_us - stamp);
+        println!(
+            "interface deleted ({how:?}) and recreated (MAC {}): FAULT after {:.1} ms; sole \
+             master {:.0} ms after the recreation (Master_Down_Interval 341 ms), first advert \
+             after {:.1} ms, gratuitous ARPs for {announced:?} from the new link",
+            if mac == first_mac { "the old one" } else { "new" },
+            to_fault.as_secs_f64() * 1e3,
+            to_master.as_secs_f64() * 1e3,
+            first_advert.unwrap_or(0) as f64 / 1e3
+        );
+        assert_eq!(announced, VIPS, "{how:?}: gratuitous ARPs");
+        assert!(first_advert.is_some(), "{how:?}: no advert from the new link");
+        assert!(to_fault < Duration::from_millis(500), "{how:?}: FAULT after {to_fault:?}");
+        assert!(to_master < Duration::from_secs(2), "{how:?}: master after {to_master:?}");
+    }
+    println!(
+        "interface deleted and recreated 3 times, one picket process (pid {pid}): \
+         interface_losses {losses}, FAULT {} times, MASTER {} times, fds {fds_before} -> \
+         {fds_after}",
+        delta("to_fault"),
+        delta("to_master")
+    );
 }
