@@ -543,3 +543,158 @@ fn an_interface_deleted_and_recreated_three_times_faults_and_comes_back_master()
         delta("to_master")
     );
 }
+
+// ---------------------------------------------------------------------------
+// VIP removed by hand
+// ---------------------------------------------------------------------------
+
+/// From an `ip -ts monitor address` log: for each deletion of a VIP, the
+/// VIP, its stamp and the stamp of the next addition of it (µs), in order.
+fn deletions_and_returns(text: &str) -> Vec<(Ipv4Addr, u64, Option<u64>)> {
+    let lines: Vec<(u64, &str)> = text
+        .lines()
+        .filter_map(|l| Some((lab::monitor_us(l)?, l)))
+        .collect();
+    let mut out = Vec::new();
+    for (i, &(t, line)) in lines.iter().enumerate() {
+        let Some(v) = VIPS
+            .into_iter()
+            .find(|v| line.contains(&format!("inet {v}/")))
+        else {
+            continue;
+        };
+        if !line.contains("Deleted") {
+            continue;
+        }
+        let back = lines[i + 1..]
+            .iter()
+            .find(|(_, l)| !l.contains("Deleted") && l.contains(&format!("inet {v}/")))
+            .map(|&(at, _)| at);
+        out.push((v, t, back));
+    }
+    out
+}
+
+#[test]
+fn a_vip_removed_by_hand_14_times_is_restored_each_time_within_an_advert_interval() {
+    if !ready() {
+        return;
+    }
+    const ONE_BY_ONE: usize = 12;
+    let rig = Rig::start(Lab::new("fv"), Adverts::Fast, "");
+    let p_mac = mac_of(&rig.p.ns, "eth0");
+    let mut cap = Capture::start(&rig.lab, &rig.lab.lan, "br0", "arp or vrrp");
+    let log = rig.lab.path("monitor", "log");
+    let mut monitor = lab::spawn_monitor(&rig.p.ns, &["address"], &log);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = rig.vi();
+    let logged = || {
+        rig.picket
+            .log_text()
+            .matches("removed externally: restored")
+            .count()
+    };
+    let logged_before = logged();
+    let start_us = now_us();
+    let del = |v: Ipv4Addr| format!("addr del {v}/24 dev eth0\n");
+    // Each deletion: the VIP and when the command was started (µs), the
+    // clock of the capture (`ip monitor` stamps a notification when it
+    // reads it, which may be after picket's answer is on the wire).
+    let mut issued = Vec::new();
+    for i in 0..ONE_BY_ONE {
+        let v = VIPS[i % 2];
+        issued.push((v, now_us()));
+        run("ip", &["-n", &rig.p.ns, "addr", "del", &format!("{v}/24"), "dev", "eth0"]).unwrap();
+        assert!(
+            wait_until(Duration::from_secs(1), || holds(&rig.p.ns, v)),
+            "{v} not restored (deletion {i})\n{}",
+            rig.picket.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    // Both at once.
+    let batch = rig.lab.path("del-both", "batch");
+    std::fs::write(&batch, VIPS.map(del).concat()).unwrap();
+    issued.extend(VIPS.map(|v| (v, now_us())));
+    run("ip", &["-n", &rig.p.ns, "-batch", batch.to_str().unwrap()]).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(1), || VIPS.iter().all(|&v| holds(&rig.p.ns, v))),
+        "not both restored\n{}",
+        rig.picket.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    monitor.kill_group();
+    let frames = cap.stop();
+    let after = rig.vi();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let seen = deletions_and_returns(&text);
+    let total = ONE_BY_ONE + VIPS.len();
+    assert_eq!(seen.len(), total, "deletions on the monitor:\n{text}");
+    let gaps: Vec<u64> = seen
+        .iter()
+        .map(|&(v, at, back)| {
+            back.unwrap_or_else(|| panic!("{v} deleted at {at} never came back:\n{text}")) - at
+        })
+        .collect();
+    let garps = arps(&frames);
+    // The first gratuitous ARP of picket for each deleted VIP after the
+    // command.
+    let announced: Vec<Option<u64>> = issued
+        .iter()
+        .map(|&(v, at)| {
+            garps
+                .iter()
+                .find(|a| {
+                    a.ts_us > at && a.is_gratuitous() && a.sender_ip == v && a.sender_mac == p_mac
+                })
+                .map(|a| a.ts_us - at)
+        })
+        .collect();
+    let ads = adverts(&frames);
+    let k_adverts = ads
+        .iter()
+        .filter(|a| a.ts_us > start_us && a.src == rig.k.addr && a.priority > 0)
+        .count();
+    // picket advertised all along: no gap longer than two intervals.
+    let p_times: Vec<u64> = ads
+        .iter()
+        .filter(|a| a.ts_us > start_us && a.src == rig.p.addr)
+        .map(|a| a.ts_us)
+        .collect();
+    let widest = p_times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(u64::MAX);
+    let restored = after["reflector"]["vips_restored"].as_u64().unwrap_or(0)
+        - before["reflector"]["vips_restored"].as_u64().unwrap_or(0);
+    let delta = |name: &str| transitions(&after, name) - transitions(&before, name);
+    let mut sorted = gaps.clone();
+    sorted.sort_unstable();
+    println!(
+        "VIP removed by hand {total} times ({ONE_BY_ONE} one at a time, then both in one \
+         batch): restored after median {:.3} ms, worst {:.3} ms (bound: one advert interval, \
+         100 ms); first gratuitous ARP worst {:.1} ms after the deletion command; vips_restored \
+         {restored}, {} log lines; picket stayed MASTER (widest advert gap {:.1} ms), \
+         keepalived sent {k_adverts} adverts",
+        sorted[sorted.len() / 2] as f64 / 1e3,
+        sorted[sorted.len() - 1] as f64 / 1e3,
+        announced.iter().flatten().max().copied().unwrap_or(0) as f64 / 1e3,
+        logged() - logged_before,
+        widest as f64 / 1e3
+    );
+    assert!(
+        gaps.iter().all(|&g| g < 100_000),
+        "restore times (µs): {gaps:?}"
+    );
+    assert!(
+        announced.iter().all(|a| a.is_some_and(|d| d < 100_000)),
+        "gratuitous ARP delays (µs): {announced:?}"
+    );
+    assert_eq!(restored, total as u64, "vips_restored");
+    assert_eq!(logged() - logged_before, total, "log lines");
+    assert_eq!(
+        (delta("to_master"), delta("to_backup"), delta("to_fault")),
+        (0, 0, 0),
+        "picket left MASTER"
+    );
+    assert_eq!(k_adverts, 0, "keepalived advertised: it was master");
+    assert!(widest < 200_000, "picket's adverts paused {widest} µs");
+}
