@@ -17,9 +17,10 @@
 //! - **VIP removed by hand**, 14 times (one VIP at a time, then both in one
 //!   batch): each is added back within one advert interval (stamped by
 //!   `ip -ts monitor address`), announced by gratuitous ARP, counted
-//!   (`vips_restored`) and logged; picket never leaves MASTER. (keepalived
-//!   2.2.7 itself goes BACKUP when a VIP is deleted under it and adds it
-//!   back only when it is master again; picket keeps MASTER and restores.)
+//!   (`vips_restored`) and logged; picket never leaves MASTER and keepalived
+//!   never takes over. (keepalived 2.2.7 does otherwise: the VIP deleted
+//!   under it, it goes BACKUP with a priority-0 advert — a peer takes over —
+//!   and adds the VIP back only once master again.)
 //! - **monitor overrun**: picket stopped (`SIGSTOP`), a storm of thousands of
 //!   address and link notifications fills its monitor socket — the kernel's
 //!   drop counter for that socket (`/proc/PID/net/netlink`) proves it full —
@@ -66,6 +67,7 @@ enum Adverts {
 }
 
 impl Adverts {
+    /// Its `advert_int` value.
     fn keyword(self) -> &'static str {
         match self {
             Adverts::Fast => "0.1",
@@ -73,6 +75,7 @@ impl Adverts {
         }
     }
 
+    /// The interval itself.
     fn interval(self) -> Duration {
         match self {
             Adverts::Fast => Duration::from_millis(100),
@@ -225,20 +228,9 @@ fn read_status(socket: &Path) -> Result<Value, String> {
 /// True if an interface of `ns` holds `addr` (false too while the
 /// namespace has no interface to hold it).
 fn holds(ns: &str, addr: Ipv4Addr) -> bool {
-    run(
-        "ip",
-        &[
-            "-n",
-            ns,
-            "-o",
-            "-4",
-            "addr",
-            "show",
-            "to",
-            &addr.to_string(),
-        ],
-    )
-    .is_ok_and(|out| !out.trim().is_empty())
+    let to = addr.to_string();
+    run("ip", &["-n", ns, "-o", "-4", "addr", "show", "to", &to])
+        .is_ok_and(|out| !out.trim().is_empty())
 }
 
 /// How many fds `pid` has open.
