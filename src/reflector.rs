@@ -9,7 +9,9 @@
 //! restored and announced, address scans (an `RTM_GETADDR` dump over a
 //! socket of their own), source changes logged. An overrun (`ENOBUFS`)
 //! re-reads everything: every tracked link, every engine interface (index,
-//! MAC, flags) and a full address scan.
+//! MAC, flags) and a full address scan — once the notifications still
+//! queued are read, as they are older than the ones lost: the re-read has
+//! the last word.
 //!
 //! Notifications caused by picket's own requests (their port id is the
 //! command socket's) are dropped: picket never restores what it removed.
@@ -113,7 +115,14 @@ impl Daemon {
 
     /// Reads every notification waiting on the monitor socket (see the
     /// module doc), then scans addresses if the engine asks for it.
+    ///
+    /// After an overrun, the kernel reports `ENOBUFS` before the
+    /// notifications still queued, which predate the lost ones: re-reading
+    /// at once and then applying those would leave their stale view (a
+    /// tracked link down, though the lost notification said it came up).
+    /// So the queue is read first and the re-read comes last.
     pub(crate) fn drain_monitor(&mut self, now: picket::time::Instant) {
+        let mut overrun = false;
         loop {
             let Some(sock) = &self.link_monitor else {
                 return;
@@ -124,7 +133,7 @@ impl Daemon {
                 Err(nb::Error::Other(e)) => {
                     self.core.stats_mut().monitor_overruns += 1;
                     log::warn!("netlink monitor: {e}; reading every link and address again");
-                    self.resync(now);
+                    overrun = true;
                     continue;
                 }
             };
@@ -193,6 +202,9 @@ impl Daemon {
                     self.apply_tracking_of(now, Target::Link(id));
                 }
             }
+        }
+        if overrun {
+            self.resync(now);
         }
         self.scan_addresses_if_due(now);
         if let Some(cmd) = &self.netlink {
@@ -436,5 +448,96 @@ impl Daemon {
                 log::info!("({name}) {keyword} {addr} is on {src_if} now");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use picket::config::memfs::MemFs;
+    use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch};
+    use picket::core::CoreSettings;
+
+    use crate::Daemon;
+    use crate::sys::{clock, net};
+
+    /// Runs `ip ARGS` in this thread's network namespace.
+    fn ip(args: &[&str]) {
+        let st = std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "ip {args:?}");
+    }
+
+    /// A tracked link set down while the monitor socket has room (that
+    /// notification is queued), then thousands of notifications (the
+    /// socket overruns), then the link set up again (that notification is
+    /// lost): after one drain the link is up — the re-read came after the
+    /// stale queued "down", not before.
+    #[test]
+    fn an_overrun_rereads_after_the_notifications_still_queued() {
+        let _one = crate::tests::init_logging();
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root for a network namespace");
+            return;
+        }
+        net::enter_new_netns().unwrap();
+        let dir = std::env::temp_dir().join(format!("picket-overrun-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (a, b) in [("va", "vb"), ("trk", "trkp"), ("ov", "ovp")] {
+            ip(&["link", "add", a, "type", "veth", "peer", "name", b]);
+            ip(&["link", "set", a, "up"]);
+            ip(&["link", "set", b, "up"]);
+        }
+        ip(&["addr", "add", "10.98.0.1/24", "dev", "va"]);
+        let text = "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
+                    track_interface {\n  trk\n }\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n";
+        let files = [("/t.conf", text)];
+        let mut fs = MemFs::new(&files);
+        let mut cfg = Box::new(Config::new());
+        let mut diags = Box::new(Diagnostics::new());
+        let opts = LoadOptions {
+            config_id: "t",
+            all_config: false,
+        };
+        let mut scratch = Box::new(LoadScratch::new());
+        picket::config::load(
+            &mut fs,
+            "/t.conf",
+            &opts,
+            &mut scratch,
+            &mut cfg,
+            &mut diags,
+        );
+        assert!(diags.is_ok());
+        cfg.global.status_socket.clear();
+        let sock = dir.join("status.sock");
+        cfg.global
+            .status_socket
+            .push_str(sock.to_str().unwrap())
+            .unwrap();
+        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        d.start();
+        d.drain_monitor(clock::now());
+        let trk = d.links.find("trk").unwrap();
+        assert!(d.links.is_up(trk));
+
+        ip(&["link", "set", "trk", "down"]);
+        let batch: String = (0..6000u32)
+            .map(|i| format!("addr add 10.200.{}.{}/32 dev ov\n", i / 250, i % 250 + 1))
+            .collect();
+        let file = dir.join("storm.batch");
+        std::fs::write(&file, batch).unwrap();
+        ip(&["-batch", file.to_str().unwrap()]);
+        ip(&["link", "set", "trk", "up"]);
+        d.drain_monitor(clock::now());
+
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(d.core.stats().monitor_overruns, 1, "the socket overran");
+        assert!(d.links.is_up(trk), "the stale 'down' outlived the re-read");
     }
 }

@@ -29,7 +29,10 @@
 //!   reads `ENOBUFS`, counts it (`monitor_overruns`), reads every link and
 //!   address again (`address_scans`), and acts on what only that re-read
 //!   can show: the VIP restored, then FAULT for the tracked link (and
-//!   keepalived takes over).
+//!   keepalived takes over). Last, the tracked link set down while the
+//!   socket still has room (queued) and up once it is full (lost): the
+//!   stale "down" read after the `ENOBUFS` must not outlive the re-read
+//!   (it did before the re-read was moved after the queue is drained).
 //!
 //! Needs root, iproute2, tcpdump, tshark and keepalived; otherwise
 //! `SKIPPED: why` (a failure under `CI=true`). Run with
@@ -1004,4 +1007,51 @@ fn a_monitor_overrun_is_counted_and_the_full_resync_finds_what_was_lost() {
     );
     assert!(o2 > o1 && s2 > s1, "counters");
     assert!(fault_b < Duration::from_secs(1), "FAULT after {fault_b:?}");
+
+    // 3. trk0 set down while the socket still has room (that notification
+    // is queued), then the storm, then trk0 up once it is full (lost): the
+    // queued, stale "down" must not outlive the re-read.
+    let state_before = rig.vi()["state"].clone();
+    rig.signal(Signal::SIGSTOP);
+    assert!(stopped(pid), "picket did not stop");
+    let (_, d5) = monitor_queue(pid);
+    run("ip", &["-n", &ns, "link", "set", "trk0", "down"]).unwrap();
+    let (_, d6) = monitor_queue(pid);
+    assert_eq!(d5, d6, "trk0's down was dropped, not queued");
+    let made_c = storm_until_full(&rig, &mut round);
+    let (_, d7) = monitor_queue(pid);
+    run("ip", &["-n", &ns, "link", "set", "trk0", "up"]).unwrap();
+    let (_, d8) = monitor_queue(pid);
+    assert!(d8 > d7, "trk0's up was not dropped ({d7} -> {d8})");
+    let cont_c = Instant::now();
+    rig.signal(Signal::SIGCONT);
+    let right = |d: &Value| {
+        instance(d, "VI_1")["state"] != "FAULT"
+            && d["vrrp"]["links"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|x| x["name"] == "trk0" && x["up"] == true))
+            && d["counters"]["monitor_overruns"].as_u64() > Some(o2)
+    };
+    assert!(
+        wait_until(Duration::from_secs(3), || rig
+            .status()
+            .is_ok_and(|d| right(&d))),
+        "the stale 'trk0 down' outlived the re-read: {}\n{}",
+        rig.status()
+            .map_or_else(|e| e, |d| d["vrrp"]["links"].to_string()),
+        rig.picket.log_text()
+    );
+    let right_c = cont_c.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let doc = rig.status().unwrap();
+    assert!(right(&doc), "not steady: {}", doc["vrrp"]["links"]);
+    println!(
+        "monitor overrun 3: trk0 down queued ({d5} -> {d6} dropped), {made_c} notifications, \
+         trk0 up lost ({d7} -> {d8}); after SIGCONT the queue was read (the stale down \
+         replayed) and the re-read came last: trk0 up, VI_1 {} (was {state_before}) {:.1} ms \
+         after SIGCONT; monitor_overruns {o2} -> {}",
+        instance(&doc, "VI_1")["state"],
+        right_c.as_secs_f64() * 1e3,
+        doc["counters"]["monitor_overruns"]
+    );
 }
