@@ -2627,7 +2627,7 @@ mod tests {
     }
 
     /// A private directory for a test's sockets and dump files.
-    fn test_dir(name: &str) -> std::path::PathBuf {
+    pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("picket-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -2635,7 +2635,7 @@ mod tests {
     }
 
     /// Points `cfg`'s status socket and dump files into `dir`.
-    fn ops_paths(cfg: &mut Config, dir: &std::path::Path) {
+    pub(crate) fn ops_paths(cfg: &mut Config, dir: &std::path::Path) {
         let g = &mut cfg.global;
         g.status_socket.clear();
         g.status_socket
@@ -2763,7 +2763,7 @@ mod tests {
     }
 
     /// Runs `ip ARGS` (in this thread's network namespace); panics on failure.
-    fn ip(args: &str) {
+    pub(crate) fn ip(args: &str) {
         let st = std::process::Command::new("ip")
             .args(args.split_whitespace())
             .status()
@@ -2774,7 +2774,7 @@ mod tests {
     /// Moves this test thread into a new network namespace with a veth
     /// pair `va` (10.98.0.1) — `vb` (10.98.0.2), both up with link-local
     /// addresses. `false` (after `SKIPPED`) without root.
-    fn veth_pair_netns() -> bool {
+    pub(crate) fn veth_pair_netns() -> bool {
         if !nix::unistd::Uid::effective().is_root() {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),

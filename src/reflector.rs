@@ -453,21 +453,11 @@ impl Daemon {
 
 #[cfg(test)]
 mod tests {
-    use picket::config::memfs::MemFs;
-    use picket::config::{Config, Diagnostics, LoadOptions, LoadScratch};
     use picket::core::CoreSettings;
 
     use crate::Daemon;
-    use crate::sys::{clock, net};
-
-    /// Runs `ip ARGS` in this thread's network namespace.
-    fn ip(args: &[&str]) {
-        let st = std::process::Command::new("ip")
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(st.success(), "ip {args:?}");
-    }
+    use crate::sys::clock;
+    use crate::tests::{init_logging, ip, ops_paths, test_dir, veth_pair_netns};
 
     /// A tracked link set down while the monitor socket has room (that
     /// notification is queued), then thousands of notifications (the
@@ -476,64 +466,44 @@ mod tests {
     /// stale queued "down", not before.
     #[test]
     fn an_overrun_rereads_after_the_notifications_still_queued() {
-        let _one = crate::tests::init_logging();
-        if !nix::unistd::Uid::effective().is_root() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI runs as root"
-            );
-            println!("SKIPPED: needs root for a network namespace");
+        let _one = init_logging();
+        if !veth_pair_netns() {
             return;
         }
-        net::enter_new_netns().unwrap();
-        let dir = std::env::temp_dir().join(format!("picket-overrun-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (a, b) in [("va", "vb"), ("trk", "trkp"), ("ov", "ovp")] {
-            ip(&["link", "add", a, "type", "veth", "peer", "name", b]);
-            ip(&["link", "set", a, "up"]);
-            ip(&["link", "set", b, "up"]);
+        let dir = test_dir("overrun");
+        ip("link add trk type veth peer name trkp");
+        ip("link add ov type veth peer name ovp");
+        for link in ["trk", "trkp", "ov", "ovp"] {
+            ip(&format!("link set {link} up"));
         }
-        ip(&["addr", "add", "10.98.0.1/24", "dev", "va"]);
-        let text = "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
-                    track_interface {\n  trk\n }\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n";
-        let files = [("/t.conf", text)];
-        let mut fs = MemFs::new(&files);
-        let mut cfg = Box::new(Config::new());
-        let mut diags = Box::new(Diagnostics::new());
-        let opts = LoadOptions {
-            config_id: "t",
-            all_config: false,
-        };
-        let mut scratch = Box::new(LoadScratch::new());
-        picket::config::load(
-            &mut fs,
-            "/t.conf",
-            &opts,
-            &mut scratch,
-            &mut cfg,
-            &mut diags,
-        );
-        assert!(diags.is_ok());
-        cfg.global.status_socket.clear();
-        let sock = dir.join("status.sock");
-        cfg.global
-            .status_socket
-            .push_str(sock.to_str().unwrap())
-            .unwrap();
+        let conf = dir.join("t.conf");
+        std::fs::write(
+            &conf,
+            "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 150\n \
+             track_interface {\n  trk\n }\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n",
+        )
+        .unwrap();
+        let loaded = crate::load(&crate::cli::Options {
+            config_file: conf.display().to_string(),
+            ..Default::default()
+        });
+        assert!(loaded.diags.is_ok());
+        let mut cfg = loaded.cfg;
+        ops_paths(&mut cfg, &dir);
         let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
         d.start();
         d.drain_monitor(clock::now());
         let trk = d.links.find("trk").unwrap();
         assert!(d.links.is_up(trk));
 
-        ip(&["link", "set", "trk", "down"]);
+        ip("link set trk down");
         let batch: String = (0..6000u32)
             .map(|i| format!("addr add 10.200.{}.{}/32 dev ov\n", i / 250, i % 250 + 1))
             .collect();
         let file = dir.join("storm.batch");
         std::fs::write(&file, batch).unwrap();
-        ip(&["-batch", file.to_str().unwrap()]);
-        ip(&["link", "set", "trk", "up"]);
+        ip(&format!("-batch {}", file.display()));
+        ip("link set trk up");
         d.drain_monitor(clock::now());
 
         let _ = std::fs::remove_dir_all(&dir);
