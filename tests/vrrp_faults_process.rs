@@ -1,0 +1,242 @@
+//! Faults of picket's own process, in network namespaces:
+//! SIGSTOP/SIGCONT, wall-clock steps, and a full disk under its files.
+//! (Issue 9, fault injection; the network faults are `vrrp_faults.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod lab;
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+use lab::status::{document, instance};
+use lab::{Advert, Capture, Daemon, Lab, VIP, has_address, now_us, wait_until};
+use nix::sys::signal::Signal;
+
+const VRID: u8 = 52;
+const HIGH: u8 = 150;
+const LOW: u8 = 100;
+
+/// One router's keepalived.conf: VRRPv2, VRID 52, 1 s, VIP 10.99.0.100/24.
+fn conf(priority: u8, global: &str) -> String {
+    format!(
+        "global_defs {{
+    router_id lab-f{priority}
+{global}}}
+
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {VRID}
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24 dev eth0
+    }}
+}}
+"
+    )
+}
+
+/// Master_Down_Interval of a VRRPv2 backup of `priority` at 1 s, µs
+/// (RFC 3768 §6.1: 3 × Advertisement_Interval + Skew_Time).
+fn master_down_us(priority: u8) -> u64 {
+    3_000_000 + (256 - u64::from(priority)) * 1_000_000 / 256
+}
+
+/// The adverts of `src` in `[from, to)` (capture clock, µs).
+fn sent_by(ads: &[Advert], src: Ipv4Addr, from: u64, to: u64) -> Vec<&Advert> {
+    ads.iter()
+        .filter(|a| a.vrid == VRID && a.src == src && a.ts_us >= from && a.ts_us < to)
+        .collect()
+}
+
+/// `(to_master, to_backup)` of picket's instance VI_1, from its status
+/// socket.
+fn transitions(sock: &Path) -> (u64, u64) {
+    let doc = document(sock);
+    let t = &instance(&doc, "VI_1")["transitions"];
+    (
+        t["to_master"].as_u64().unwrap(),
+        t["to_backup"].as_u64().unwrap(),
+    )
+}
+
+/// Lines of `log` holding `needle`.
+fn count_lines(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// SIGSTOP of picket, master at priority 150, for 2 × the backup's
+/// Master_Down_Interval (keepalived, 100: 3 × 1 s + Skew_Time 0.609 s =
+/// 3.609 s, stop 7.219 s). keepalived takes over within one
+/// Master_Down_Interval of the stop (RFC 3768 §6.4.2: its Master_Down_Timer
+/// is not reset any more). After SIGCONT:
+///
+/// - picket's Adver_Timer expired while it was stopped, so it advertises at
+///   once (§6.4.3; one advert, not one per missed interval), and keepalived,
+///   master hearing a higher priority, goes Backup at once (§6.4.3): one
+///   master, picket, holding the VIP alone within one
+///   Advertisement_Interval (1 s) of SIGCONT;
+/// - the adverts keepalived sent meanwhile wait in picket's socket and are
+///   read in one loop turn: answered once (one advert, one GARP burst), not
+///   once each — in the first second after SIGCONT picket sends exactly one
+///   advert, at priority 150;
+/// - picket makes no transition (its status counts and log), keepalived
+///   exactly MASTER then BACKUP, and picket's adverts go on at 1 s.
+#[test]
+fn sigstop_for_two_master_down_intervals_then_rejoins_cleanly() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED]) {
+        return;
+    }
+    let lab = Lab::new("stop");
+    let (r1, r2) = (lab.router(1).clone(), lab.router(2).clone());
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp or arp");
+    let sock = lab.path("status", "sock");
+    let global = format!("    status_socket {}\n", sock.display());
+    let mut picket = Daemon::Picket.start(&lab, &r1.ns, &conf(HIGH, &global));
+    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
+    assert!(
+        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
+            && keepalived.log_text().contains("Entering BACKUP STATE")),
+        "picket never became master beside a keepalived backup"
+    );
+    // Steady state for a few adverts.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!has_address(&r2.ns, "eth0", VIP));
+    let before = transitions(&sock);
+    let log_mark = picket.log_text().len();
+    let k_log_mark = keepalived.log_text().len();
+
+    let mdi = master_down_us(LOW);
+    let t_stop = now_us();
+    picket.signal_daemon(Signal::SIGSTOP);
+    assert!(
+        wait_until(Duration::from_micros(mdi + 1_500_000), || has_address(
+            &r2.ns, "eth0", VIP
+        )),
+        "keepalived did not take over while picket was stopped"
+    );
+    std::thread::sleep(Duration::from_micros(
+        (t_stop + 2 * mdi).saturating_sub(now_us()),
+    ));
+    // SIGCONT away from keepalived's own adverts (at least 150 ms from
+    // the next one): one that crossed picket's first advert on the wire
+    // would be answered too, in another turn.
+    let k_last = cap
+        .adverts()
+        .iter()
+        .filter(|a| a.src == r2.addr)
+        .map(|a| a.ts_us)
+        .max()
+        .expect("keepalived advertised as master");
+    let phase = (now_us() - k_last) % 1_000_000;
+    if phase > 850_000 || phase < 150_000 {
+        std::thread::sleep(Duration::from_micros((1_300_000 - phase) % 1_000_000));
+    }
+    let t_cont = now_us();
+    picket.signal_daemon(Signal::SIGCONT);
+    let converged = wait_until(Duration::from_secs(3), || {
+        has_address(&r1.ns, "eth0", VIP) && !has_address(&r2.ns, "eth0", VIP)
+    });
+    let converge_us = now_us() - t_cont;
+    assert!(converged, "no single master 3 s after SIGCONT");
+    // Stable afterwards.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(has_address(&r1.ns, "eth0", VIP) && !has_address(&r2.ns, "eth0", VIP));
+    assert!(picket.is_running(), "picket died after SIGCONT");
+    let after = transitions(&sock);
+    let doc = document(&sock);
+    let stats = &instance(&doc, "VI_1")["stats"];
+    let t_end = now_us();
+    let frames = cap.stop();
+    let ads = lab::capture::adverts(&frames);
+    let picket_mac = lab::mac_of(&r1.ns, "eth0");
+    let garps_after = lab::capture::arps(&frames)
+        .iter()
+        .filter(|a| a.src_mac == picket_mac && a.ts_us >= t_cont && a.is_gratuitous())
+        .count();
+
+    let stopped = sent_by(&ads, r1.addr, t_stop + 5_000, t_cont);
+    let k_during = sent_by(&ads, r2.addr, t_stop, t_cont);
+    let first_second = sent_by(&ads, r1.addr, t_cont, t_cont + 1_000_000);
+    let resumed = sent_by(&ads, r1.addr, t_cont, t_end);
+    let k_after = sent_by(&ads, r2.addr, t_cont, t_end);
+    let gaps: Vec<u64> = resumed
+        .windows(2)
+        .map(|w| w[1].ts_us - w[0].ts_us)
+        .collect();
+    let p_log = picket.log_text()[log_mark..].to_owned();
+    let k_log = keepalived.log_text()[k_log_mark..].to_owned();
+    let backlog = stats["lower_prio_backlog"].as_u64().unwrap();
+    println!(
+        "SIGSTOP for {:.3} s (2 x MDI {:.3} s): keepalived's first advert {:.3} s after the \
+         stop, {} adverts while picket was stopped; after SIGCONT: one master after {:.3} s; \
+         picket adverts in the first second {} (priorities {:?}, at +{:?} ms), gaps after \
+         (ms) {:?}; keepalived adverts after SIGCONT {}; picket GARPs after SIGCONT {}; \
+         lower-priority backlog not answered again {backlog}; picket transitions \
+         (to_master, to_backup) {before:?} -> {after:?}",
+        (t_cont - t_stop) as f64 / 1e6,
+        2.0 * mdi as f64 / 1e6,
+        k_during
+            .first()
+            .map_or(f64::NAN, |a| (a.ts_us - t_stop) as f64 / 1e6),
+        k_during.len(),
+        converge_us as f64 / 1e6,
+        first_second.len(),
+        first_second.iter().map(|a| a.priority).collect::<Vec<_>>(),
+        first_second
+            .iter()
+            .map(|a| (a.ts_us - t_cont) / 1000)
+            .collect::<Vec<_>>(),
+        gaps.iter().map(|g| g / 1000).collect::<Vec<_>>(),
+        k_after.len(),
+        garps_after,
+    );
+
+    assert!(stopped.is_empty(), "picket sent while stopped: {stopped:?}");
+    // keepalived took over within its Master_Down_Interval of the stop
+    // (picket's last advert came at most 1 s before it).
+    let k_first = k_during.first().expect("keepalived never advertised").ts_us;
+    assert!(
+        k_first <= t_stop + mdi + 50_000,
+        "keepalived took over {} µs after the stop, MDI {mdi} µs",
+        k_first - t_stop
+    );
+    assert!(
+        k_during.len() >= 3,
+        "keepalived as master sent {k_during:?}"
+    );
+    // One master, picket, within one Advertisement_Interval of SIGCONT.
+    assert!(converge_us < 1_000_000, "one master after {converge_us} µs");
+    // Exactly one advert in the first second, at once, priority 150, and
+    // its VIP.
+    assert_eq!(first_second.len(), 1, "{first_second:#?}");
+    let first = first_second[0];
+    assert_eq!(first.priority, HIGH);
+    assert_eq!(first.addresses, vec![VIP]);
+    assert!(first.ts_us - t_cont < 100_000, "first advert late");
+    // keepalived fell silent on hearing it.
+    assert!(
+        k_after.is_empty(),
+        "keepalived advertised after SIGCONT: {k_after:?}"
+    );
+    // Back on the 1 s schedule (±10 %), nothing in between.
+    assert!(gaps.len() >= 2, "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| (900_000..=1_100_000).contains(g)),
+        "gaps {gaps:?}"
+    );
+    // The backlog was answered once: one GARP burst (garp_lower_prio_repeat
+    // 5), one log line, the rest counted.
+    assert_eq!(garps_after, 5);
+    assert_eq!(count_lines(&p_log, "lower priority 100"), 1, "{p_log}");
+    assert_eq!(backlog, k_during.len() as u64 - 1);
+    // No transition of picket, one takeover and one step back of keepalived.
+    assert_eq!(after, before);
+    assert_eq!(count_lines(&p_log, "Entering"), 0, "{p_log}");
+    assert_eq!(instance(&doc, "VI_1")["state"], "MASTER");
+    assert_eq!(count_lines(&k_log, "Entering MASTER STATE"), 1, "{k_log}");
+    assert_eq!(count_lines(&k_log, "Entering BACKUP STATE"), 1, "{k_log}");
+}
