@@ -7,11 +7,12 @@
 mod lab;
 
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lab::status::{document, instance};
-use lab::{Advert, Capture, Daemon, Lab, VIP, has_address, now_us, wait_until};
+use lab::{Advert, Capture, Daemon, Lab, Proc, VIP, has_address, now_us, wait_until};
 use nix::sys::signal::Signal;
 
 const VRID: u8 = 52;
@@ -239,4 +240,297 @@ fn sigstop_for_two_master_down_intervals_then_rejoins_cleanly() {
     assert_eq!(instance(&doc, "VI_1")["state"], "MASTER");
     assert_eq!(count_lines(&k_log, "Entering MASTER STATE"), 1, "{k_log}");
     assert_eq!(count_lines(&k_log, "Entering BACKUP STATE"), 1, "{k_log}");
+}
+
+/// libfaketime's preload library (Debian package `libfaketime`).
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A preload library giving back the kernel's `timerfd_settime` and
+/// `timerfd_gettime`, for libfaketime's. libfaketime 0.9.10 moves absolute
+/// deadlines of *every* timerfd by the faked offset, CLOCK_MONOTONIC ones
+/// included and `FAKETIME_DONT_FAKE_MONOTONIC=1` notwithstanding (strace of
+/// a `+3600` offset: a deadline 1 s ahead goes to the kernel as −2893 s,
+/// EINVAL; with `-3600` it is armed an hour late) — which no real clock
+/// step does. Listed before libfaketime in `LD_PRELOAD`, these win.
+const KERNEL_TIMERFD_RS: &str = r#"
+use std::ffi::{c_int, c_long, c_void};
+unsafe extern "C" {
+    fn syscall(number: c_long, ...) -> c_long;
+}
+/// timerfd_settime(2), straight to the kernel.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn timerfd_settime(
+    fd: c_int, flags: c_int, new: *const c_void, old: *mut c_void,
+) -> c_int {
+    unsafe { syscall(SETTIME, fd as c_long, flags as c_long, new, old) as c_int }
+}
+/// timerfd_gettime(2), straight to the kernel.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn timerfd_gettime(fd: c_int, cur: *mut c_void) -> c_int {
+    unsafe { syscall(GETTIME, fd as c_long, cur) as c_int }
+}
+"#;
+
+/// Builds [`KERNEL_TIMERFD_RS`] into `dir` with rustc; its path.
+fn build_kernel_timerfd(dir: &Path) -> PathBuf {
+    let src = dir.join("kernel_timerfd.rs");
+    std::fs::write(
+        &src,
+        format!(
+            "{KERNEL_TIMERFD_RS}const SETTIME: c_long = {};\nconst GETTIME: c_long = {};\n",
+            libc::SYS_timerfd_settime,
+            libc::SYS_timerfd_gettime
+        ),
+    )
+    .unwrap();
+    let lib = dir.join("libkernel_timerfd.so");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let out = std::process::Command::new(&rustc)
+        .args(["--edition", "2024", "--crate-type", "cdylib", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("{rustc}: {e}"));
+    assert!(
+        out.status.success(),
+        "rustc of the timerfd shim: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lib
+}
+
+/// Runs `command` in namespace `ns` in a mount namespace of its own
+/// (private propagation) after the shell commands `mounts`; output to
+/// `log`. The returned process is `command` itself (`ip netns exec`,
+/// `unshare` and `sh` each exec the next).
+fn in_private_mounts(ns: &str, mounts: &str, command: &[&str], log: &Path) -> Proc {
+    let script = format!("{mounts} && exec \"$@\"");
+    let mut all = vec!["-m", "--propagation", "private", "sh", "-c", &script, "sh"];
+    all.extend_from_slice(command);
+    lab::spawn_in_logged(ns, "unshare", &all, log)
+}
+
+/// A process of the test with a log file: killed (with its group) when
+/// dropped, its log printed first if the test is failing.
+struct Logged {
+    proc: Proc,
+    log: PathBuf,
+}
+
+impl Logged {
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        self.proc.kill_group();
+        if std::thread::panicking() {
+            eprintln!("---- {}:\n{}", self.log.display(), self.text());
+        }
+    }
+}
+
+/// Seconds since the epoch of a status document's `picket.now` (picket's
+/// CLOCK_REALTIME) and its `uptime_ms` (CLOCK_MONOTONIC since start).
+fn clocks(sock: &Path) -> (f64, u64) {
+    let doc = document(sock);
+    (
+        doc["picket"]["now"].as_f64().unwrap(),
+        doc["picket"]["uptime_ms"].as_u64().unwrap(),
+    )
+}
+
+/// Steps of picket's wall clock while it is master beside a keepalived
+/// backup: +1 h, −1 h, −1 h, +1 day (offsets +1 h, 0, −1 h, +23 h from the
+/// real time), 2.5 s apart, through libfaketime preloaded into picket
+/// (`FAKETIME_TIMESTAMP_FILE`, re-read at every call; CLOCK_MONOTONIC not
+/// faked; the kernel's timerfd calls restored, see
+/// [`KERNEL_TIMERFD_RS`]). Everything picket times is monotonic, so
+/// nothing happens: its adverts stay 1 s apart (±10 %) across every step,
+/// no transition on either side, the VIP stays on picket alone.
+///
+/// The steps are shown to reach picket: its maps hold libfaketime; after
+/// each step the `now` of its status document (CLOCK_REALTIME, read by
+/// picket) is the real time plus the offset while its `uptime_ms`
+/// (CLOCK_MONOTONIC) keeps pace with the real time; and its tracking
+/// script, a child, writes `date +%s` with the same offset.
+#[test]
+fn wall_clock_steps_change_nothing() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED, FAKETIME_LIB, "rustc", "unshare"]) {
+        return;
+    }
+    let lab = Lab::new("clock");
+    let shim = build_kernel_timerfd(&lab.dir);
+    let (r1, r2) = (lab.router(1).clone(), lab.router(2).clone());
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    let sock = lab.path("status", "sock");
+    let rc = lab.path("faketime", "rc");
+    std::fs::write(&rc, "+0\n").unwrap();
+    let dates = lab.path("dates", "txt");
+    let script = lab.path("clock", "sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ndate +%s >> {}\n", dates.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let global = format!(
+        "    status_socket {}\n    script_user root\n}}\n\nvrrp_script clock {{\n    script \"{}\"\n    interval 1\n",
+        sock.display(),
+        script.display()
+    );
+    let conf_text = conf(HIGH, &global).replace(
+        "    virtual_ipaddress {",
+        "    track_script {\n        clock\n    }\n    virtual_ipaddress {",
+    );
+    let conf_path = lab.path("r1-picket", "conf");
+    std::fs::write(&conf_path, conf_text).unwrap();
+    let log = conf_path.with_extension("log");
+    let pid_file = conf_path.with_extension("pid");
+    let env_rc = format!("FAKETIME_TIMESTAMP_FILE={}", rc.display());
+    let preload = format!("LD_PRELOAD={} {FAKETIME_LIB}", shim.display());
+    // libfaketime keeps a semaphore and a shared memory object in
+    // /dev/shm per process tree, and leaves them behind when killed: picket
+    // gets a /dev/shm of its own, gone with its mount namespace.
+    let picket = Logged {
+        proc: in_private_mounts(
+            &r1.ns,
+            "mount -t tmpfs -o size=1m,mode=1777 tmpfs /dev/shm",
+            &[
+                "env",
+                &preload,
+                &env_rc,
+                "FAKETIME_NO_CACHE=1",
+                "FAKETIME_DONT_FAKE_MONOTONIC=1",
+                env!("CARGO_BIN_EXE_picket"),
+                "-n",
+                "-l",
+                "-f",
+                conf_path.to_str().unwrap(),
+                "-p",
+                pid_file.to_str().unwrap(),
+            ],
+            &log,
+        ),
+        log,
+    };
+    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
+    assert!(
+        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
+            && keepalived.log_text().contains("Entering BACKUP STATE")
+            && sock.exists()),
+        "picket never became master beside a keepalived backup"
+    );
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", picket.proc.pid())).unwrap();
+    assert!(
+        maps.contains("libfaketime.so.1") && maps.contains("libkernel_timerfd.so"),
+        "libfaketime or the timerfd shim is not mapped into picket (pid {})",
+        picket.proc.pid()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let before = transitions(&sock);
+    let log_mark = picket.text().len();
+    let k_log_mark = keepalived.log_text().len();
+    let real = || now_us() as f64 / 1e6;
+    let (_, uptime0) = clocks(&sock);
+    let real0 = real();
+
+    let t_first = now_us();
+    // (step shown, offset from the real time after it, s)
+    let steps = [
+        ("+1 h", 3600),
+        ("-1 h", 0),
+        ("-1 h", -3600),
+        ("+1 day", 82_800),
+    ];
+    let mut seen = Vec::new();
+    for (step, offset) in steps {
+        std::fs::write(&rc, format!("{offset:+}\n")).unwrap();
+        let mark = std::fs::read_to_string(&dates).unwrap_or_default().len();
+        // The tracking script (every 1 s) runs under the new offset.
+        let mut child = None;
+        wait_until(Duration::from_secs(3), || {
+            child = std::fs::read_to_string(&dates).ok().and_then(|d| {
+                d.get(mark..)?
+                    .lines()
+                    .next_back()?
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+            });
+            child.is_some()
+        });
+        let child = child.expect("the tracking script wrote no date") - real() as i64;
+        let (now, uptime) = clocks(&sock);
+        let shown = now - real();
+        let mono_drift = (uptime - uptime0) as f64 / 1e3 - (real() - real0);
+        println!(
+            "step {step}: picket's CLOCK_REALTIME {shown:+.3} s from the real time, its \
+             script's date {child:+} s, CLOCK_MONOTONIC drift {mono_drift:+.3} s"
+        );
+        assert!(
+            (shown - offset as f64).abs() < 1.0,
+            "{step}: picket shows {shown}"
+        );
+        assert!(
+            (child - offset).abs() <= 1,
+            "{step}: the script's date is {child}"
+        );
+        assert!(
+            mono_drift.abs() < 0.5,
+            "{step}: monotonic moved {mono_drift} s"
+        );
+        seen.push(shown);
+        std::thread::sleep(
+            Duration::from_millis(2500).saturating_sub(Duration::from_micros(
+                now_us().saturating_sub(t_first) % 2_500_000,
+            )),
+        );
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let t_end = now_us();
+    assert!(has_address(&r1.ns, "eth0", VIP) && !has_address(&r2.ns, "eth0", VIP));
+    let after = transitions(&sock);
+    let frames = cap.stop();
+    let ads = lab::capture::adverts(&frames);
+    let mine = sent_by(&ads, r1.addr, t_first - 2_000_000, t_end);
+    let k = sent_by(&ads, r2.addr, t_first - 2_000_000, t_end);
+    let gaps: Vec<u64> = mine.windows(2).map(|w| w[1].ts_us - w[0].ts_us).collect();
+    let (lo, hi) = (
+        gaps.iter().min().copied().unwrap_or(0),
+        gaps.iter().max().copied().unwrap_or(0),
+    );
+    let p_log = picket.text()[log_mark..].to_owned();
+    let k_log = keepalived.log_text()[k_log_mark..].to_owned();
+    println!(
+        "4 steps over {:.1} s: {} picket adverts, gaps {:.3}..{:.3} s (all {} within 1 s +-10%), \
+         priorities {:?}; keepalived adverts {}; transitions {before:?} -> {after:?}",
+        (t_end - t_first) as f64 / 1e6,
+        mine.len(),
+        lo as f64 / 1e6,
+        hi as f64 / 1e6,
+        gaps.len(),
+        mine.iter()
+            .map(|a| a.priority)
+            .collect::<std::collections::BTreeSet<_>>(),
+        k.len(),
+    );
+    assert!(gaps.len() >= 12, "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| (900_000..=1_100_000).contains(g)),
+        "advert gaps (µs) {gaps:?}"
+    );
+    assert!(mine.iter().all(|a| a.priority == HIGH));
+    assert!(k.is_empty(), "keepalived advertised: {k:?}");
+    assert_eq!(after, before);
+    assert_eq!(count_lines(&p_log, "Entering"), 0, "{p_log}");
+    assert_eq!(count_lines(&k_log, "Entering"), 0, "{k_log}");
+    assert_eq!(
+        count_lines(&picket.text(), "timerfd"),
+        0,
+        "{}",
+        picket.text()
+    );
 }
