@@ -133,7 +133,7 @@ fn sigstop_for_two_master_down_intervals_then_rejoins_cleanly() {
         .max()
         .expect("keepalived advertised as master");
     let phase = (now_us() - k_last) % 1_000_000;
-    if phase > 850_000 || phase < 150_000 {
+    if !(150_000..=850_000).contains(&phase) {
         std::thread::sleep(Duration::from_micros((1_300_000 - phase) % 1_000_000));
     }
     let t_cont = now_us();
@@ -533,4 +533,390 @@ fn wall_clock_steps_change_nothing() {
         "{}",
         picket.text()
     );
+}
+
+/// Runs `sh -c script` in the mount namespace of `pid`.
+fn sh_in(pid: u32, script: &str) -> Result<String, String> {
+    lab::run(
+        "nsenter",
+        &["-t", &pid.to_string(), "-m", "sh", "-c", script],
+    )
+}
+
+/// The file at `path` in the mount namespace of `pid`, if there is one.
+fn read_in(pid: u32, path: &str) -> Option<String> {
+    lab::run("nsenter", &["-t", &pid.to_string(), "-m", "cat", path]).ok()
+}
+
+/// Sends signal number `sig` to `pid`.
+fn send(pid: u32, sig: i32) {
+    // SAFETY: kill(2) with integer arguments.
+    let r = unsafe { libc::kill(pid as libc::pid_t, sig) };
+    assert_eq!(r, 0, "kill -{sig} {pid}");
+}
+
+/// `adverts_sent` of picket's VI_1, from its status socket.
+fn adverts_sent(sock: &Path) -> u64 {
+    instance(&document(sock), "VI_1")["stats"]["adverts_sent"]
+        .as_u64()
+        .unwrap()
+}
+
+/// A full file system under picket's files. picket (master, 150, beside a
+/// keepalived backup) runs in a mount namespace of its own where one
+/// 256 KiB tmpfs holds its pid file, its three dump files
+/// (`state_dump_file`, `stats_dump_file`, `json_dump_file`) and its
+/// watchdog state file (`watchdog_state_file`, kept because
+/// `NOTIFY_SOCKET`/`WATCHDOG_USEC` give it a service-manager watchdog).
+///
+/// - Dumps written once with room; then the tmpfs is filled to the last
+///   byte: SIGUSR1, SIGUSR2 and the JSON signal each log `cannot write
+///   dump PATH: write: ENOSPC ...` within a second and are counted; then
+///   one page is freed and SIGUSR1's data dump (two instances with 32
+///   excluded VIPs each: about 6 KB) fails half-way, its first 4 KiB
+///   written. Each time the dumps of the first round are left whole, byte
+///   for byte, no `.picket-tmp` file remains, and picket stays master with
+///   the VIP; its adverts stay 1 s apart (±10 %) all along.
+/// - A second picket whose pid file is on the full tmpfs refuses to start,
+///   naming the file and ENOSPC, and leaves no pid file.
+/// - Room again: the three dumps are written, newer.
+/// - Full again, SIGTERM: the state file cannot be rewritten (`run
+///   stopped`): logged with ENOSPC, the file of the start (`run armed`)
+///   is left whole, no `.tmp` beside it; picket exits 0 and removes its
+///   pid file.
+#[test]
+fn a_full_disk_under_the_dump_pid_and_state_files() {
+    if !lab::ready(&[lab::daemon::KEEPALIVED, "unshare", "nsenter"]) {
+        return;
+    }
+    let picket_bin = env!("CARGO_BIN_EXE_picket");
+    let json_sig: i32 = lab::run(picket_bin, &["--signum=JSON"])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let lab = Lab::new("disk");
+    let (r1, r2) = (lab.router(1).clone(), lab.router(2).clone());
+    let mut cap = Capture::start(&lab, &lab.lan, "br0", "vrrp");
+    // The tmpfs is mounted on `fs` in picket's mount namespace only.
+    let fs = lab.dir.join("fs");
+    std::fs::create_dir_all(&fs).unwrap();
+    let f = |name: &str| format!("{}/{name}", fs.display());
+    let (data, stats, json, pid_path, state) = (
+        f("keepalived.data"),
+        f("keepalived.stats"),
+        f("keepalived.json"),
+        f("picket.pid"),
+        f("watchdog.state"),
+    );
+    let sock = lab.path("status", "sock");
+    let notify = lab.path("notify", "sock");
+    let _notify = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
+    // Two instances with 32 VIPs outside the adverts each (the board's
+    // limit): the data dump is longer than a page. VI_2 has no peer.
+    let excluded = |net: u8| -> String {
+        (1..=32)
+            .map(|i| format!("        10.99.{net}.{i}/32 dev eth0\n"))
+            .collect()
+    };
+    let global = format!(
+        "    status_socket {}\n    state_dump_file {data}\n    stats_dump_file {stats}\n    \
+         json_dump_file {json}\n    watchdog_state_file {state}\n",
+        sock.display()
+    );
+    let vi_1 = conf(HIGH, &global).replace(
+        "    virtual_ipaddress {",
+        &format!(
+            "    virtual_ipaddress_excluded {{\n{}    }}\n    virtual_ipaddress {{",
+            excluded(1)
+        ),
+    );
+    let vi_2 = format!(
+        "vrrp_instance VI_2 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {}\n    \
+         priority {HIGH}\n    advert_int 1\n    virtual_ipaddress {{\n        10.99.0.101/24 dev eth0\n    \
+         }}\n    virtual_ipaddress_excluded {{\n{}    }}\n}}\n",
+        VRID + 1,
+        excluded(2)
+    );
+    let conf_text = format!("{vi_1}\n{vi_2}");
+    let conf_path = lab.path("r1-picket", "conf");
+    std::fs::write(&conf_path, conf_text).unwrap();
+    let log = conf_path.with_extension("log");
+    let notify_env = format!("NOTIFY_SOCKET={}", notify.display());
+    let mut picket = Logged {
+        proc: in_private_mounts(
+            &r1.ns,
+            &format!(
+                "mount -t tmpfs -o size=256k,mode=0755 tmpfs {}",
+                fs.display()
+            ),
+            &[
+                "env",
+                &notify_env,
+                "WATCHDOG_USEC=4000000",
+                picket_bin,
+                "-n",
+                "-l",
+                "-f",
+                conf_path.to_str().unwrap(),
+                "-p",
+                &pid_path,
+            ],
+            &log,
+        ),
+        log,
+    };
+    let pid = picket.proc.pid();
+    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
+    assert!(
+        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
+            && keepalived.log_text().contains("Entering BACKUP STATE")
+            && sock.exists()),
+        "picket never became master beside a keepalived backup"
+    );
+    // Holds picket's mount namespace, to look at its files after it exits.
+    let holder = lab::spawn_in(
+        &r1.ns,
+        "nsenter",
+        &["-t", &pid.to_string(), "-m", "sleep", "120"],
+    );
+    let ns_pid = holder.pid();
+    assert!(wait_until(Duration::from_secs(5), || read_in(
+        ns_pid, &pid_path
+    )
+    .is_some()));
+    assert_eq!(read_in(ns_pid, &pid_path).unwrap(), format!("{pid}\n"));
+    let state_armed = read_in(ns_pid, &state).expect("no watchdog state file");
+    assert!(state_armed.contains("run armed"), "{state_armed}");
+    let ls = |dir_pid: u32| sh_in(dir_pid, &format!("ls -A {}", fs.display())).unwrap();
+
+    // 1. Room: the three dumps.
+    let dumps = [
+        (libc::SIGUSR1, data.as_str()),
+        (libc::SIGUSR2, stats.as_str()),
+        (json_sig, json.as_str()),
+    ];
+    for (sig, _) in dumps {
+        send(pid, sig);
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || dumps
+            .iter()
+            .all(|(_, p)| read_in(ns_pid, p).is_some())),
+        "dumps not written: {}",
+        ls(ns_pid)
+    );
+    let first: Vec<String> = dumps
+        .iter()
+        .map(|(_, p)| read_in(ns_pid, p).unwrap())
+        .collect();
+    let sizes: Vec<usize> = first.iter().map(String::len).collect();
+    assert!(sizes[0] > 4096, "the data dump fits a page: {sizes:?}");
+
+    // 2. Full to the last byte, then with one page free.
+    let t_full = now_us();
+    let mut lines = Vec::new();
+    // One page free: the data dump (longer) fails half-way, its first
+    // 4 KiB written.
+    for (round, free, failing) in [("full", 0, &dumps[..]), ("one page free", 4, &dumps[..1])] {
+        sh_in(
+            ns_pid,
+            &format!(
+                "dd if=/dev/zero of={fill} bs=4k 2>/dev/null; truncate -s -{free}K {fill}; sync",
+                fill = f("fill")
+            ),
+        )
+        .unwrap();
+        let df = sh_in(ns_pid, &format!("df -k --output=avail {}", fs.display())).unwrap();
+        let mark = picket.text().len();
+        for (k, (sig, _)) in failing.iter().enumerate() {
+            let t = now_us();
+            send(pid, *sig);
+            let logged = wait_until(Duration::from_secs(5), || {
+                picket.text()[mark..].matches("cannot write dump").count() > k
+            });
+            assert!(
+                logged,
+                "{round}: no error logged for signal {sig}:\n{}",
+                picket.text()
+            );
+            let waited = now_us() - t;
+            assert!(waited < 1_000_000, "{round}: the dump took {waited} µs");
+        }
+        let text = picket.text()[mark..].to_owned();
+        for (_, path) in failing {
+            let line = text
+                .lines()
+                .find(|l| l.contains(&format!("cannot write dump {path}:")))
+                .unwrap_or_else(|| panic!("{round}: nothing said about {path}:\n{text}"));
+            assert!(line.contains("ENOSPC"), "{line}");
+            lines.push(format!(
+                "{round} (free {}): {line}",
+                df.split_whitespace().nth(1).unwrap_or("?")
+            ));
+        }
+        // The first round's dumps are whole, nothing else is left.
+        for ((_, path), before) in dumps.iter().zip(&first) {
+            assert_eq!(
+                &read_in(ns_pid, path).unwrap(),
+                before,
+                "{round}: {path} changed"
+            );
+        }
+        let left = ls(ns_pid);
+        assert!(
+            !left.contains("picket-tmp"),
+            "{round}: temp file left: {left}"
+        );
+        assert!(picket.proc.is_running(), "picket died ({round})");
+        assert!(has_address(&r1.ns, "eth0", VIP) && !has_address(&r2.ns, "eth0", VIP));
+        assert_eq!(instance(&document(&sock), "VI_1")["state"], "MASTER");
+    }
+    let doc = document(&sock);
+    assert_eq!(doc["counters"]["dump_errors"], 4);
+    // VRRP goes on on the full disk.
+    let sent_full = adverts_sent(&sock);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(adverts_sent(&sock) >= sent_full + 2, "adverts stopped");
+
+    // 3. A second picket with its pid file on the tmpfs, full to the last
+    // byte again. It runs in picket's network namespace too, on a
+    // configuration file that does not exist (so that, should it get past
+    // its pid file, it starts nothing), and is killed after 5 s at most.
+    sh_in(
+        ns_pid,
+        &format!("dd if=/dev/zero of={} bs=4k 2>/dev/null; true", f("fill")),
+    )
+    .unwrap();
+    let other_pid = f("other.pid");
+    let second_log = lab.path("second", "log");
+    let missing_conf = lab.path("missing", "conf");
+    let mut second = lab::spawn_in_logged(
+        &r1.ns,
+        "nsenter",
+        &[
+            "-t",
+            &ns_pid.to_string(),
+            "-m",
+            picket_bin,
+            "-n",
+            "-l",
+            "-f",
+            missing_conf.to_str().unwrap(),
+            "-p",
+            &other_pid,
+        ],
+        &second_log,
+    );
+    let second_exit = second.wait_timeout(Duration::from_secs(5));
+    second.kill_group();
+    let second_text = std::fs::read_to_string(&second_log).unwrap_or_default();
+    assert!(
+        second_exit.is_some_and(|s| !s.success()),
+        "a picket without its pid file: {second_exit:?}\n{second_text}"
+    );
+    let second_line = second_text
+        .lines()
+        .find(|l| l.contains(&format!("cannot write pid file {other_pid}")))
+        .unwrap_or_else(|| panic!("{second_text}"))
+        .to_owned();
+    assert!(second_line.contains("ENOSPC"), "{second_line}");
+    assert!(
+        read_in(ns_pid, &other_pid).is_none(),
+        "pid file left: {}",
+        ls(ns_pid)
+    );
+
+    // 4. Room again: the dumps are written (said in the log), the stats
+    // and JSON ones with later counters.
+    let sent = adverts_sent(&sock);
+    sh_in(ns_pid, &format!("rm {}", f("fill"))).unwrap();
+    let mark = picket.text().len();
+    for (sig, _) in dumps {
+        send(pid, sig);
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            let text = picket.text()[mark..].to_owned();
+            dumps
+                .iter()
+                .all(|(_, p)| text.contains(&format!("dump written: {p} (")))
+        }),
+        "no new dumps: {}\n{}",
+        ls(ns_pid),
+        &picket.text()[mark..]
+    );
+    assert_ne!(
+        read_in(ns_pid, &stats).unwrap(),
+        first[1],
+        "the same counters"
+    );
+    let new_json: serde_json::Value =
+        serde_json::from_str(&read_in(ns_pid, &json).unwrap()).unwrap();
+    assert_eq!(
+        new_json[0]["data"]["state"], 2,
+        "MASTER in the new JSON dump"
+    );
+    assert!(new_json[0]["stats"]["advert_sent"].as_u64().unwrap() >= sent);
+    assert!(read_in(ns_pid, &data).unwrap().contains("State = MASTER"));
+
+    // 5. Full again; SIGTERM: the state file cannot say `run stopped`.
+    sh_in(
+        ns_pid,
+        &format!("dd if=/dev/zero of={} bs=4k 2>/dev/null; true", f("fill")),
+    )
+    .unwrap();
+    let mark = picket.text().len();
+    picket.proc.signal(Signal::SIGTERM);
+    let status = picket.proc.wait_timeout(Duration::from_secs(10));
+    let t_end = now_us();
+    let text = picket.text()[mark..].to_owned();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}:\n{text}"
+    );
+    let state_line = text
+        .lines()
+        .find(|l| l.contains(&format!("cannot write {state}")))
+        .unwrap_or_else(|| panic!("nothing said about {state}:\n{text}"));
+    assert!(state_line.contains("ENOSPC"), "{state_line}");
+    assert_eq!(
+        read_in(ns_pid, &state).unwrap(),
+        state_armed,
+        "state file changed"
+    );
+    let left = ls(ns_pid);
+    assert!(!left.contains(".tmp"), "temp file left: {left}");
+    assert!(!left.contains("picket.pid"), "pid file left: {left}");
+
+    // VRRP went on through it all: adverts 1 s apart until the stop.
+    let ads = lab::capture::adverts(&cap.stop());
+    let mine = sent_by(&ads, r1.addr, t_full - 1_000_000, t_end);
+    let gaps: Vec<u64> = mine
+        .windows(2)
+        .filter(|w| w[1].priority != 0)
+        .map(|w| w[1].ts_us - w[0].ts_us)
+        .collect();
+    let k = sent_by(&ads, r2.addr, t_full, t_end);
+    for l in &lines {
+        println!("{l}");
+    }
+    println!(
+        "dump sizes with room (data, stats, json) {sizes:?} bytes; second picket: {}; \
+         at SIGTERM: {}; adverts over {:.1} s: {} gaps {:.3}..{:.3} s; keepalived adverts {}",
+        second_line.trim(),
+        state_line.trim(),
+        (t_end - t_full) as f64 / 1e6,
+        gaps.len(),
+        *gaps.iter().min().unwrap() as f64 / 1e6,
+        *gaps.iter().max().unwrap() as f64 / 1e6,
+        k.len(),
+    );
+    assert!(gaps.len() >= 3);
+    assert!(
+        gaps.iter().all(|g| (900_000..=1_100_000).contains(g)),
+        "{gaps:?}"
+    );
+    assert!(k.is_empty(), "keepalived took over: {k:?}");
+    drop(holder);
 }
