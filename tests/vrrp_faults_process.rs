@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lab::status::{document, instance};
-use lab::{Advert, Capture, Daemon, Lab, Proc, VIP, has_address, now_us, wait_until};
+use lab::{Advert, Capture, Daemon, Lab, Proc, Router, VIP, has_address, now_us, wait_until};
 use nix::sys::signal::Signal;
 
 const VRID: u8 = 52;
@@ -82,6 +82,24 @@ fn transitions(sock: &Path) -> (u64, u64) {
     )
 }
 
+/// Starts keepalived (100) on router 2 and waits until picket, on router
+/// 1 with its status socket at `sock`, is master beside it as backup.
+fn keepalived_backup(lab: &Lab, sock: &Path) -> Router {
+    let keepalived = Daemon::Keepalived.start(lab, &lab.router(2).ns, &conf(LOW, ""));
+    assert!(
+        wait_until(Duration::from_secs(15), || has_address(
+            &lab.router(1).ns,
+            "eth0",
+            VIP
+        ) && keepalived
+            .log_text()
+            .contains("Entering BACKUP STATE")
+            && sock.exists()),
+        "picket never became master beside a keepalived backup"
+    );
+    keepalived
+}
+
 /// Lines of `log` holding `needle`.
 fn count_lines(log: &str, needle: &str) -> usize {
     log.lines().filter(|l| l.contains(needle)).count()
@@ -115,12 +133,7 @@ fn sigstop_for_two_master_down_intervals_then_rejoins_cleanly() {
     let sock = lab.path("status", "sock");
     let global = format!("    status_socket {}\n", sock.display());
     let mut picket = Daemon::Picket.start(&lab, &r1.ns, &conf(HIGH, &global));
-    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
-    assert!(
-        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
-            && keepalived.log_text().contains("Entering BACKUP STATE")),
-        "picket never became master beside a keepalived backup"
-    );
+    let keepalived = keepalived_backup(&lab, &sock);
     // Steady state for a few adverts.
     std::thread::sleep(Duration::from_secs(2));
     assert!(!has_address(&r2.ns, "eth0", VIP));
@@ -434,13 +447,7 @@ fn wall_clock_steps_change_nothing() {
         ),
         log,
     };
-    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
-    assert!(
-        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
-            && keepalived.log_text().contains("Entering BACKUP STATE")
-            && sock.exists()),
-        "picket never became master beside a keepalived backup"
-    );
+    let keepalived = keepalived_backup(&lab, &sock);
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", picket.proc.pid())).unwrap();
     assert!(
         maps.contains("libfaketime.so.1") && maps.contains("libkernel_timerfd.so"),
@@ -685,13 +692,7 @@ fn a_full_disk_under_the_dump_pid_and_state_files() {
         log,
     };
     let pid = picket.proc.pid();
-    let keepalived = Daemon::Keepalived.start(&lab, &r2.ns, &conf(LOW, ""));
-    assert!(
-        wait_until(Duration::from_secs(15), || has_address(&r1.ns, "eth0", VIP)
-            && keepalived.log_text().contains("Entering BACKUP STATE")
-            && sock.exists()),
-        "picket never became master beside a keepalived backup"
-    );
+    let _keepalived = keepalived_backup(&lab, &sock);
     let t_master = now_us();
     // Holds picket's mount namespace, to look at its files after it exits.
     let holder = lab::spawn_in(
