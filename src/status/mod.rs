@@ -718,6 +718,7 @@ fn instance_counters(view: &StatusView<'_>, slot: u16, j: &mut Json<'_, '_>) -> 
         ("lower_prio_discarded", s.lower_prio_discarded),
         ("preempt_held", s.preempt_held),
         ("master_rx_lower_prio", s.master_rx_lower_prio),
+        ("lower_prio_backlog", s.lower_prio_backlog),
         ("master_yielded", s.master_yielded),
         ("priority_changes", s.priority_changes),
         ("master_wishes", s.master_wishes),

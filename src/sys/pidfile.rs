@@ -69,17 +69,11 @@ impl PidFile {
             }
             Err((_, e)) => return Err(PidFileError::Io(e)),
         };
-        ftruncate(&*lock, 0).map_err(PidFileError::Io)?;
-        let mut text: heapless::String<16> = heapless::String::new();
-        let _ = writeln!(text, "{}", getpid());
-        // The file was just opened: its offset is 0.
-        let mut b = text.as_bytes();
-        while !b.is_empty() {
-            let n = nix::unistd::write(&*lock, b).map_err(PidFileError::Io)?;
-            if n == 0 {
-                return Err(PidFileError::Io(Errno::EIO));
-            }
-            b = &b[n..];
+        if let Err(e) = write_pid(&lock) {
+            // Ours (locked) but without our pid (a full disk): no empty
+            // or half-written pid file is left behind.
+            let _ = unlink(path);
+            return Err(PidFileError::Io(e));
         }
         Ok(PidFile {
             path: p,
@@ -106,6 +100,24 @@ impl Drop for PidFile {
             let _ = unlink(self.path.as_str());
         }
     }
+}
+
+/// Empties the just-opened file `fd` (offset 0) and writes this
+/// process's pid and a newline into it.
+fn write_pid(fd: &OwnedFd) -> Result<(), Errno> {
+    ftruncate(fd, 0)?;
+    let mut text: heapless::String<16> = heapless::String::new();
+    let _ = writeln!(text, "{}", getpid());
+    let mut b = text.as_bytes();
+    while !b.is_empty() {
+        match nix::unistd::write(fd, b) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => b = &b[n..],
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The pid written in the file `fd` (just opened: read from its start), if
@@ -161,6 +173,23 @@ mod tests {
         drop(held);
         let third = PidFile::create(path).unwrap();
         third.remove().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_pid_file_that_cannot_be_written_is_not_left_behind() {
+        let dir = std::env::temp_dir().join(format!("picket-pid-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.pid");
+        let path = path.to_str().unwrap();
+        // A file that cannot hold the pid (a full disk; here /dev/full,
+        // which cannot even be truncated).
+        std::os::unix::fs::symlink("/dev/full", path).unwrap();
+        assert!(matches!(
+            PidFile::create(path),
+            Err(PidFileError::Io(Errno::EINVAL | Errno::ENOSPC))
+        ));
+        assert!(std::fs::symlink_metadata(path).is_err(), "pid file left");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

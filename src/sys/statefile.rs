@@ -11,7 +11,7 @@ use std::os::fd::OwnedFd;
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, OFlag, open, renameat};
 use nix::sys::stat::Mode;
-use nix::unistd::{fsync, read, write};
+use nix::unistd::{fsync, read, unlink, write};
 use picket::limits::PATH_BYTES;
 use picket::watchdog::recovery::{BootId, STATE_BYTES};
 
@@ -42,6 +42,18 @@ pub fn read_state(path: &str, buf: &mut [u8; STATE_BYTES + 1]) -> Result<Option<
     read_all(&fd, buf).map(Some)
 }
 
+fn write_all(fd: &OwnedFd, mut text: &[u8]) -> Result<(), Errno> {
+    while !text.is_empty() {
+        match write(fd, text) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => text = &text[n..],
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// `path` with `.tmp` appended, in a fixed buffer.
 fn tmp_path(path: &str) -> Result<heapless::String<{ PATH_BYTES + 4 }>, Errno> {
     let mut t = heapless::String::new();
@@ -60,6 +72,8 @@ fn dir_of(path: &str) -> &str {
 }
 
 /// Replaces the file at `path` with `text`, durably (see the module doc).
+/// On failure `path` is left as it was and `PATH.tmp` is removed (a full
+/// disk leaves no partial file behind).
 pub fn write_state(path: &str, text: &[u8]) -> Result<(), Errno> {
     let tmp = tmp_path(path)?;
     let fd = open(
@@ -67,17 +81,12 @@ pub fn write_state(path: &str, text: &[u8]) -> Result<(), Errno> {
         OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
         Mode::from_bits_truncate(0o644),
     )?;
-    let mut done = 0;
-    while done < text.len() {
-        match write(&fd, &text[done..]) {
-            Ok(n) => done += n,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    fsync(&fd)?;
+    let written = write_all(&fd, text).and_then(|()| fsync(&fd));
     drop(fd);
-    renameat(AT_FDCWD, tmp.as_str(), AT_FDCWD, path)?;
+    if let Err(e) = written.and_then(|()| renameat(AT_FDCWD, tmp.as_str(), AT_FDCWD, path)) {
+        let _ = unlink(tmp.as_str());
+        return Err(e);
+    }
     let dir = open(
         dir_of(path),
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -123,5 +132,21 @@ mod tests {
         assert_eq!(dir_of("state"), ".");
         let id = boot_id().unwrap();
         assert_eq!(id.len(), 36, "{id}");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_file_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("picket-state-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state");
+        let path = path.to_str().unwrap();
+        write_state(path, b"kept\n").unwrap();
+        // A full disk: the temp file's writes go to /dev/full.
+        let tmp = format!("{path}.tmp");
+        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+        assert_eq!(write_state(path, b"lost\n"), Err(Errno::ENOSPC));
+        assert_eq!(std::fs::read(path).unwrap(), b"kept\n");
+        assert!(std::fs::symlink_metadata(&tmp).is_err(), "temp file left");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

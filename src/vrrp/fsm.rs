@@ -321,6 +321,9 @@ pub struct InstanceStats {
     pub preempt_hold_ended: u64,
     /// Master: lower-priority adverts heard (keepalived re-advertises).
     pub master_rx_lower_prio: u64,
+    /// Master: of those, heard at the instant one was already answered (a
+    /// backlog read in one loop turn): not answered again.
+    pub lower_prio_backlog: u64,
     /// Master: equal priority from a lower address, discarded (we win).
     pub tie_won: u64,
     /// Master: equal priority from our own address (misconfiguration).
@@ -421,6 +424,8 @@ pub struct Instance {
     preempt_until: Option<Instant>,
     /// Packets of the pending second GARP burst.
     garp_delayed_count: u16,
+    /// Master: when a lower-priority advert was last answered.
+    lower_prio_answered: Option<Instant>,
     /// A tracked object reports failure.
     fault: bool,
     /// Backup: the master last accepted (source, priority).
@@ -470,6 +475,7 @@ impl Instance {
             timers: [None; Timer::COUNT],
             preempt_until: None,
             garp_delayed_count: 0,
+            lower_prio_answered: None,
             fault: false,
             master: None,
             sync: false,
@@ -902,17 +908,9 @@ impl Instance {
             }
             State::Master => {
                 if self.due(now, Timer::Advert) {
-                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer —
-                    // from its deadline, so a loop turn that runs late does
-                    // not stretch the interval (from `now` if it ran later
-                    // than a whole interval: no burst).
+                    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
                     self.send_advert(self.priority);
-                    let interval = self.advertisement_interval();
-                    let next = self.timers[Timer::Advert as usize].unwrap_or(now) + interval;
-                    self.arm(
-                        Timer::Advert,
-                        if next > now { next } else { now + interval },
-                    );
+                    self.rearm_advert(now);
                 }
                 if self.due(now, Timer::GarpDelayed) {
                     // keepalived: second burst after garp_master_delay (or
@@ -1041,9 +1039,24 @@ impl Instance {
     /// `notify_master_rx_lower_pri` ([`VrrpAction::MasterRxLowerPri`]).
     fn master_rx_lower(&mut self, now: Instant, advert: &AdvertInfo) {
         self.stats.master_rx_lower_prio += 1;
+        if self.lower_prio_answered == Some(now) {
+            // picket: adverts handed in at one instant are a backlog read in
+            // one loop turn (this process was stopped or starved while a
+            // lower-priority router advertised): one answer covers them
+            // all; answering each would send a burst of adverts, GARPs and
+            // notify runs as long as the backlog.
+            self.stats.lower_prio_backlog += 1;
+            return;
+        }
+        self.lower_prio_answered = Some(now);
         if !self.params.lower_prio_no_advert {
-            // keepalived: extra advert; the Adver_Timer keeps its deadline.
+            // keepalived: extra advert; the Adver_Timer keeps its deadline —
+            // unless it is due now (a late turn): then this advert is the
+            // due one, and the timer is reset as if it had fired.
             self.send_advert(self.priority);
+            if self.due(now, Timer::Advert) {
+                self.rearm_advert(now);
+            }
         }
         let g = self.params.garp;
         if g.lower_prio_repeat > 0 {
@@ -1157,6 +1170,18 @@ impl Instance {
         }
         self.stats.garp_bursts += 1;
         self.push(VrrpAction::SendGarp { count });
+    }
+
+    /// Adver_Timer after an advert it made due: from its deadline, so a
+    /// loop turn that runs late does not stretch the interval (from `now`
+    /// if it ran later than a whole interval: no burst).
+    fn rearm_advert(&mut self, now: Instant) {
+        let interval = self.advertisement_interval();
+        let next = self.timers[Timer::Advert as usize].unwrap_or(now) + interval;
+        self.arm(
+            Timer::Advert,
+            if next > now { next } else { now + interval },
+        );
     }
 
     fn push(&mut self, a: VrrpAction) {

@@ -460,25 +460,58 @@ fn tie_break_compares_unsigned() {
     assert_eq!(i.state(), Master);
 }
 
+/// A master at 100's answer to an advert of PEER at 50: an advert, a GARP
+/// burst (keepalived's 5), the notification.
+const ANSWER_TO_LOWER: [VrrpAction; 3] = [
+    SendAdvert { priority: 100 },
+    SendGarp { count: 5 },
+    MasterRxLowerPri {
+        src: PEER,
+        priority: 50,
+    },
+];
+
 #[test]
 fn master_readvertises_on_lower_priority() {
     let (mut i, at) = master_100(Version::V2);
     let next = i.poll_at();
     i.handle_advert(at + Duration::from_millis(300), &adv(PEER, 50, 100));
-    assert_eq!(
-        drain(&mut i),
-        [
-            SendAdvert { priority: 100 },
-            SendGarp { count: 5 },
-            MasterRxLowerPri {
-                src: PEER,
-                priority: 50
-            }
-        ]
-    );
+    assert_eq!(drain(&mut i), ANSWER_TO_LOWER);
     assert_eq!(i.poll_at(), next, "the advert timer keeps its deadline");
     assert_eq!(i.state(), Master);
     assert_eq!(i.stats().master_rx_lower_prio, 1);
+}
+
+#[test]
+fn a_backlog_of_lower_priority_adverts_is_answered_once() {
+    // Stopped (SIGSTOP) 7.2 s while a lower-priority router took over: its
+    // adverts queued up and are handed in at one instant on resume.
+    let (mut i, at) = master_100(Version::V2);
+    let resumed = at + Duration::from_millis(7_200);
+    for _ in 0..4 {
+        i.handle_advert(resumed, &adv(PEER, 50, 100));
+    }
+    assert_eq!(drain(&mut i), ANSWER_TO_LOWER, "one answer for the backlog");
+    assert_eq!(i.stats().master_rx_lower_prio, 4);
+    assert_eq!(i.stats().lower_prio_backlog, 3);
+    // That advert was the overdue one: the timer restarts from now, and
+    // the same turn's timeouts send nothing more.
+    assert_eq!(i.poll_at(), Some(resumed + Duration::from_secs(1)));
+    i.handle_timeout(resumed);
+    assert_eq!(drain(&mut i), []);
+    // A later advert is answered again; the timer keeps its deadline.
+    i.handle_advert(resumed + Duration::from_millis(300), &adv(PEER, 50, 100));
+    assert_eq!(drain(&mut i), ANSWER_TO_LOWER);
+    assert_eq!(i.poll_at(), Some(resumed + Duration::from_secs(1)));
+    // A turn 2 ms late with the timer due: the answer is the due advert,
+    // and the next one stays on the schedule.
+    let late = resumed + Duration::from_millis(1_002);
+    i.handle_advert(late, &adv(PEER, 50, 100));
+    assert_eq!(drain(&mut i)[0], SendAdvert { priority: 100 });
+    i.handle_timeout(late);
+    assert_eq!(drain(&mut i), []);
+    assert_eq!(i.poll_at(), Some(resumed + Duration::from_secs(2)));
+    assert_eq!(i.state(), Master);
 }
 
 #[test]
