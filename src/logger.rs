@@ -9,7 +9,7 @@
 //!   (default daemon). If `/dev/log` cannot be reached at start-up the
 //!   console is used instead; a line the socket refuses later goes to stderr.
 //!
-//! Nothing here ever blocks the loop. A line stderr cannot take at once (a
+//! Nothing here waits for a reader. A line stderr cannot take at once (a
 //! full pipe nobody reads, a tty stopped with ^S, a full journal socket)
 //! is dropped and counted ([`dropped`]), as [`ErrSink`] says.
 //!
@@ -54,15 +54,7 @@ pub struct Logger {
 }
 
 /// The one logger.
-pub static LOGGER: Logger = Logger {
-    syslog_fd: AtomicI32::new(-1),
-    facility: AtomicU8::new(FACILITY_DAEMON),
-    pid: AtomicU32::new(0),
-    truncated: AtomicU64::new(0),
-    dropped: AtomicU64::new(0),
-    installed: AtomicBool::new(false),
-    stderr: OnceLock::new(),
-};
+pub static LOGGER: Logger = Logger::new();
 
 /// How [`ErrSink`] writes without blocking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -337,6 +329,19 @@ fn format_syslog(
 }
 
 impl Logger {
+    /// A logger to the console, with nothing counted yet.
+    const fn new() -> Self {
+        Logger {
+            syslog_fd: AtomicI32::new(-1),
+            facility: AtomicU8::new(FACILITY_DAEMON),
+            pid: AtomicU32::new(0),
+            truncated: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            installed: AtomicBool::new(false),
+            stderr: OnceLock::new(),
+        }
+    }
+
     /// Writes `line` to stderr without blocking (straight to the fd: no
     /// lock, no buffer, no capture by the test harness); a line it cannot
     /// take is dropped and counted.
@@ -446,23 +451,11 @@ mod tests {
         assert!(std::str::from_utf8(&l.buf[..l.len]).is_ok());
     }
 
-    /// A logger writing to `sink` only.
-    fn logger_to(sink: ErrSink) -> Logger {
-        Logger {
-            syslog_fd: AtomicI32::new(-1),
-            facility: AtomicU8::new(FACILITY_DAEMON),
-            pid: AtomicU32::new(0),
-            truncated: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            installed: AtomicBool::new(false),
-            stderr: OnceLock::from(sink),
-        }
-    }
-
     /// Logs 1000 lines of 512 bytes into `sink`, whose other end nobody
     /// reads, on a thread given 10 s: the lines dropped.
     fn flood(sink: ErrSink, unblock: impl FnOnce()) -> u64 {
-        let logger = logger_to(sink);
+        let logger = Logger::new();
+        logger.stderr.set(sink).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut line = [b'x'; LOG_LINE_BYTES];

@@ -407,9 +407,9 @@ mod tests {
             value: 5,
             overwrite: false,
         };
-        let e = TrackedFiles::open(&[file(&dir, "dangling", Some(init))])
-            .err()
-            .unwrap();
+        let opened = TrackedFiles::open(&[file(&dir, "dangling", Some(init))]);
+        assert_eq!(read("victim"), None, "written through a dangling symlink");
+        let e = opened.err().unwrap();
         assert!(e.contains("symlink, which picket does not follow"), "{e}");
 
         // A symlink to a file: left alone, never overwritten through.
