@@ -18,7 +18,8 @@
 //! receive nor own the dump (keepalived's CVE-2018-19046). The name is
 //! `PATH.picket-tmp`, after unlinking a stale one (a crash's leftover, or
 //! a plant picket may remove); if that name is still taken (a plant in a
-//! sticky directory picket cannot remove: it keeps no `CAP_FOWNER`),
+//! sticky directory owned by another user, which picket cannot remove: it
+//! keeps no `CAP_FOWNER`),
 //! `PATH.picket-tmp.XXXXXXXX` with a hard-to-guess suffix, a bounded number
 //! of times (as `mkostemp(3)`).
 
