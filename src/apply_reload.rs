@@ -51,7 +51,7 @@ use picket::wire::rtnetlink::Operation;
 
 use crate::logger::LogLines;
 use crate::sys::fs::RealFs;
-use crate::sys::user::{ScriptUsers, Verdict, check_script, for_each_script};
+use crate::sys::user::{Programs, ScriptUsers, Verdict, check_script, for_each_script};
 use crate::{Daemon, Spare, core_settings, fill_tracking, interface_facts, open_status_socket};
 
 /// The netlink sequence "instance" of address requests a reload sends for
@@ -97,15 +97,16 @@ fn scripts_hash(cfg: &Config) -> u64 {
 /// Reports what a reload from `running` to `next` cannot apply (yet):
 /// VMACs (created at start-up), a changed set of tracked files (watched
 /// from start-up), a changed default `script_user`, a script user not
-/// looked up at start-up; and, under `enable_script_security`, changed
-/// scripts that run with root privileges and are not safe (checked again,
-/// in fixed buffers; bare names looked up in `path_var`, the `PATH` picket
-/// started with).
+/// looked up at start-up; and, under `enable_script_security`, scripts that
+/// run with root privileges and are not safe (checked again, in fixed
+/// buffers, when a script or the file a program resolves to changed; a
+/// program not written as an absolute path is the file `programs` resolved
+/// it to, the one it will run).
 fn not_reloadable(
     running: &Config,
     next: &Config,
     users: &ScriptUsers,
-    path_var: &[u8],
+    (programs, programs_changed): (&Programs, bool),
     diags: &mut Diagnostics,
 ) {
     let restart = format_args!("restart picket to apply this configuration");
@@ -181,13 +182,15 @@ fn not_reloadable(
             );
         }
     });
-    if !next.global.enable_script_security || scripts_hash(running) == scripts_hash(next) {
+    if !next.global.enable_script_security
+        || (scripts_hash(running) == scripts_hash(next) && !programs_changed)
+    {
         return;
     }
     for_each_script(next, &mut |s| {
         let (uid, gid) = users.ids(users.find(s.user, s.group));
         let mut argv = ArgvBuf::new();
-        let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
+        let Some(c) = check_script(s.command, &mut argv, uid, gid, programs) else {
             return;
         };
         if let Verdict::Unsafe(why) = c.verdict {
@@ -280,7 +283,22 @@ impl Daemon {
         }
         picket::vrrp::engine::check_config(cfg, diags, Severity::Error);
         picket::ipvs::check_config(cfg, diags);
-        not_reloadable(&self.cfg, cfg, &self.users, self.spawner.path_var(), diags);
+        // The scripts' programs, resolved once here: the files checked are
+        // the ones run.
+        if let Err(e) = self.spawner.prepare_programs(cfg) {
+            diags.push(
+                Severity::Error,
+                None,
+                format_args!("{e}"),
+                format_args!("give scripts their absolute paths"),
+            );
+        }
+        let changed = !self
+            .spawner
+            .next_programs()
+            .same_as(self.spawner.programs());
+        let programs = (self.spawner.next_programs(), changed);
+        not_reloadable(&self.cfg, cfg, &self.users, programs, diags);
         // Unsafe configuration files (under enable_script_security): noted
         // first, reported after (their names are in `diags`).
         let mut unsafe_files: heapless::Vec<
@@ -486,6 +504,7 @@ impl Daemon {
         std::mem::swap(&mut self.sockets, &mut sp.sockets);
         std::mem::swap(&mut self.routes, &mut sp.routes);
         std::mem::swap(&mut self.script_users, &mut sp.script_users);
+        self.spawner.commit_programs();
         // The old sockets not taken close here.
         sp.sockets.clear();
         if self.sockets.register(&mut self.poll).is_err() {

@@ -5,17 +5,31 @@
 //! `json_dump_file` (absolute; a trailing `/` names a directory that gets
 //! the default file name) override them.
 //!
-//! Each dump goes to `PATH.picket-tmp` (mode 0600, as keepalived's, never
-//! through a symlink) through a fixed buffer, and is renamed over `PATH`
-//! once whole: a reader never sees half a file, and a full disk leaves the
-//! previous dump in place. Any failure is returned for the caller to log
-//! and count; nothing here panics or allocates.
+//! Each dump goes to a temporary file beside `PATH` through a fixed buffer,
+//! and is renamed over `PATH` once whole: a reader never sees half a file,
+//! and a full disk leaves the previous dump in place. Any failure is
+//! returned for the caller to log and count; nothing here panics or
+//! allocates.
+//!
+//! The temporary file is always a new file of picket's, mode 0600 (as
+//! keepalived's `fopen_safe()`), made with `O_CREAT|O_EXCL|O_NOFOLLOW`: in
+//! a directory others can write (the default `/tmp`), a file or symlink
+//! another user planted at its name is never opened, so it can neither
+//! receive nor own the dump (keepalived's CVE-2018-19046). The name is
+//! `PATH.picket-tmp`, after unlinking a stale one (a crash's leftover, or
+//! a plant picket may remove); if that name is still taken (a plant in a
+//! sticky directory owned by another user, which picket cannot remove: it
+//! keeps no `CAP_FOWNER`),
+//! `PATH.picket-tmp.XXXXXXXX` with a hard-to-guess suffix, a bounded number
+//! of times (as `mkostemp(3)`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, OFlag, open, renameat};
 use nix::sys::stat::Mode;
+use nix::time::{ClockId, clock_gettime};
 use nix::unistd::unlink;
 use picket::config::Config;
 use picket::limits::PATH_BYTES;
@@ -24,6 +38,12 @@ use picket::limits::PATH_BYTES;
 const CHUNK: usize = 4096;
 /// Appended to a dump's path while it is written.
 const TMP_SUFFIX: &str = ".picket-tmp";
+/// Names tried for the temporary file: `PATH.picket-tmp`, then as many
+/// with a random suffix.
+const TMP_TRIES: u32 = 8;
+/// Room for a temporary file's name: the path, [`TMP_SUFFIX`], `.` and
+/// 8 hex digits.
+const TMP_BYTES: usize = PATH_BYTES + 24;
 
 /// Which dump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +71,8 @@ impl Dump {
 }
 
 type Path = heapless::String<PATH_BYTES>;
+/// A temporary file's name.
+type TmpPath = heapless::String<TMP_BYTES>;
 
 /// Where each dump goes (resolved at start-up and at each reload).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,7 +142,7 @@ impl DumpPaths {
 /// A [`fmt::Write`] into a file through a fixed buffer; the first error is
 /// kept and ends the writing.
 struct FileSink {
-    fd: std::os::fd::OwnedFd,
+    fd: OwnedFd,
     buf: [u8; CHUNK],
     len: usize,
     error: Option<Errno>,
@@ -166,22 +188,52 @@ impl fmt::Write for FileSink {
     }
 }
 
-/// Writes a dump to `path` with `render`, through `PATH.picket-tmp`
-/// renamed over `path` at the end; the bytes written.
+/// A 32-bit value an attacker cannot guess ahead: the wall clock's
+/// nanoseconds, the pid and `n` mixed (splitmix64). Names made of it only
+/// need to be unlikely to be taken: `O_EXCL` does the rest.
+fn suffix(n: u32) -> u32 {
+    let t = clock_gettime(ClockId::CLOCK_REALTIME).map_or(0, |t| {
+        (t.tv_sec() as u64).wrapping_mul(1_000_000_007) ^ t.tv_nsec() as u64
+    });
+    let mut z = t ^ (u64::from(std::process::id()) << 32) ^ u64::from(n);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) as u32
+}
+
+/// Creates a new temporary file for the dump at `path` (see the module
+/// doc): its descriptor, and its name in `tmp`.
+fn create_tmp(path: &str, tmp: &mut TmpPath) -> Result<OwnedFd, DumpError> {
+    let flags =
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    for n in 0..TMP_TRIES {
+        tmp.clear();
+        let named = tmp.push_str(path).is_ok() && tmp.push_str(TMP_SUFFIX).is_ok();
+        if !named || (n > 0 && write!(tmp, ".{:08x}", suffix(n)).is_err()) {
+            return Err(DumpError("path", Errno::ENAMETOOLONG));
+        }
+        if n == 0 {
+            // A stale one goes first (a symlink is removed, not followed).
+            let _ = unlink(tmp.as_str());
+        }
+        match open(tmp.as_str(), flags, Mode::from_bits_truncate(0o600)) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::EEXIST) => {}
+            Err(e) => return Err(DumpError("open", e)),
+        }
+    }
+    Err(DumpError("open", Errno::EEXIST))
+}
+
+/// Writes a dump to `path` with `render`, through a new temporary file
+/// renamed over `path` at the end (see the module doc); the bytes written.
 pub fn write(
     path: &str,
     render: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
 ) -> Result<usize, DumpError> {
-    let mut tmp = Path::new();
-    if tmp.push_str(path).is_err() || tmp.push_str(TMP_SUFFIX).is_err() {
-        return Err(DumpError("path", Errno::ENAMETOOLONG));
-    }
-    let fd = open(
-        tmp.as_str(),
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o600),
-    )
-    .map_err(|e| DumpError("open", e))?;
+    let mut tmp = TmpPath::new();
+    let fd = create_tmp(path, &mut tmp)?;
     let mut sink = FileSink {
         fd,
         buf: [0; CHUNK],
@@ -268,6 +320,77 @@ mod tests {
                 .err()
                 .map(|e| e.0),
             Some("open")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file another user planted at the temporary name, in a sticky
+    /// world-writable directory like `/tmp` (keepalived's CVE-2018-19046),
+    /// is never written nor becomes the dump: the dump is a new file of
+    /// root's with mode 0600. A name picket cannot remove makes it use
+    /// another.
+    #[test]
+    fn a_planted_temporary_file_never_becomes_the_dump() {
+        use std::io::Read as _;
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        if !nix::unistd::Uid::effective().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            println!("SKIPPED: needs root (a file owned by another user)");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("picket-dump-plant-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mode = |p: &std::path::Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        };
+        mode(&dir, 0o1777);
+        let path = dir.join("keepalived.data");
+        let path = path.to_str().unwrap();
+        let planted = format!("{path}{TMP_SUFFIX}");
+        std::fs::write(&planted, "planted\n").unwrap();
+        std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).unwrap();
+        mode(planted.as_ref(), 0o666);
+        let mut held = std::fs::File::open(&planted).unwrap();
+
+        let n = write(path, |out| out.write_str("dump\n")).unwrap();
+        assert_eq!(n, 5);
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        assert!(meta.is_file());
+        assert_eq!((meta.uid(), meta.gid()), (0, 0), "the dump is root's");
+        assert_eq!(meta.mode() & 0o7777, 0o600);
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "dump\n");
+        let mut was = String::new();
+        held.read_to_string(&mut was).unwrap();
+        assert_eq!(was, "planted\n", "the planted file was not written");
+        assert_ne!(held.metadata().unwrap().ino(), meta.ino());
+
+        // A symlink planted there: its target is not touched.
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "victim\n").unwrap();
+        let _ = std::fs::remove_file(&planted);
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write(path, |out| out.write_str("dump 2\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim\n");
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "dump 2\n");
+
+        // A name that cannot be unlinked (a directory): another is tried,
+        // and nothing is left behind.
+        let _ = std::fs::remove_file(&planted);
+        std::fs::create_dir(&planted).unwrap();
+        write(path, |out| out.write_str("dump 3\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "dump 3\n");
+        let mut left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["keepalived.data", "keepalived.data.picket-tmp", "victim"]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

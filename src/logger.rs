@@ -9,15 +9,25 @@
 //!   (default daemon). If `/dev/log` cannot be reached at start-up the
 //!   console is used instead; a line the socket refuses later goes to stderr.
 //!
-//! The logger is a `static` with atomic state only: no lock, no allocation.
+//! Nothing here waits for a reader. A line stderr cannot take at once (a
+//! full pipe nobody reads, a tty stopped with ^S, a full journal socket)
+//! is dropped and counted ([`dropped`]), as [`ErrSink`] says.
+//!
+//! The logger is a `static` with atomic state only (and stderr's sink, set
+//! once): no lock, no allocation.
 
 use std::fmt::{self, Write as _};
 use std::io::stderr;
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl, open};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{MsgFlags, send};
+use nix::sys::stat::{Mode, SFlag, fstat};
 use picket::limits::LOG_LINE_BYTES;
 
 use crate::sys::clock;
@@ -36,17 +46,113 @@ pub struct Logger {
     facility: AtomicU8,
     pid: AtomicU32,
     truncated: AtomicU64,
+    /// Lines stderr could not take at once.
+    dropped: AtomicU64,
     installed: AtomicBool,
+    /// stderr, written without blocking (set at [`init`]).
+    stderr: OnceLock<ErrSink>,
 }
 
 /// The one logger.
-pub static LOGGER: Logger = Logger {
-    syslog_fd: AtomicI32::new(-1),
-    facility: AtomicU8::new(FACILITY_DAEMON),
-    pid: AtomicU32::new(0),
-    truncated: AtomicU64::new(0),
-    installed: AtomicBool::new(false),
-};
+pub static LOGGER: Logger = Logger::new();
+
+/// How [`ErrSink`] writes without blocking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum How {
+    /// `write(2)` on a descriptor that never waits: a regular file (no
+    /// reader to wait for), or a FIFO or tty reopened with `O_NONBLOCK`.
+    Write,
+    /// `send(2)` with `MSG_DONTWAIT` (a socket, e.g. journald's).
+    Send,
+    /// `poll(2)` for room without waiting, then `write(2)` (a FIFO or tty
+    /// that could not be reopened). A line of at most `PIPE_BUF` fits in a
+    /// pipe with room, unless another writer fills it in between.
+    Poll,
+}
+
+/// A descriptor of stderr that lines are written to without ever blocking.
+///
+/// Setting `O_NONBLOCK` on fd 2 itself would change the open file
+/// description picket shares with whoever started it (a shell would then
+/// read `EAGAIN`). So a FIFO or tty is reopened through
+/// `/proc/self/fd/2`, which gives picket its own description, non-blocking;
+/// a socket gets `MSG_DONTWAIT`; a regular file is written as it is (fd 2
+/// duplicated); the rest is polled first.
+#[derive(Debug)]
+pub struct ErrSink {
+    fd: OwnedFd,
+    how: How,
+}
+
+impl ErrSink {
+    /// A sink for `fd` (start-up; `None` if `fd` is not open).
+    pub fn of(fd: BorrowedFd<'_>) -> Option<Self> {
+        let st = fstat(fd).ok()?;
+        let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+        let dup = |how| {
+            let own = nix::unistd::dup(fd).ok()?;
+            let _ = fcntl(&own, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+            Some(ErrSink { fd: own, how })
+        };
+        match kind {
+            SFlag::S_IFREG => dup(How::Write),
+            SFlag::S_IFSOCK => dup(How::Send),
+            _ => {
+                // The same file, the same append mode, a description of
+                // our own that never blocks.
+                let append = fcntl(fd, FcntlArg::F_GETFL)
+                    .map(OFlag::from_bits_truncate)
+                    .map_or(OFlag::empty(), |f| f & OFlag::O_APPEND);
+                let mut path = heapless::String::<32>::new();
+                let _ = write!(path, "/proc/self/fd/{}", fd.as_raw_fd());
+                // O_NOCTTY: a tty never becomes picket's controlling one.
+                let flags = OFlag::O_WRONLY
+                    | OFlag::O_NONBLOCK
+                    | OFlag::O_NOCTTY
+                    | OFlag::O_CLOEXEC
+                    | append;
+                match open(path.as_str(), flags, Mode::empty()) {
+                    Ok(own) => Some(ErrSink {
+                        fd: own,
+                        how: How::Write,
+                    }),
+                    Err(_) => dup(How::Poll),
+                }
+            }
+        }
+    }
+
+    /// Writes `line` whole, or not at all if it cannot be taken at once
+    /// (never blocks). No allocation.
+    pub fn write(&self, line: &[u8]) -> Result<(), Errno> {
+        loop {
+            let r = match self.how {
+                How::Send => send(
+                    self.fd.as_raw_fd(),
+                    line,
+                    MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+                ),
+                How::Write => nix::unistd::write(&self.fd, line),
+                How::Poll => {
+                    let mut p = [PollFd::new(self.fd.as_fd(), PollFlags::POLLOUT)];
+                    match poll(&mut p, PollTimeout::ZERO) {
+                        Ok(1..) => nix::unistd::write(&self.fd, line),
+                        Ok(_) => Err(Errno::EAGAIN),
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            return match r {
+                Err(Errno::EINTR) => continue,
+                Err(e) => Err(e),
+                // A pipe takes a line of at most PIPE_BUF whole or not at
+                // all; a short write elsewhere is a line cut.
+                Ok(n) if n < line.len() => Err(Errno::EAGAIN),
+                Ok(_) => Ok(()),
+            };
+        }
+    }
+}
 
 /// Where lines go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +201,11 @@ pub fn init(target: Target, detail: bool) -> Target {
             }
         }
     };
+    if LOGGER.stderr.get().is_none()
+        && let Some(sink) = ErrSink::of(stderr().as_fd())
+    {
+        let _ = LOGGER.stderr.set(sink);
+    }
     LOGGER.pid.store(std::process::id(), Ordering::Relaxed);
     clock::init_timezone();
     if !LOGGER.installed.swap(true, Ordering::AcqRel) {
@@ -158,6 +269,13 @@ pub fn truncated() -> u64 {
     LOGGER.truncated.load(Ordering::Relaxed)
 }
 
+/// Lines dropped so far because stderr could not take them at once (a
+/// full pipe, a stopped tty; also after the syslog socket refused them).
+#[allow(dead_code, reason = "for the exit line beside truncated(), in main.rs")]
+pub fn dropped() -> u64 {
+    LOGGER.dropped.load(Ordering::Relaxed)
+}
+
 /// A `fmt::Write` into a fixed buffer that cuts (at a char boundary) when full.
 struct Line {
     buf: [u8; LOG_LINE_BYTES],
@@ -210,6 +328,34 @@ fn format_syslog(
     );
 }
 
+impl Logger {
+    /// A logger to the console, with nothing counted yet.
+    const fn new() -> Self {
+        Logger {
+            syslog_fd: AtomicI32::new(-1),
+            facility: AtomicU8::new(FACILITY_DAEMON),
+            pid: AtomicU32::new(0),
+            truncated: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            installed: AtomicBool::new(false),
+            stderr: OnceLock::new(),
+        }
+    }
+
+    /// Writes `line` to stderr without blocking (straight to the fd: no
+    /// lock, no buffer, no capture by the test harness); a line it cannot
+    /// take is dropped and counted.
+    fn to_stderr(&self, line: &[u8]) {
+        let written = match self.stderr.get() {
+            Some(sink) => sink.write(line).is_ok(),
+            None => false,
+        };
+        if !written {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= log::max_level()
@@ -251,8 +397,7 @@ impl Log for Logger {
             }
         }
         line.buf[line.len] = b'\n';
-        // Straight to fd 2: no lock, no buffer, no capture by the test harness.
-        let _ = nix::unistd::write(stderr(), &line.buf[..line.len + 1]);
+        self.to_stderr(&line.buf[..line.len + 1]);
     }
 
     fn flush(&self) {}
@@ -304,5 +449,85 @@ mod tests {
         assert!(l.cut);
         assert!(l.len < LOG_LINE_BYTES);
         assert!(std::str::from_utf8(&l.buf[..l.len]).is_ok());
+    }
+
+    /// Logs 1000 lines of 512 bytes into `sink`, whose other end nobody
+    /// reads, on a thread given 10 s: the lines dropped.
+    fn flood(sink: ErrSink, unblock: impl FnOnce()) -> u64 {
+        let logger = Logger::new();
+        logger.stderr.set(sink).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = [b'x'; LOG_LINE_BYTES];
+            line[LOG_LINE_BYTES - 1] = b'\n';
+            for _ in 0..1000 {
+                logger.to_stderr(&line);
+            }
+            let _ = tx.send(logger.dropped.load(Ordering::Relaxed));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        if got.is_err() {
+            unblock();
+        }
+        got.expect("a log line blocked on a full stderr")
+    }
+
+    /// stderr a pipe (or a socket) nobody reads: once it is full, lines
+    /// are dropped and counted, never waited for; the lines that went
+    /// through are whole; fd 2's own description stays blocking.
+    #[test]
+    fn a_full_stderr_drops_lines_and_never_blocks() {
+        use std::io::Read as _;
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let sink = ErrSink::of(w.as_fd()).unwrap();
+        assert_eq!(sink.how, How::Write, "a pipe is reopened non-blocking");
+        let flags = OFlag::from_bits_truncate(fcntl(&w, FcntlArg::F_GETFL).unwrap());
+        assert!(
+            !flags.contains(OFlag::O_NONBLOCK),
+            "the shared description changed"
+        );
+        let mut reader = std::fs::File::from(r);
+        let unblock = || {
+            let mut buf = vec![0u8; 1 << 20];
+            let _ = reader.read(&mut buf);
+        };
+        let dropped = flood(sink, unblock);
+        let mut buf = vec![0u8; 1 << 20];
+        nix::fcntl::fcntl(&reader, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).unwrap();
+        let mut got = 0;
+        while let Ok(n @ 1..) = reader.read(&mut buf[got..]) {
+            got += n;
+        }
+        println!(
+            "pipe: {} lines through, {dropped} dropped",
+            got / LOG_LINE_BYTES
+        );
+        assert!(dropped > 0 && dropped < 1000, "{dropped}");
+        assert_eq!(got % LOG_LINE_BYTES, 0, "a line was cut");
+        assert_eq!(got / LOG_LINE_BYTES + dropped as usize, 1000);
+
+        // Polled, as when the reopen fails.
+        let (_r, w) = nix::unistd::pipe().unwrap();
+        let dropped = flood(
+            ErrSink {
+                fd: w,
+                how: How::Poll,
+            },
+            || {},
+        );
+        assert!(dropped > 0 && dropped < 1000, "{dropped}");
+
+        // A stream socket (journald's stdout).
+        let (a, _b) = nix::sys::socket::socketpair(
+            nix::sys::socket::AddressFamily::Unix,
+            nix::sys::socket::SockType::Stream,
+            None,
+            nix::sys::socket::SockFlag::empty(),
+        )
+        .unwrap();
+        let sink = ErrSink::of(a.as_fd()).unwrap();
+        assert_eq!(sink.how, How::Send);
+        let dropped = flood(sink, || {});
+        assert!(dropped > 0 && dropped < 1000, "{dropped}");
     }
 }

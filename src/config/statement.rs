@@ -191,6 +191,9 @@ pub enum FsError {
     PermissionDenied,
     /// It is a directory (when a file was expected) or not one (when listing).
     WrongKind,
+    /// Not a regular file where one was expected (a FIFO, socket or
+    /// device: reading it could block or never end).
+    NotRegular,
     /// The file is larger than the room left in the buffer given.
     TooLarge,
     /// The path is too long for a fixed buffer.
@@ -205,6 +208,9 @@ impl core::fmt::Display for FsError {
             FsError::NotFound => f.write_str("no such file or directory"),
             FsError::PermissionDenied => f.write_str("permission denied"),
             FsError::WrongKind => f.write_str("wrong kind of file (directory?)"),
+            FsError::NotRegular => {
+                f.write_str("not a regular file (a FIFO, socket or device is not read)")
+            }
             FsError::TooLarge => f.write_str("too large"),
             FsError::PathTooLong => f.write_str("path too long"),
             FsError::Other(e) => write!(f, "error {e}"),

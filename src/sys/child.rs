@@ -10,22 +10,28 @@
 //! start-up by [`super::user`]), closes every fd from 3 up, and execs; if exec fails it `_exit(127)`s (the shell's
 //! "command not found").
 //!
-//! A program name without `/` is looked up in `PATH` in the parent (a fixed
-//! buffer per candidate, `access(X_OK)`); not found is a spawn failure
-//! (`ENOENT`) reported to the core, not a child that exits 127.
+//! The file exec'd is the one resolved when the configuration was loaded
+//! and checked ([`Programs`]): a program written as an absolute path is
+//! run as written; any other (a bare name, searched in `PATH`, or a
+//! relative path) runs the file it resolved to then, never looked up again
+//! at a spawn. One not found then is a spawn failure (`ENOENT`) reported to
+//! the core, not a child that exits 127.
+//!
+//! The environment is the daemon's at start-up without `IFS`,
+//! `LD_PRELOAD` and `LD_LIBRARY_PATH` (keepalived's `core/notify.c`).
 
-use std::ffi::CStr;
 use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{AccessFlags, ForkResult, Pid, access, fork, setpgid};
+use nix::unistd::{ForkResult, Pid, fork, setpgid};
 use picket::action::KillSignal;
+use picket::config::Config;
 use picket::core::{ArgvBuf, ChildStatus};
-use picket::limits::{CHILD_ARGS, PATH_BYTES};
+use picket::limits::CHILD_ARGS;
 
-use super::user::Creds;
+use super::user::{Creds, Programs, ProgramsFull, locate};
 
 /// Bytes of the environment passed to children.
 pub const ENV_BYTES: usize = 4096;
@@ -33,16 +39,22 @@ pub const ENV_BYTES: usize = 4096;
 pub const ENV_VARS: usize = 64;
 /// `PATH` when the daemon's environment has none (as `execvp(3)`).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Variables never passed to children (keepalived's list): they change how
+/// a shell splits words or what a dynamic linker loads.
+pub const DROPPED_ENV: [&[u8]; 3] = [b"IFS", b"LD_PRELOAD", b"LD_LIBRARY_PATH"];
 
 /// Spawns children: owns the environment they get (a copy of the daemon's,
-/// taken at start-up) and the buffer a `PATH` lookup writes in.
+/// taken at start-up, filtered) and the files their programs resolved to.
 pub struct Spawner {
     env: [u8; ENV_BYTES],
     env_starts: [u16; ENV_VARS],
     env_count: usize,
     /// Byte range of `PATH`'s value in `env`.
     path_var: Option<(usize, usize)>,
-    exe: [u8; PATH_BYTES],
+    /// The running configuration's programs.
+    programs: Programs,
+    /// The next configuration's, while a reload builds it.
+    next: Programs,
 }
 
 /// `PATH`'s value: bytes `range` of `env`, else [`DEFAULT_PATH`].
@@ -58,20 +70,32 @@ pub struct SpawnError(pub Errno);
 
 impl Spawner {
     /// Copies the daemon's environment (start-up: allocation allowed).
-    /// Variables that do not fit are left out.
     pub fn from_env() -> Self {
+        Self::from_vars(std::env::vars_os())
+    }
+
+    /// A spawner whose children get `vars` but [`DROPPED_ENV`]; variables
+    /// that do not fit are left out.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> Self {
         let mut s = Spawner {
             env: [0; ENV_BYTES],
             env_starts: [0; ENV_VARS],
             env_count: 0,
             path_var: None,
-            exe: [0; PATH_BYTES],
+            programs: Programs::new(),
+            next: Programs::new(),
         };
         let mut at = 0usize;
-        for (k, v) in std::env::vars_os() {
+        for (k, v) in vars {
             let (k, v) = (k.as_bytes(), v.as_bytes());
             let need = k.len() + 1 + v.len() + 1;
-            if s.env_count >= ENV_VARS || at + need > ENV_BYTES || k.contains(&0) || v.contains(&0)
+            if s.env_count >= ENV_VARS
+                || at + need > ENV_BYTES
+                || k.contains(&0)
+                || v.contains(&0)
+                || DROPPED_ENV.contains(&k)
             {
                 continue;
             }
@@ -90,35 +114,67 @@ impl Spawner {
         s
     }
 
-    /// `PATH`'s value as the daemon started with it (`execvp(3)`'s default
-    /// without one): where a bare program name is looked up.
-    pub fn path_var(&self) -> &[u8] {
-        path_value(&self.env, self.path_var)
+    /// The variables children get, `NAME=value` each.
+    #[cfg(test)]
+    pub fn env(&self) -> impl Iterator<Item = &[u8]> {
+        self.env_starts[..self.env_count].iter().map(|&start| {
+            let v = &self.env[usize::from(start)..];
+            &v[..v.iter().position(|&b| b == 0).unwrap_or(v.len())]
+        })
     }
 
-    /// Writes the file to exec for `program` into `self.exe` (NUL-terminated)
-    /// and returns its length with the NUL.
-    fn resolve(&mut self, program: &[u8]) -> Result<usize, Errno> {
-        if program.contains(&b'/') {
-            return put(&mut self.exe, &[program]);
-        }
-        let mut last = Errno::ENOENT;
+    /// Resolves the programs of `cfg`'s scripts, for the running
+    /// configuration (start-up, before [`super::user::check_scripts_with`]
+    /// checks the same files).
+    #[allow(dead_code, reason = "called by Daemon::init in main.rs")]
+    pub fn resolve_programs<'c>(&mut self, cfg: &'c Config) -> Result<(), ProgramsFull<'c>> {
         let path = path_value(&self.env, self.path_var);
-        for dir in path.split(|&b| b == b':') {
-            let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-            let Ok(n) = put(&mut self.exe, &[dir, b"/", program]) else {
-                continue;
-            };
-            let Ok(c) = CStr::from_bytes_with_nul(&self.exe[..n]) else {
-                continue;
-            };
-            match access(c, AccessFlags::X_OK) {
-                Ok(()) => return Ok(n),
-                Err(e @ Errno::EACCES) => last = e,
-                Err(_) => {}
+        self.programs.resolve(cfg, path)
+    }
+
+    /// Resolves the programs of the next configuration (a reload, before
+    /// its checks; no allocation). They apply at [`Spawner::commit_programs`].
+    pub fn prepare_programs<'c>(&mut self, cfg: &'c Config) -> Result<(), ProgramsFull<'c>> {
+        let path = path_value(&self.env, self.path_var);
+        self.next.resolve(cfg, path)
+    }
+
+    /// The running configuration's programs.
+    pub fn programs(&self) -> &Programs {
+        &self.programs
+    }
+
+    /// The next configuration's programs ([`Spawner::prepare_programs`]).
+    pub fn next_programs(&self) -> &Programs {
+        &self.next
+    }
+
+    /// The reload is applied: its programs are the ones run from now on.
+    pub fn commit_programs(&mut self) {
+        core::mem::swap(&mut self.programs, &mut self.next);
+    }
+
+    /// The file to exec for `program`, NUL-terminated: `program` itself if
+    /// absolute, else the file it resolved to at load time. A table never
+    /// resolved (a daemon built without [`Spawner::resolve_programs`])
+    /// looks the program up now, once: later spawns reuse the file found.
+    fn exe<'a>(
+        programs: &'a mut Programs,
+        path: &[u8],
+        program: &'a [u8],
+    ) -> Result<&'a [u8], Errno> {
+        if program.starts_with(b"/") {
+            return Ok(program);
+        }
+        let name = core::str::from_utf8(&program[..program.len().saturating_sub(1)])
+            .map_err(|_| Errno::ENOENT)?;
+        if !programs.is_resolved() && programs.find(name).is_none() {
+            let found = locate(name, path).ok_or(Errno::ENOENT)?;
+            if !programs.push(name.as_bytes(), found.as_bytes()) {
+                return Err(Errno::ENOMEM);
             }
         }
-        Err(last)
+        programs.find_with_nul(name.as_bytes()).ok_or(Errno::ENOENT)
     }
 
     /// Starts `argv` as a child in its own process group, with `creds`'
@@ -127,11 +183,9 @@ impl Spawner {
     /// its pid.
     pub fn spawn(&mut self, argv: &ArgvBuf, creds: Option<&Creds>) -> Result<i32, SpawnError> {
         // Everything the child touches is prepared here, before the fork.
-        let program = argv
-            .arg_with_nul(0)
-            .map(|a| &a[..a.len().saturating_sub(1)])
-            .ok_or(SpawnError(Errno::EINVAL))?;
-        let exe_len = self.resolve(program).map_err(SpawnError)?;
+        let program = argv.arg_with_nul(0).ok_or(SpawnError(Errno::EINVAL))?;
+        let path = path_value(&self.env, self.path_var);
+        let exe = Self::exe(&mut self.programs, path, program).map_err(SpawnError)?;
         let mut args: [*const libc::c_char; CHILD_ARGS + 1] = [core::ptr::null(); CHILD_ARGS + 1];
         for (i, slot) in args.iter_mut().enumerate().take(argv.len()) {
             if let Some(a) = argv.arg_with_nul(i) {
@@ -142,7 +196,7 @@ impl Spawner {
         for (slot, &start) in envp.iter_mut().zip(&self.env_starts[..self.env_count]) {
             *slot = self.env[usize::from(start)..].as_ptr().cast();
         }
-        let exe: *const libc::c_char = self.exe[..exe_len].as_ptr().cast();
+        let exe: *const libc::c_char = exe.as_ptr().cast();
         let ids = creds.map(|c| {
             (
                 libc::c_long::from(c.gid),
@@ -204,24 +258,6 @@ impl Spawner {
     }
 }
 
-/// Concatenates `parts` and a NUL into `buf`; the length with the NUL.
-fn put(buf: &mut [u8], parts: &[&[u8]]) -> Result<usize, Errno> {
-    let mut at = 0;
-    for p in parts {
-        if p.contains(&0) {
-            return Err(Errno::EINVAL);
-        }
-        let end = at + p.len();
-        if end >= buf.len() {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        buf[at..end].copy_from_slice(p);
-        at = end;
-    }
-    buf[at] = 0;
-    Ok(at + 1)
-}
-
 /// Sends `signal` to the process group of `pid` (it leads one), or to `pid`
 /// alone if the group is gone.
 pub fn kill_child(pid: i32, signal: KillSignal) -> nix::Result<()> {
@@ -253,5 +289,129 @@ pub fn reap(mut exited: impl FnMut(i32, ChildStatus)) -> u64 {
                 return errors;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use picket::config::global::ScriptCmd;
+    use picket::core::split_command;
+    use std::ffi::OsString;
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::path::{Path, PathBuf};
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        list.iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect()
+    }
+
+    fn test_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("picket-child-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Runs `command` with `s` and waits for it: its exit code.
+    fn run(s: &mut Spawner, command: &str) -> Result<i32, SpawnError> {
+        let mut argv = ArgvBuf::new();
+        split_command(command, &mut argv).unwrap();
+        let pid = s.spawn(&argv, None)?;
+        match waitpid(Pid::from_raw(pid), None).unwrap() {
+            WaitStatus::Exited(_, code) => Ok(code),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A script that writes `word` into `out`.
+    fn script(path: &Path, word: &str, out: &Path) {
+        std::fs::write(
+            path,
+            format!("#!/bin/sh\necho {word} > {}\n", out.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Children never get `IFS`, `LD_PRELOAD` nor `LD_LIBRARY_PATH`
+    /// (keepalived's list); the rest of picket's environment they do.
+    #[test]
+    fn children_get_the_environment_without_ifs_and_the_loader_variables() {
+        let _one = crate::tests::init_logging();
+        let d = test_dir("env");
+        let mut s = Spawner::from_vars(vars(&[
+            ("PATH", "/usr/bin:/bin"),
+            ("IFS", "/"),
+            ("LD_PRELOAD", "/nonexistent/picket-test.so"),
+            ("PICKET_TEST", "kept"),
+            ("LD_LIBRARY_PATH", "/nonexistent"),
+        ]));
+        let env: Vec<_> = s
+            .env()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        assert_eq!(env, ["PATH=/usr/bin:/bin", "PICKET_TEST=kept"]);
+        let out = d.join("env");
+        let cmd = format!("/bin/sh -c 'env > {}'", out.display());
+        assert_eq!(run(&mut s, &cmd), Ok(0));
+        let seen = std::fs::read_to_string(&out).unwrap();
+        assert!(seen.lines().any(|l| l == "PICKET_TEST=kept"), "{seen}");
+        for name in DROPPED_ENV {
+            let name = std::str::from_utf8(name).unwrap();
+            assert!(
+                !seen.lines().any(|l| l.starts_with(&format!("{name}="))),
+                "{name} reached the script:\n{seen}"
+            );
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A bare program name runs the file found in `PATH` when the
+    /// configuration was loaded (the file the security check judged): one
+    /// planted later earlier in `PATH` is not run, and a program missing
+    /// then is not looked up again. A reload resolves again. No allocation.
+    #[test]
+    fn a_bare_name_runs_the_file_resolved_at_load_time() {
+        let _one = crate::tests::init_logging();
+        let d = test_dir("path");
+        let (early, late) = (d.join("early"), d.join("late"));
+        std::fs::create_dir_all(&early).unwrap();
+        std::fs::create_dir_all(&late).unwrap();
+        let out = d.join("out");
+        script(&late.join("prog"), "late", &out);
+        let path = format!("{}:{}", early.display(), late.display());
+        let mut s = Spawner::from_vars(vars(&[("PATH", &path)]));
+        let mut cfg = Config::new();
+        let command = cfg.strings.add("prog --flag").unwrap();
+        cfg.global.startup_script = Some(ScriptCmd {
+            command,
+            ..ScriptCmd::default()
+        });
+        let prog = late.join("prog");
+        s.resolve_programs(&cfg).unwrap();
+        assert_eq!(s.programs().find("prog"), prog.to_str());
+
+        // Planted after the check, earlier in PATH: not run.
+        script(&early.join("prog"), "early", &out);
+        assert_eq!(run(&mut s, "prog --flag"), Ok(0));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "late\n");
+        // Not found at load time: not looked up at a spawn.
+        script(&late.join("other"), "other", &out);
+        assert_eq!(run(&mut s, "other"), Err(SpawnError(Errno::ENOENT)));
+
+        // A reload finds the new one (and its check judges that file).
+        crate::sys::counting_alloc::start();
+        s.prepare_programs(&cfg).unwrap();
+        let changed = !s.next_programs().same_as(s.programs());
+        s.commit_programs();
+        let ran = run(&mut s, "prog");
+        let (allocs, _) = crate::sys::counting_alloc::stop();
+        assert_eq!(allocs, 0, "allocations resolving and spawning");
+        assert!(changed);
+        assert_eq!(ran, Ok(0));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "early\n");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -40,11 +40,18 @@ fn open_checked(path: &str, flags: OFlag) -> Result<OwnedFd, FsError> {
 }
 
 impl ConfigFs for RealFs {
+    /// Reads a regular file whole. Anything else is refused before it is
+    /// read: a directory ([`FsError::WrongKind`]), a FIFO, socket or device
+    /// ([`FsError::NotRegular`]: a FIFO without a writer would block the
+    /// loop at a reload). The open itself is non-blocking (`O_NONBLOCK`:
+    /// opening a FIFO for reading does not wait for a writer).
     fn read_file(&mut self, path: &str, buf: &mut [u8]) -> Result<usize, FsError> {
-        let fd = open_checked(path, OFlag::empty())?;
+        let fd = open_checked(path, OFlag::O_NONBLOCK)?;
         let st = fstat(&fd).map_err(fs_error)?;
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR {
-            return Err(FsError::WrongKind);
+        match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+            SFlag::S_IFREG => {}
+            SFlag::S_IFDIR => return Err(FsError::WrongKind),
+            _ => return Err(FsError::NotRegular),
         }
         let mut len = 0;
         loop {
@@ -191,6 +198,44 @@ mod tests {
         assert_eq!(
             seen,
             [("a.conf".to_owned(), false), ("sub".to_owned(), true)]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A FIFO (no writer) or a device named as a configuration file is
+    /// refused at once, without blocking: a reload would otherwise hang the
+    /// loop in `open` or `read`.
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("picket-fs-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("keepalived.conf");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        let path = fifo.to_str().unwrap().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let _ = tx.send(RealFs.read_file(&path, &mut buf));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(5));
+        if got.is_err() {
+            // Release the blocked reader before failing.
+            let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+        }
+        assert_eq!(
+            got,
+            Ok(Err(FsError::NotRegular)),
+            "a FIFO blocks or is read"
+        );
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            RealFs.read_file("/dev/zero", &mut buf),
+            Err(FsError::NotRegular)
+        );
+        assert_eq!(
+            FsError::NotRegular.to_string(),
+            "not a regular file (a FIFO, socket or device is not read)"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

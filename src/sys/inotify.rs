@@ -4,15 +4,17 @@
 //! caller's buffer, and tracked files read into a fixed buffer.
 //!
 //! Start-up ([`TrackedFiles::open`]) resolves each file's directory, writes
-//! `init_file` values, adds the watches and reads the first values; it may
-//! allocate. In the loop nothing allocates: paths go through nix's stack
+//! `init_file` values (never through a symlink: [`write_init`]), adds the
+//! watches and reads the first values; it may allocate. In the loop nothing allocates: paths go through nix's stack
 //! buffer, reads go into fixed buffers.
 
+use std::fmt::Write as _;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, SFlag, fstat, lstat, stat};
+use nix::unistd::ftruncate;
 use picket::config::vrrp::TrackFile;
 use picket::limits::PATH_BYTES;
 use picket::vrrp::track::{FileId, parse_file_value};
@@ -88,6 +90,88 @@ pub fn read_value(path: &str) -> Reading {
     }
 }
 
+/// Why `init_file` was not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitError {
+    /// A symlink is at the path (to be overwritten, or dangling): never
+    /// followed, it could point anywhere.
+    Symlink,
+    /// Something other than a regular file is at the path.
+    NotRegular,
+    /// A system call failed.
+    Sys(Errno),
+}
+
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InitError::Symlink => f.write_str("it is a symlink, which picket does not follow"),
+            InitError::NotRegular => f.write_str("it is not a regular file"),
+            InitError::Sys(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Writes `init_file`'s `value` (and a newline) to `path`: into a new file
+/// made with `O_CREAT|O_EXCL|O_NOFOLLOW` (mode 0644), so a file or symlink
+/// someone put there first is never written through. What is there already
+/// is left as it is without `overwrite`, and is refused if it is a
+/// dangling symlink (keepalived would create its target, wherever it
+/// points); with `overwrite`, only a regular file is written, opened with
+/// `O_NOFOLLOW` and without `O_CREAT` (a symlink is refused:
+/// [`InitError::Symlink`]).
+pub fn write_init(path: &str, value: i32, overwrite: bool) -> Result<(), InitError> {
+    let common = OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = match open(
+        path,
+        common | OFlag::O_CREAT | OFlag::O_EXCL,
+        Mode::from_bits_truncate(0o644),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::EEXIST) if !overwrite => {
+            // Left as it is, unless it is a symlink to nothing (writing
+            // would create its target, wherever it points).
+            return match stat(path) {
+                Ok(_) => Ok(()),
+                Err(Errno::ENOENT) => Err(InitError::Symlink),
+                Err(e) => Err(InitError::Sys(e)),
+            };
+        }
+        Err(Errno::EEXIST) => {
+            let st = lstat(path).map_err(InitError::Sys)?;
+            match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+                SFlag::S_IFREG => {}
+                SFlag::S_IFLNK => return Err(InitError::Symlink),
+                _ => return Err(InitError::NotRegular),
+            }
+            let fd = open(path, common, Mode::empty()).map_err(|e| match e {
+                Errno::ELOOP => InitError::Symlink,
+                e => InitError::Sys(e),
+            })?;
+            // Replaced between the two looks: checked again.
+            let st = fstat(&fd).map_err(InitError::Sys)?;
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                return Err(InitError::NotRegular);
+            }
+            ftruncate(&fd, 0).map_err(InitError::Sys)?;
+            fd
+        }
+        Err(e) => return Err(InitError::Sys(e)),
+    };
+    let mut text = heapless::String::<16>::new();
+    let _ = writeln!(text, "{value}");
+    let mut at = 0;
+    while at < text.len() {
+        match nix::unistd::write(&fd, &text.as_bytes()[at..]) {
+            Ok(0) => return Err(InitError::Sys(Errno::EIO)),
+            Ok(n) => at += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(InitError::Sys(e)),
+        }
+    }
+    Ok(())
+}
+
 impl TrackedFiles {
     /// Watches every used file of `files` (start-up: may allocate). The
     /// directory of each must exist; `init_file` is written first. Errors
@@ -133,10 +217,8 @@ impl TrackedFiles {
         let mut path = heapless::String::new();
         path.push_str(full.to_str().unwrap_or(""))
             .map_err(|_| what(format!("'{}' is too long", full.display())))?;
-        if let Some(init) = f.init
-            && (init.overwrite || !full.exists())
-        {
-            std::fs::write(&full, format!("{}\n", init.value))
+        if let Some(init) = f.init {
+            write_init(&path, init.value, init.overwrite)
                 .map_err(|e| what(format!("init_file: cannot write '{}': {e}", full.display())))?;
         }
         let dir_c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
@@ -297,5 +379,64 @@ mod tests {
         let missing = file(&dir, "x", None);
         let e = TrackedFiles::open(&[missing]).err().unwrap();
         assert!(e.contains("vrrp_track_file x: the directory of"), "{e}");
+    }
+
+    /// `init_file` never writes through a symlink someone put at the
+    /// tracked path (a dangling one would have its target created anywhere),
+    /// writes a new file O_EXCL with mode 0644, and overwrites only regular
+    /// files.
+    #[test]
+    fn init_file_never_follows_a_symlink() {
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        let dir = std::env::temp_dir().join(format!("picket-init-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+        let read = |n: &str| std::fs::read_to_string(dir.join(n)).ok();
+
+        // A dangling symlink: refused, its target not created.
+        symlink(dir.join("victim"), dir.join("dangling")).unwrap();
+        for overwrite in [false, true] {
+            assert_eq!(
+                write_init(&p("dangling"), 5, overwrite),
+                Err(InitError::Symlink)
+            );
+        }
+        assert_eq!(read("victim"), None, "written through a dangling symlink");
+        let init = InitFile {
+            value: 5,
+            overwrite: false,
+        };
+        let opened = TrackedFiles::open(&[file(&dir, "dangling", Some(init))]);
+        assert_eq!(read("victim"), None, "written through a dangling symlink");
+        let e = opened.err().unwrap();
+        assert!(e.contains("symlink, which picket does not follow"), "{e}");
+
+        // A symlink to a file: left alone, never overwritten through.
+        std::fs::write(dir.join("target"), "7\n").unwrap();
+        symlink(dir.join("target"), dir.join("link")).unwrap();
+        assert_eq!(write_init(&p("link"), 5, false), Ok(()));
+        assert_eq!(write_init(&p("link"), 5, true), Err(InitError::Symlink));
+        assert_eq!(read("target").as_deref(), Some("7\n"));
+
+        // A new file: created, mode 0644 (under the umask).
+        assert_eq!(write_init(&p("new"), -12, false), Ok(()));
+        assert_eq!(read("new").as_deref(), Some("-12\n"));
+        let mode = std::fs::metadata(dir.join("new"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7133, 0, "mode {mode:o}");
+        // An existing regular file: kept, or overwritten whole.
+        std::fs::write(dir.join("old"), "123456\n").unwrap();
+        assert_eq!(write_init(&p("old"), 1, false), Ok(()));
+        assert_eq!(read("old").as_deref(), Some("123456\n"));
+        assert_eq!(write_init(&p("old"), 1, true), Ok(()));
+        assert_eq!(read("old").as_deref(), Some("1\n"));
+        // A FIFO is not written (nor waited for).
+        nix::unistd::mkfifo(&dir.join("fifo"), Mode::from_bits_truncate(0o600)).unwrap();
+        assert_eq!(write_init(&p("fifo"), 1, false), Ok(()));
+        assert_eq!(write_init(&p("fifo"), 1, true), Err(InitError::NotRegular));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

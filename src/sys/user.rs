@@ -27,6 +27,11 @@
 //! script and the reason; without it, picket warns (as keepalived does) and
 //! logs once `SECURITY VIOLATION - scripts are being executed but
 //! script_security not enabled.`
+//!
+//! **Programs.** A program not written as an absolute path (a bare name,
+//! searched in `PATH` as keepalived does; or a relative path) is resolved
+//! once when the configuration is loaded ([`Programs`]): the file checked
+//! is the file run, never looked up again at a spawn.
 
 use std::ffi::CString;
 use std::fmt::Write as _;
@@ -550,7 +555,7 @@ fn executable(st: &FileStat, uid: u32, gid: u32) -> bool {
 /// The file `program` names, absolute: itself with a `/` (a relative one
 /// resolved), else the first executable regular file of that name in the
 /// directories of `path_var` (`PATH`'s value).
-fn locate(program: &str, path_var: &[u8]) -> Option<FixedPath> {
+pub fn locate(program: &str, path_var: &[u8]) -> Option<FixedPath> {
     if program.starts_with('/') {
         let mut p = FixedPath::new();
         return p.push_str(program).ok().map(|()| p);
@@ -576,6 +581,160 @@ fn locate(program: &str, path_var: &[u8]) -> Option<FixedPath> {
         }
     }
     None
+}
+
+/// Bytes of a [`Programs`] table.
+pub const PROGRAM_BYTES: usize = 8192;
+
+/// The table of programs is full: this script's (and what follows) does
+/// not fit.
+#[derive(Clone, Debug)]
+pub struct ProgramsFull<'c> {
+    /// What the script is.
+    pub what: ScriptRole<'c>,
+    /// Its command line.
+    pub command: &'c str,
+}
+
+impl std::fmt::Display for ProgramsFull<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the program of '{}' does not fit in the table of programs named without \
+             an absolute path ({PROGRAM_BYTES} bytes); give scripts their absolute paths",
+            self.what, self.command
+        )
+    }
+}
+
+/// The programs of a configuration's scripts that are not written as
+/// absolute paths, each with the file it resolved to ([`locate`]: a bare
+/// name searched in `PATH`, a relative path made absolute) when the
+/// configuration was loaded. This file is the one [`check_script`] checks
+/// and the one a child execs: nothing is looked up again at a spawn, so a
+/// program planted later in a `PATH` directory (or a symlink changed on a
+/// relative path) is never run instead. A program not found has no entry
+/// (a spawn of it fails with `ENOENT`). Fixed buffer: a reload resolves
+/// again without allocating.
+pub struct Programs {
+    /// `name\0path\0` pairs.
+    buf: [u8; PROGRAM_BYTES],
+    len: usize,
+    /// Filled from a configuration at least once.
+    resolved: bool,
+}
+
+impl Programs {
+    /// An empty table, never resolved.
+    pub const fn new() -> Self {
+        Programs {
+            buf: [0; PROGRAM_BYTES],
+            len: 0,
+            resolved: false,
+        }
+    }
+
+    /// Whether [`Programs::resolve`] has filled it (else a spawn may look a
+    /// program up itself, once: [`super::child::Spawner`]).
+    pub fn is_resolved(&self) -> bool {
+        self.resolved
+    }
+
+    /// The `(name, path)` pairs, the path with its NUL.
+    fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let mut rest = &self.buf[..self.len];
+        core::iter::from_fn(move || {
+            let n = rest.iter().position(|&b| b == 0)?;
+            let (name, after) = (&rest[..n], &rest[n + 1..]);
+            let p = after.iter().position(|&b| b == 0)?;
+            let path = &after[..=p];
+            rest = &after[p + 1..];
+            Some((name, path))
+        })
+    }
+
+    /// The file `program` resolved to, NUL-terminated.
+    pub fn find_with_nul(&self, program: &[u8]) -> Option<&[u8]> {
+        self.pairs()
+            .find(|(name, _)| *name == program)
+            .map(|(_, path)| path)
+    }
+
+    /// The file `program` resolved to.
+    pub fn find(&self, program: &str) -> Option<&str> {
+        self.find_with_nul(program.as_bytes())
+            .and_then(|p| core::str::from_utf8(&p[..p.len() - 1]).ok())
+    }
+
+    /// Adds `program` resolved to `path`; `false` if it does not fit.
+    pub fn push(&mut self, program: &[u8], path: &[u8]) -> bool {
+        let need = program.len() + path.len() + 2;
+        if self.len + need > PROGRAM_BYTES || program.contains(&0) || path.contains(&0) {
+            return false;
+        }
+        let at = self.len;
+        self.buf[at..at + program.len()].copy_from_slice(program);
+        self.buf[at + program.len()] = 0;
+        let p = at + program.len() + 1;
+        self.buf[p..p + path.len()].copy_from_slice(path);
+        self.buf[p + path.len()] = 0;
+        self.len += need;
+        true
+    }
+
+    /// Adds the program of `command` unless it is written as an absolute
+    /// path, known already or not found (a bare name is searched in
+    /// `path_var`). `false`: it does not fit. No allocation.
+    pub fn add(&mut self, command: &str, path_var: &[u8]) -> bool {
+        let mut argv = ArgvBuf::new();
+        if split_command(command, &mut argv).is_err() {
+            return true;
+        }
+        let Some(program) = argv.program() else {
+            return true;
+        };
+        if program.starts_with('/') || self.find(program).is_some() {
+            return true;
+        }
+        match locate(program, path_var) {
+            Some(path) => self.push(program.as_bytes(), path.as_bytes()),
+            None => true,
+        }
+    }
+
+    /// Fills the table from the programs of `cfg`'s scripts
+    /// ([`for_each_script`]), bare names searched in `path_var`. No
+    /// allocation. An error names the first script that did not fit.
+    pub fn resolve<'c>(
+        &mut self,
+        cfg: &'c Config,
+        path_var: &[u8],
+    ) -> Result<(), ProgramsFull<'c>> {
+        self.len = 0;
+        self.resolved = true;
+        let mut full = None;
+        for_each_script(cfg, &mut |s| {
+            if full.is_none() && !self.add(s.command, path_var) {
+                full = Some(ProgramsFull {
+                    what: s.what,
+                    command: s.command,
+                });
+            }
+        });
+        full.map_or(Ok(()), Err)
+    }
+
+    /// Whether `self` and `other` resolve the same programs to the same
+    /// files.
+    pub fn same_as(&self, other: &Programs) -> bool {
+        self.buf[..self.len] == other.buf[..other.len]
+    }
+}
+
+impl Default for Programs {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What checking one script found ([`check_script`]).
@@ -612,7 +771,9 @@ pub struct ScriptCheck<'a> {
 }
 
 /// keepalived's `check_script_secure()` for one script run as `uid:gid`:
-/// found (a bare name searched in `path_var`), executable by its user,
+/// found (a program not written as an absolute path is the file `programs`
+/// resolved it to at load time: the file a spawn runs), executable by its
+/// user,
 /// and — when it runs with root privileges (as uid 0 or gid 0, or a
 /// set-uid/set-gid root file) — safe: [`check_path`] on the path as found
 /// and on the file it resolves to. `None`: the command line names no
@@ -622,7 +783,7 @@ pub fn check_script<'a>(
     argv: &'a mut ArgvBuf,
     uid: u32,
     gid: u32,
-    path_var: &[u8],
+    programs: &Programs,
 ) -> Option<ScriptCheck<'a>> {
     split_command(command, argv).ok()?;
     let program = argv.program()?;
@@ -634,7 +795,12 @@ pub fn check_script<'a>(
         verdict: Verdict::NotFound,
         at: FixedPath::new(),
     };
-    let Some(path) = locate(program, path_var) else {
+    let found = if program.starts_with('/') {
+        Some(program)
+    } else {
+        programs.find(program)
+    };
+    let Some(path) = found.and_then(|p| FixedPath::try_from(p).ok()) else {
         return Some(out);
     };
     out.path = path;
@@ -690,18 +856,31 @@ pub fn check_scripts(
     users: &ScriptUsers,
     scripts: &[ScriptUse<'_>],
 ) -> Result<(), String> {
-    let security = cfg.global.enable_script_security;
     let path_var = std::env::var_os("PATH");
     let path_var = path_var.as_ref().map_or(DEFAULT_PATH.as_bytes(), |p| {
         std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str())
     });
+    let mut programs = Box::new(Programs::new());
+    programs.resolve(cfg, path_var).map_err(|e| e.to_string())?;
+    check_scripts_with(cfg, users, scripts, &programs)
+}
+
+/// [`check_scripts`] with the programs resolved already: the table the
+/// spawner runs them from ([`super::child::Spawner::resolve_programs`]).
+pub fn check_scripts_with(
+    cfg: &Config,
+    users: &ScriptUsers,
+    scripts: &[ScriptUse<'_>],
+    programs: &Programs,
+) -> Result<(), String> {
+    let security = cfg.global.enable_script_security;
     let mut errors = String::new();
     let mut found_any = false;
     let mut insecure_any = false;
     for s in scripts {
         let (uid, gid) = users.ids(users.find(s.user, s.group));
         let mut argv = ArgvBuf::new();
-        let Some(c) = check_script(s.command, &mut argv, uid, gid, path_var) else {
+        let Some(c) = check_script(s.command, &mut argv, uid, gid, programs) else {
             continue;
         };
         let (program, path) = (c.program, &c.path);
@@ -878,13 +1057,17 @@ mod tests {
         let link = d.join("link.sh");
         std::os::unix::fs::symlink(&script, &link).unwrap();
         let path_var = format!("/nonexistent:{}", d.display());
+        let by_link = format!("{} x", link.display());
+        let mut programs = Programs::new();
+        crate::sys::counting_alloc::start();
+        for cmd in ["s.sh --flag", &by_link, "no-such-script", ""] {
+            assert!(programs.add(cmd, path_var.as_bytes()));
+        }
         let check = |cmd: &str, uid: u32| {
             let mut argv = ArgvBuf::new();
-            check_script(cmd, &mut argv, uid, uid, path_var.as_bytes())
+            check_script(cmd, &mut argv, uid, uid, &programs)
                 .map(|c| (c.path, c.searched, c.verdict))
         };
-        let by_link = format!("{} x", link.display());
-        crate::sys::counting_alloc::start();
         let searched = check("s.sh --flag", 0);
         let through_link = check(&by_link, 0);
         let missing = check("no-such-script", 0);
@@ -902,7 +1085,7 @@ mod tests {
         chown(&script, None, Some(100)).unwrap();
         chmod(&script, 0o775);
         let mut argv = ArgvBuf::new();
-        let c = check_script(&s, &mut argv, 0, 0, path_var.as_bytes()).unwrap();
+        let c = check_script(&s, &mut argv, 0, 0, &programs).unwrap();
         assert_eq!(
             c.verdict,
             Verdict::Unsafe(Flaw::GroupWritable {
