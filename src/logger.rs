@@ -271,7 +271,6 @@ pub fn truncated() -> u64 {
 
 /// Lines dropped so far because stderr could not take them at once (a
 /// full pipe, a stopped tty; also after the syslog socket refused them).
-#[allow(dead_code, reason = "for the exit line beside truncated(), in main.rs")]
 pub fn dropped() -> u64 {
     LOGGER.dropped.load(Ordering::Relaxed)
 }

@@ -93,6 +93,9 @@ stats! {
     socket_errors,
     /// Netlink replies that did not parse.
     netlink_malformed,
+    /// Adverts not sent because their link was down or gone (ENETUNREACH,
+    /// ENETDOWN, ENODEV, ENXIO) before picket read the notification.
+    sends_link_gone,
     // Operations.
     /// Status socket clients sent a whole document.
     status_served,

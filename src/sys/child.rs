@@ -126,7 +126,6 @@ impl Spawner {
     /// Resolves the programs of `cfg`'s scripts, for the running
     /// configuration (start-up, before [`super::user::check_scripts_with`]
     /// checks the same files).
-    #[allow(dead_code, reason = "called by Daemon::init in main.rs")]
     pub fn resolve_programs<'c>(&mut self, cfg: &'c Config) -> Result<(), ProgramsFull<'c>> {
         let path = path_value(&self.env, self.path_var);
         self.programs.resolve(cfg, path)

@@ -46,7 +46,6 @@ use picket::core::{ArgvBuf, RunAs, split_command};
 use picket::limits::{SCRIPT_GROUPS, SCRIPT_USERS};
 use picket::lvs::{RsName, VsName};
 
-use super::child::DEFAULT_PATH;
 use super::fs::{FixedPath, real_path};
 
 /// keepalived's default script user.
@@ -850,23 +849,9 @@ pub fn check_script<'a>(
 /// With `enable_script_security` an unsafe script is an error naming it and
 /// why; without, a warning, and `SECURITY VIOLATION ...` is logged once.
 /// A script not found or not executable is logged, and runs anyway (each
-/// run fails and counts as a failure).
-pub fn check_scripts(
-    cfg: &Config,
-    users: &ScriptUsers,
-    scripts: &[ScriptUse<'_>],
-) -> Result<(), String> {
-    let path_var = std::env::var_os("PATH");
-    let path_var = path_var.as_ref().map_or(DEFAULT_PATH.as_bytes(), |p| {
-        std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str())
-    });
-    let mut programs = Box::new(Programs::new());
-    programs.resolve(cfg, path_var).map_err(|e| e.to_string())?;
-    check_scripts_with(cfg, users, scripts, &programs)
-}
-
-/// [`check_scripts`] with the programs resolved already: the table the
-/// spawner runs them from ([`super::child::Spawner::resolve_programs`]).
+/// run fails and counts as a failure). `programs` holds the files the
+/// spawner runs ([`super::child::Spawner::resolve_programs`]): what is
+/// judged here is what runs.
 pub fn check_scripts_with(
     cfg: &Config,
     users: &ScriptUsers,
