@@ -68,6 +68,13 @@ fn env_u64(name: &str) -> Option<u64> {
     })
 }
 
+/// CPU time of the calling thread so far: what the scenarios cost,
+/// whatever else the machine runs.
+fn thread_cpu() -> std::time::Duration {
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap();
+    std::time::Duration::new(t.tv_sec() as u64, t.tv_nsec() as u32)
+}
+
 /// The replay command of `seed`.
 fn replay(seed: u64) -> String {
     format!("SIM_SEED={seed} cargo test --test simulator -- --nocapture")
@@ -95,6 +102,7 @@ fn seeded_scenarios_keep_every_invariant() {
     let start = WallClock::now();
     let mut total = Counters::default();
     let mut failed: Vec<(u64, String)> = Vec::new();
+    let mut cpu = std::time::Duration::ZERO;
     std::thread::scope(|scope| {
         let shards: Vec<_> = (0..threads)
             .map(|k| {
@@ -112,23 +120,25 @@ fn seeded_scenarios_keep_every_invariant() {
                                 failed.push((seed, e));
                             }
                         }
-                        (total, failed)
+                        (total, failed, thread_cpu())
                     })
                     .unwrap()
             })
             .collect();
         for shard in shards {
-            let (c, f) = shard.join().unwrap();
+            let (c, f, t) = shard.join().unwrap();
             total.add(&c);
             failed.extend(f);
+            cpu += t;
         }
     });
     failed.sort_by_key(|(seed, _)| *seed);
     let wall = start.elapsed();
     println!(
-        "simulator: {count} scenarios in {:.2} s on {threads} threads ({:.0} us each): {} inputs, {} adverts sent ({} lost), {} state changes ({} split brains, {} tie-breaks by address, {} takeovers after priority 0), {} election checks",
+        "simulator: {count} scenarios in {:.2} s on {threads} threads, {:.2} s of CPU ({:.0} us each): {} inputs, {} adverts sent ({} lost), {} state changes ({} split brains, {} tie-breaks by address, {} takeovers after priority 0), {} election checks",
         wall.as_secs_f64(),
-        wall.as_secs_f64() * 1e6 / count as f64,
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / count as f64,
         total.inputs,
         total.sent,
         total.lost,
@@ -212,6 +222,8 @@ fn vr(members: &[(usize, u8)]) -> VrSpec {
                 preempt: true,
                 preempt_delay: 0,
                 interval_cs: 100,
+                lower_prio_no_advert: false,
+                higher_prio_send_advert: false,
             })
             .collect(),
     }
@@ -238,6 +250,17 @@ fn scenario(n: u8, vrs: Vec<VrSpec>) -> Scenario {
             check_len: 3 * SEC,
         }],
     }
+}
+
+/// Leaves router `r` out of the first round's boots, and boots it at the
+/// start of a new last round checked for `check_len`.
+fn boot_later(scn: &mut Scenario, r: usize, check_len: Us) {
+    scn.rounds[0].events.retain(|(_, a)| *a != Action::Boot(r));
+    scn.rounds.push(Round {
+        fault_len: SEC,
+        events: vec![(0, Action::Boot(r))],
+        check_len,
+    });
 }
 
 /// The state changes of `w` after `t`.
@@ -310,6 +333,16 @@ fn advert_times(since: Us) -> impl Iterator<Item = Us> {
     (1..).map(move |k| since + k * SEC)
 }
 
+/// When router `r` last became master.
+fn became_master(w: &World<'_>, r: usize) -> Us {
+    w.changes
+        .iter()
+        .rev()
+        .find(|c| c.router == r && c.to == State::Master)
+        .unwrap()
+        .at
+}
+
 /// r0 (200) master and r1 (100) backup; from the first advert after
 /// `after`, `lost` consecutive adverts of r0 are lost. Returns the world's
 /// changes after the burst began, and the burst's start.
@@ -318,12 +351,7 @@ fn lose_adverts(lost: i64) -> (Vec<Change>, Us, Us) {
     let mut pool = Pool::new();
     let mut w = World::new(&scn, &mut pool, false);
     w.run_round(0).unwrap();
-    let since = w
-        .changes
-        .iter()
-        .find(|c| c.router == 0 && c.to == State::Master)
-        .unwrap()
-        .at;
+    let since = became_master(&w, 0);
     let first = advert_times(since).find(|&t| t > w.now + SEC).unwrap();
     // Half an interval either side: exactly `lost` adverts fall inside.
     let (from, to) = (first - SEC / 2, first + (lost - 1) * SEC + SEC / 2);
@@ -385,19 +413,13 @@ fn equal_priorities_meeting_as_masters_keep_the_higher_address() {
     // r0 yields to r1's equal priority from the higher address (RFC 5798
     // §6.4.3). r2 (10.0.0.3, also 150) boots later and stays BACKUP: an
     // equal priority never preempts (§6.4.2), whatever the address.
-    let mut scn = scenario(2, vec![vr(&[(0, 150), (1, 150), (2, 150)])]);
-    scn.routers.push(router(3));
-    scn.rounds[0].events.retain(|(_, a)| *a != Action::Boot(2));
+    let mut scn = scenario(3, vec![vr(&[(0, 150), (1, 150), (2, 150)])]);
     scn.rounds.push(Round {
         fault_len: 6 * SEC,
         events: vec![(0, Action::Partition(vec![0, 1, 1]))],
         check_len: 3 * SEC,
     });
-    scn.rounds.push(Round {
-        fault_len: SEC,
-        events: vec![(0, Action::Boot(2))],
-        check_len: 6 * SEC,
-    });
+    boot_later(&mut scn, 2, 6 * SEC);
     let mut pool = Pool::new();
     let mut w = World::new(&scn, &mut pool, false);
     w.run().unwrap();
@@ -431,12 +453,7 @@ fn nopreempt_keeps_a_lower_master_and_preempt_takes_over() {
         let mut spec = vr(&[(0, 100), (1, 200)]);
         spec.members[1].preempt = preempt;
         let mut scn = scenario(2, vec![spec]);
-        scn.rounds[0].events.retain(|(_, a)| *a != Action::Boot(1));
-        scn.rounds.push(Round {
-            fault_len: SEC,
-            events: vec![(0, Action::Boot(1))],
-            check_len: 5 * SEC,
-        });
+        boot_later(&mut scn, 1, 5 * SEC);
         let mut pool = Pool::new();
         let mut w = World::new(&scn, &mut pool, false);
         w.run().unwrap();
@@ -476,12 +493,7 @@ fn the_owner_takes_over_as_soon_as_it_boots() {
     // RFC 5798 §6.4.1: priority 255 goes MASTER at Startup; the master
     // at 254 yields on its first advert.
     let mut scn = scenario(2, vec![vr(&[(0, 255), (1, 254)])]);
-    scn.rounds[0].events.retain(|(_, a)| *a != Action::Boot(0));
-    scn.rounds.push(Round {
-        fault_len: SEC,
-        events: vec![(0, Action::Boot(0))],
-        check_len: 3 * SEC,
-    });
+    boot_later(&mut scn, 0, 3 * SEC);
     let mut pool = Pool::new();
     let mut w = World::new(&scn, &mut pool, false);
     w.run().unwrap();
@@ -673,12 +685,7 @@ fn the_settle_bound_is_tight() {
     let mut pool = Pool::new();
     let mut w = World::new(&scn, &mut pool, false);
     w.run_round(0).unwrap();
-    let since = w
-        .changes
-        .iter()
-        .find(|c| c.router == 0 && c.to == State::Master)
-        .unwrap()
-        .at;
+    let since = became_master(&w, 0);
     let heard = advert_times(since).find(|&t| t > w.now).unwrap() + LATENCY;
     w.begin_fault_phase();
     w.schedule_action(heard + 1, Action::Crash(0));

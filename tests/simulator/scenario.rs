@@ -66,6 +66,12 @@ pub struct MemberSpec {
     /// `advert_int`, centiseconds. VRRPv3 members may differ: a backup
     /// learns the master's (RFC 5798 §6.4.2, Master_Adver_Interval).
     pub interval_cs: u16,
+    /// keepalived `lower_prio_no_advert`: as master, no extra advert on
+    /// hearing a lower priority.
+    pub lower_prio_no_advert: bool,
+    /// keepalived `higher_prio_send_advert`: as master, one last advert
+    /// before yielding to a higher priority.
+    pub higher_prio_send_advert: bool,
 }
 
 impl MemberSpec {
@@ -218,7 +224,7 @@ impl Scenario {
             ));
             for m in &vr.members {
                 s.push_str(&format!(
-                    " r{}@{}{}{}{}",
+                    " r{}@{}{}{}{}{}",
                     m.router,
                     m.priority,
                     if m.interval_cs != vr.interval_cs {
@@ -231,6 +237,12 @@ impl Scenario {
                         format!(" preempt_delay {} us", m.preempt_delay)
                     } else {
                         String::new()
+                    },
+                    match (m.lower_prio_no_advert, m.higher_prio_send_advert) {
+                        (false, false) => "",
+                        (true, false) => " lower_prio_no_advert",
+                        (false, true) => " higher_prio_send_advert",
+                        (true, true) => " lower_prio_no_advert higher_prio_send_advert",
                     }
                 ));
             }
@@ -386,6 +398,8 @@ fn virtual_router(rng: &mut Rng, n: usize, base: u16, earlier: &[VrSpec]) -> VrS
                 } else {
                     interval_cs
                 },
+                lower_prio_no_advert: rng.chance(100),
+                higher_prio_send_advert: rng.chance(100),
             }
         })
         .collect::<Vec<_>>();

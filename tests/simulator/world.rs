@@ -59,88 +59,46 @@ struct Templates {
     kinds: Vec<VrrpInstance>,
 }
 
-const TEMPLATE_TEXT: &str = "\
-vrrp_instance M4V2 {
- interface eth0
- virtual_router_id 1
- version 2
- priority 100
- advert_int 1
- virtual_ipaddress {
-  10.1.0.1/24
-  10.1.0.2/24
-  10.1.0.3/24
- }
+/// The template instances, in the order of [`Templates::kinds`]: name,
+/// version line, unicast lines, VIPs (the values are replaced).
+const TEMPLATES: [(&str, &str, &str, &str); 6] = [
+    ("M4V2", " version 2\n", "", "10.1.0"),
+    ("M4V3", " version 3\n", "", "10.1.0"),
+    ("M6", "", "", "fd00:1:"),
+    (
+        "U4V2",
+        " version 2\n",
+        " unicast_peer {\n  10.0.0.250\n }\n",
+        "10.1.0",
+    ),
+    (
+        "U4V3",
+        " version 3\n",
+        " unicast_peer {\n  10.0.0.250\n }\n",
+        "10.1.0",
+    ),
+    (
+        "U6",
+        "",
+        " unicast_src_ip fd00:99::fe\n unicast_peer {\n  fd00:99::fd\n }\n",
+        "fd00:1:",
+    ),
+];
+
+/// The configuration text of [`TEMPLATES`].
+fn template_text() -> String {
+    let mut text = String::new();
+    for (vrid, (name, version, unicast, net)) in TEMPLATES.iter().enumerate() {
+        let prefix = if net.contains(':') { 64 } else { 24 };
+        let vips: String = (1..=3).map(|k| format!("  {net}.{k}/{prefix}\n")).collect();
+        let vips = vips.replace(":.", "::");
+        text.push_str(&format!(
+            "vrrp_instance {name} {{\n interface eth0\n virtual_router_id {}\n{version} priority 100\n advert_int 1\n{unicast} virtual_ipaddress {{\n{vips} }}\n}}\n",
+            vrid + 1
+        ));
+    }
+    text
 }
-vrrp_instance M4V3 {
- interface eth0
- virtual_router_id 2
- version 3
- priority 100
- advert_int 1
- virtual_ipaddress {
-  10.1.0.1/24
-  10.1.0.2/24
-  10.1.0.3/24
- }
-}
-vrrp_instance M6 {
- interface eth0
- virtual_router_id 3
- priority 100
- advert_int 1
- virtual_ipaddress {
-  fd00:1::1/64
-  fd00:1::2/64
-  fd00:1::3/64
- }
-}
-vrrp_instance U4V2 {
- interface eth0
- virtual_router_id 4
- version 2
- priority 100
- advert_int 1
- unicast_peer {
-  10.0.0.250
- }
- virtual_ipaddress {
-  10.1.0.1/24
-  10.1.0.2/24
-  10.1.0.3/24
- }
-}
-vrrp_instance U4V3 {
- interface eth0
- virtual_router_id 5
- version 3
- priority 100
- advert_int 1
- unicast_peer {
-  10.0.0.250
- }
- virtual_ipaddress {
-  10.1.0.1/24
-  10.1.0.2/24
-  10.1.0.3/24
- }
-}
-vrrp_instance U6 {
- interface eth0
- virtual_router_id 6
- priority 100
- advert_int 1
- unicast_src_ip fd00:99::fe
- unicast_peer {
-  fd00:99::fd
- }
- virtual_ipaddress {
-  fd00:1::1/64
-  fd00:1::2/64
-  fd00:1::3/64
- }
-}
-";
 
 /// Configurations and engines, allocated once and reused by every
 /// scenario a test runs (each is large: heapless tables).
@@ -156,9 +114,10 @@ impl Pool {
         let mut scratch = Box::new(LoadScratch::new());
         let mut diags = Box::new(Diagnostics::new());
         let mut cfgs = Vec::new();
+        let text = template_text();
         for _ in 0..MAX_ROUTERS {
             let mut cfg = Box::new(Config::new());
-            let files = [("/etc/keepalived/keepalived.conf", TEMPLATE_TEXT)];
+            let files = [("/etc/keepalived/keepalived.conf", text.as_str())];
             let mut fs = MemFs::new(&files);
             let opts = LoadOptions {
                 config_id: "sim",
@@ -565,6 +524,8 @@ impl<'a> World<'a> {
             inst.advert_int = Duration::from_millis(u64::from(m.interval_cs) * 10);
             inst.down_timer_adverts = Some(vr.down_adverts);
             inst.nopreempt = !m.preempt;
+            inst.lower_prio_no_advert = Some(m.lower_prio_no_advert);
+            inst.higher_prio_send_advert = Some(m.higher_prio_send_advert);
             inst.preempt_delay = Duration::from_micros(m.preempt_delay as u64);
             inst.vips.truncate(usize::from(vr.vips));
             for (k, vip) in inst.vips.iter_mut().enumerate() {
@@ -1133,17 +1094,24 @@ impl<'a> World<'a> {
             check::vips(r, v, &view)?;
         }
         // Adverts: only from a master, with its priority; priority 0 only
-        // from one that just left MASTER.
+        // from one that just left MASTER (or, with
+        // higher_prio_send_advert, one last advert as it yields).
         for (slot, priority) in adverts {
             let v = vr_of(&self.nodes[r], slot);
             let view = self.nodes[r].view[v];
+            let last_word = left_master.contains(&v)
+                && view.state == State::Backup
+                && priority == before[v].priority
+                && self.scn.vrs[v]
+                    .member(r)
+                    .is_some_and(|m| m.higher_prio_send_advert);
             if priority == 0 {
                 if !left_master.contains(&v) {
                     return Err(format!(
                         "r{r} vr{v}: a priority-0 advert without leaving MASTER ({input:?})"
                     ));
                 }
-            } else if view.state != State::Master || priority != view.priority {
+            } else if !last_word && (view.state != State::Master || priority != view.priority) {
                 return Err(format!(
                     "r{r} vr{v}: an advert with priority {priority} from a {:?} at priority {}",
                     view.state, view.priority
@@ -1195,6 +1163,9 @@ impl<'a> World<'a> {
             return Ok(());
         }
         let src = self.source(r, v);
+        self.trace.line(self.now, || {
+            format!("r{r}: vr{v} sends an advert, priority {priority}")
+        });
         for k in 0..self.pool.engines[r].advert_destinations(slot) {
             let engine = &mut self.pool.engines[r];
             let mut buf = [0u8; 1500];
