@@ -3,8 +3,9 @@
 //! 1. **Election** ([`election`]): once the network has been stable for
 //!    [`settle`], every virtual router has exactly one master among its
 //!    members that run with their link up, and no such member that would
-//!    preempt it has a higher priority; every other one is BACKUP and
-//!    follows it.
+//!    preempt it has a higher priority; every other one is BACKUP, and
+//!    follows it once the master's next advert has reached it
+//!    ([`next_advert`]).
 //! 2. **VIPs** ([`vips`]): after every input, an instance holds its VIPs
 //!    (an `AddVips` not undone by a `RemoveVips`) exactly while it is
 //!    MASTER.
@@ -59,35 +60,39 @@ pub fn master_down(vr: &VrSpec, interval: Us, priority: u8) -> Us {
 ///
 /// With `MDI` = Master_Down_Interval at `lowest` and the longest
 /// Advertisement_Interval of any member (the longest any member's
-/// master-down timer can have been armed with: [`master_down`]), and `L` =
-/// the segment's latency plus its stable jitter (the longest an advert
-/// travels):
+/// master-down timer can have been armed with: [`master_down`]), `S` = the
+/// timer slack (how late a loop turn wakes for a deadline while stable),
+/// and `L` = the segment's latency plus its stable jitter (the longest an
+/// advert travels):
 ///
-/// - **`MDI + L`** without `preempt_delay`. Every timer armed before
-///   stability runs out within `MDI`. During stability a BACKUP's timer is
-///   re-armed only by an advert it may follow (RFC 5798 §6.4.2: priority
-///   at least its own, or Preempt_Mode off), and the highest priority among
-///   masters never decreases (a master yields only to a higher priority, or
-///   an equal one from a higher address: §6.4.3). So a preempting member
-///   that is to be master has heard nobody it follows since before
-///   stability: it is MASTER within `MDI` and sends its first advert at
-///   once; within `L` every other member has it, and a master that receives
-///   it yields (§6.4.3). Two masters present at stability hear each other's
-///   periodic adverts within one Advertisement_Interval + `L`, less than
-///   `MDI + L`.
-/// - **`2 × (MDI + L) + preempt_delay`** when a member has
+/// - **`MDI + S + L`** without `preempt_delay`. Every timer armed before
+///   stability runs out within `MDI`, and is handled within `S`. During
+///   stability a BACKUP's timer is re-armed only by an advert it may
+///   follow (RFC 5798 §6.4.2: priority at least its own, or Preempt_Mode
+///   off), and the highest priority among masters never decreases (a
+///   master yields only to a higher priority, or to an equal one from a
+///   higher address: §6.4.3). So a preempting member that is to be master
+///   has heard nobody it follows since before stability: it is MASTER
+///   within `MDI + S` and sends its first advert at once; within `L` every
+///   other member has it, and a master that receives it yields (§6.4.3).
+///   Two masters present at stability hear each other's periodic adverts
+///   within one Advertisement_Interval + `S + L`, less than `MDI + S + L`
+///   (`down_timer_adverts` is at least 2 here).
+/// - **`2 × (MDI + S + L) + preempt_delay`** when a member has
 ///   `preempt_delay` (the longest). keepalived starts the hold at start-up
 ///   or on the first lower-priority master heard: the first master appears
-///   within `MDI` and is heard within `L`; the hold runs out
-///   `preempt_delay` later; from then lower adverts are discarded, so the
-///   timer runs out within `MDI`; the new master's advert takes `L`.
+///   within `MDI + S` and is heard within `L`; the hold runs out
+///   `preempt_delay` later (a comparison with the clock, not a timer); from
+///   then lower adverts are discarded, so the timer runs out within `MDI +
+///   S`; the new master's advert takes `L`.
 ///
 /// The check itself runs at every step from then until the end of the
-/// round, so a later flap fails it too.
+/// round, so a later flap fails it too. [`Scenario::timer_late`] (a busy
+/// loop) applies to fault phases only.
 pub fn settle(scn: &Scenario, v: usize, lowest: u8) -> Us {
     let vr = &scn.vrs[v];
     let lat = scn.latency + scn.stable_jitter;
-    let mdi = master_down(vr, vr.max_interval_us(), lowest);
+    let mdi = master_down(vr, vr.max_interval_us(), lowest) + scn.timer_slack;
     let delay = vr
         .members
         .iter()
@@ -99,6 +104,15 @@ pub fn settle(scn: &Scenario, v: usize, lowest: u8) -> Us {
     } else {
         2 * (mdi + lat) + delay
     }
+}
+
+/// How long after [`settle`] every backup of `v` has the master's next
+/// periodic advert: the longest Advertisement_Interval, the timer slack and
+/// the latency. Until then a backup may still follow a master that yielded
+/// with keepalived's `higher_prio_send_advert`: its last advert can arrive
+/// after the new master's first one.
+pub fn next_advert(scn: &Scenario, v: usize) -> Us {
+    scn.vrs[v].max_interval_us() + scn.timer_slack + scn.latency + scn.stable_jitter
 }
 
 /// Whether router `r` runs with its link up.
@@ -173,7 +187,7 @@ pub fn election(w: &World<'_>, v: usize) -> Result<(), String> {
         }
         let slot = w.nodes[b].slot[v].unwrap();
         let follows = w.engine(b).instance(slot).and_then(|i| i.master());
-        if follows != Some((msrc, mview.priority)) {
+        if w.now >= w.follow_from[v] && follows != Some((msrc, mview.priority)) {
             return fail(format!(
                 "r{b} follows {follows:?}, not master r{m} ({msrc}, {})",
                 mview.priority
@@ -280,7 +294,9 @@ fn timer_ran_out(w: &World<'_>, c: &Change, view: &View, owner: bool) -> Result<
     // its Skew_Time is shorter; otherwise the arming is exact.
     let exact = spec.preempt_delay == 0;
     let earliest = view.maybe_due.map_or(due, |m| m.min(due));
-    if c.at < earliest - 1 || (exact && c.at > due + 1) {
+    // The loop wakes for it up to timer_late late.
+    let latest = due + w.scn.timer_late.max(w.scn.timer_slack);
+    if c.at < earliest || (exact && c.at > latest) {
         return Err(format!(
             "r{r} vr{v}: BACKUP -> MASTER at {} us, but its master-down timer (armed at {} us by {:?} at priority {} with Master_Adver_Interval {} us: {} us) runs out at {due} us",
             c.at, armed.at, armed.by, armed.priority, armed.interval, need

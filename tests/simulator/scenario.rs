@@ -152,6 +152,11 @@ pub struct Scenario {
     pub stable_jitter: Us,
     /// Multicast adverts come back to their sender (`IP_MULTICAST_LOOP`).
     pub loopback: bool,
+    /// How late a router's loop may wake for a deadline during fault
+    /// phases (a busy CPU), µs.
+    pub timer_late: Us,
+    /// How late it may wake otherwise (timerfd slack), µs.
+    pub timer_slack: Us,
     /// The rounds, in order; round 0 usually boots the routers.
     pub rounds: Vec<Round>,
 }
@@ -199,10 +204,12 @@ impl Scenario {
     /// A one-line summary for the trace.
     pub fn describe(&self) -> String {
         let mut s = format!(
-            "{} routers, latency {} us + jitter {} us{}",
+            "{} routers, latency {} us + jitter {} us, timers late by up to {} us ({} us when stable){}",
             self.routers.len(),
             self.latency,
             self.stable_jitter,
+            self.timer_late,
+            self.timer_slack,
             if self.loopback { ", loopback" } else { "" }
         );
         for (r, spec) in self.routers.iter().enumerate() {
@@ -255,14 +262,17 @@ impl Scenario {
 ///
 /// 2–5 routers with distinct, randomly ordered IPv4, link-local and global
 /// addresses; 1–3 virtual routers, each IPv4 (v2 or v3) or IPv6 (v3),
-/// multicast or unicast, with members among the routers (a router may be in
-/// several), priorities from a small set often enough that ties are common,
-/// sometimes a 255 owner, `nopreempt`, `preempt_delay` and
-/// `down_timer_adverts` 2–4. Intervals are "fast" (v3, 5–24 cs) or "slow"
-/// (v2 1 s, v3 50–200 cs), within a factor 2 of each other. Then 1–3
-/// rounds: a fault phase of 2–8 longest intervals with loss, duplication, reordering, partitions and
-/// membership changes (boot, stop, crash, link down/up, priority changes),
-/// then a stable phase.
+/// multicast or unicast, with members among the routers (a router may be
+/// in several), priorities from a small set often enough that ties are
+/// common, sometimes a 255 owner, `nopreempt`, `preempt_delay`,
+/// `down_timer_adverts` 2–4, keepalived's `lower_prio_no_advert` and
+/// `higher_prio_send_advert`, and v3 members with intervals of their own.
+/// Intervals are "fast" (v3, 5–24 cs) or "slow" (v2 1 s, v3 50–200 cs),
+/// within a factor 4 of each other. The segment's latency (0–2 ms), jitter,
+/// multicast loopback, and how late loop turns wake for timers. Then 1–3
+/// rounds: a fault phase of 2–8 longest intervals with loss, duplication,
+/// reordering, partitions, busy loops and membership changes (boot, stop,
+/// crash, link down/up, priority changes), then a stable phase.
 pub fn generate(seed: u64) -> Scenario {
     let mut rng = Rng::new(seed);
     let n = rng.range(2, 5) as usize;
@@ -286,6 +296,8 @@ pub fn generate(seed: u64) -> Scenario {
         latency: rng.range(0, 2_000),
         stable_jitter: rng.pick(&[0, 0, 100, 1_000]),
         loopback: rng.chance(300),
+        timer_late: rng.pick(&[0, 50, 2_000, 20_000]),
+        timer_slack: rng.pick(&[0, 50]),
         rounds: Vec::new(),
     };
     let rounds = rng.range(1, 3) as usize;

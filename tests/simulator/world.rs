@@ -2,11 +2,16 @@
 //! segment, a virtual clock that jumps to the next event, and a seeded
 //! network between them.
 //!
-//! Time is virtual (µs, `i64`): the loop takes the earliest of the engines'
-//! deadlines ([`Engine::poll_at`]) and the queued events (deliveries,
-//! scenario inputs, check points), advances the clock there and hands the
-//! input to the engine concerned. Ties: engine deadlines first (in router
-//! order), then queued events in the order they were queued. Nothing reads
+//! Time is virtual (µs, `i64`): the loop takes the earliest of the routers'
+//! wake-ups and the queued events (deliveries, scenario inputs, check
+//! points), advances the clock there and hands the input to the engine
+//! concerned. A router wakes for its engine's deadline
+//! ([`Engine::poll_at`]) a little late, as picket's loop does (timerfd
+//! slack; a busy CPU during fault phases: [`Scenario::timer_late`]) — or
+//! earlier, with an input: like picket's loop turn, every input is followed
+//! by the timeouts due by then, at the same `now`. Ties: queued events
+//! first, in the order they were queued, then wake-ups in router order.
+//! Nothing reads
 //! a real clock, sleeps or opens a socket, and every random choice comes
 //! from one [`Rng`] seeded by the scenario: the same seed gives the same
 //! trace.
@@ -218,6 +223,8 @@ pub struct Node {
     /// Its engine's [`Engine::poll_at`], µs, as of its last input (only an
     /// input moves it).
     deadline: Option<Us>,
+    /// When its loop wakes for `deadline`: a little later.
+    wake: Option<Us>,
 }
 
 /// An input handed to one engine: what a state change may be traced to.
@@ -403,6 +410,9 @@ pub struct World<'a> {
     pub counters: Counters,
     /// Per virtual router: the election invariant is checked after every step.
     pub checking: Vec<bool>,
+    /// Per virtual router: from when backups must follow the master (see
+    /// [`check::election`]).
+    pub follow_from: Vec<Us>,
     /// Per virtual router: the lowest effective priority any member had
     /// (the longest Skew_Time a timer may have been armed with).
     pub lowest_priority: Vec<u8>,
@@ -458,6 +468,7 @@ impl<'a> World<'a> {
                 slot,
                 view,
                 deadline: None,
+                wake: None,
             });
         }
         let lowest_priority = scn
@@ -485,6 +496,7 @@ impl<'a> World<'a> {
             changes: Vec::new(),
             counters: Counters::default(),
             checking: vec![false; nvr],
+            follow_from: vec![0; nvr],
             lowest_priority,
             rounds: Vec::new(),
         };
@@ -605,6 +617,19 @@ impl<'a> World<'a> {
     pub fn end_fault_phase(&mut self) -> Us {
         self.net.fault = None;
         self.net.groups = None;
+        // The loops are no longer busy: wake-ups still pending come within
+        // the timer slack of their deadline (or of now, if it has passed).
+        for r in 0..self.nodes.len() {
+            let late = self.timer_late();
+            let late = if late > 0 { self.rng.range(0, late) } else { 0 };
+            let now = self.now;
+            let node = &mut self.nodes[r];
+            let calm = node.deadline.map(|d| d.max(now) + late);
+            node.wake = match (node.wake, calm) {
+                (Some(busy), Some(calm)) => Some(busy.min(calm)),
+                (wake, _) => wake,
+            };
+        }
         self.now.max(self.net.last_fault_arrival)
     }
 
@@ -631,16 +656,14 @@ impl<'a> World<'a> {
         self.trace.line(t0, || {
             format!("round {k}: fault phase of {} us", round.fault_len)
         });
-        self.net.fault = Some(NetFault::default());
+        self.begin_fault_phase();
         self.net.groups = None;
         for (at, a) in &round.events {
             self.schedule(t0 + at, Ev::Act(a.clone()));
         }
         let stable = t0 + round.fault_len;
         self.run_until(stable)?;
-        self.net.fault = None;
-        self.net.groups = None;
-        let from = stable.max(self.net.last_fault_arrival);
+        let from = self.end_fault_phase();
         self.rounds.push((t0, stable, from));
         self.trace.line(stable, || {
             format!("network stable; the last fault-phase advert arrives at {from}")
@@ -649,6 +672,7 @@ impl<'a> World<'a> {
         for v in 0..scn.vrs.len() {
             let at = from + self.settle(v);
             self.schedule(at, Ev::Check(v));
+            self.follow_from[v] = at + check::next_advert(scn, v);
             end = end.max(at);
         }
         self.run_until(end + round.check_len)?;
@@ -687,11 +711,9 @@ impl<'a> World<'a> {
                 ));
             }
             self.now = next;
-            if timer.is_some_and(|t| event.is_none_or(|e| t <= e)) {
+            if timer.is_some_and(|t| event.is_none_or(|e| t < e)) {
                 for r in 0..self.nodes.len() {
-                    if self.nodes[r].running
-                        && self.nodes[r].deadline.is_some_and(|t| t <= self.now)
-                    {
+                    if self.nodes[r].running && self.nodes[r].wake.is_some_and(|t| t <= self.now) {
                         self.input(r, Input::Timeout)?;
                     }
                 }
@@ -709,12 +731,12 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    /// The earliest deadline of a running engine, µs.
+    /// The earliest wake-up of a running router, µs.
     fn next_deadline(&self) -> Option<Us> {
         self.nodes
             .iter()
             .filter(|n| n.running)
-            .filter_map(|n| n.deadline)
+            .filter_map(|n| n.wake)
             .min()
     }
 
@@ -1119,7 +1141,22 @@ impl<'a> World<'a> {
             }
             self.send(r, v, slot, priority)?;
         }
-        self.nodes[r].deadline = self.pool.engines[r].poll_at().map(|i| i.total_micros());
+        let deadline = self.pool.engines[r].poll_at().map(|i| i.total_micros());
+        if input != Input::Timeout && deadline.is_some_and(|d| d <= now) {
+            // picket's loop turn: the inputs first, then every timeout due
+            // by then, at the same `now`.
+            self.nodes[r].deadline = deadline;
+            return self.input(r, Input::Timeout);
+        }
+        if deadline != self.nodes[r].deadline {
+            let late = self.timer_late();
+            let late = if late > 0 { self.rng.range(0, late) } else { 0 };
+            let node = &mut self.nodes[r];
+            node.deadline = deadline;
+            // Not before now: a deadline already due is handled in the
+            // next loop turn.
+            node.wake = deadline.map(|d| d.max(now) + late);
+        }
         Ok(())
     }
 
@@ -1260,6 +1297,16 @@ impl<'a> World<'a> {
                     d: Rc::clone(d),
                 },
             );
+        }
+    }
+
+    /// How late a loop turn may wake for a deadline now, µs: the
+    /// scenario's figure in fault phases, the timer slack otherwise.
+    pub fn timer_late(&self) -> Us {
+        if self.net.fault.is_some() {
+            self.scn.timer_late
+        } else {
+            self.scn.timer_slack
         }
     }
 
