@@ -1,7 +1,7 @@
 //! A deterministic simulator of picket's VRRP core (issue 9, part 2).
 //!
-//! N routers, each running picket's sans-IO [`Engine`] built from a
-//! configuration, on one simulated Ethernet segment with a virtual clock:
+//! N routers, each running picket's sans-IO engine
+//! (`picket::vrrp::engine::Engine`) built from a configuration, on one simulated Ethernet segment with a virtual clock:
 //! no sleeping, no sockets, time jumps to the next event. A seeded network
 //! drops, delays, duplicates and reorders adverts, partitions and heals;
 //! routers boot, stop (priority 0), crash, lose and regain their link and
@@ -9,7 +9,9 @@
 //! ([`scenario::generate`]): 2–5 routers, 1–3 VRIDs (routers in several),
 //! VRRPv2 and v3, IPv4 and IPv6, multicast and unicast, priorities with
 //! ties and 255 owners, `nopreempt`, `preempt_delay`, `down_timer_adverts`,
-//! then rounds of a fault phase followed by a stable phase.
+//! then rounds of a fault phase followed by a stable phase. Every advert
+//! is built by the sender's engine and parsed by the receiver's, as on a
+//! wire.
 //!
 //! The invariants ([`check`]): after the network has been stable for the
 //! bound of [`check::settle`], exactly one master per VRID and it has the
@@ -24,6 +26,11 @@
 //! seed, the end of its trace and the command that replays it:
 //! `SIM_SEED=<seed> cargo test --test simulator -- --nocapture` prints the
 //! whole step-by-step trace of that seed.
+//!
+//! Not simulated (yet): sync groups, reloads (`Engine::adopt`), VMACs,
+//! addresses deleted by others, interfaces deleted and recreated, the
+//! watchdog's safe mode, strangers in unicast mode; and only timers, not
+//! inputs, are delayed by a busy loop.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -36,9 +43,8 @@ mod scenario;
 #[path = "simulator/world.rs"]
 mod world;
 
-use std::time::Instant as WallClock;
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Instant as WallClock;
 
 use picket::vrrp::State;
 use scenario::{
@@ -592,6 +598,17 @@ fn the_checker_catches_vips_held_by_a_backup_or_missing_on_a_master() {
     w.nodes[0].view[0].vips = false;
     let e = check::vips(0, 0, &w.nodes[0].view[0]).unwrap_err();
     assert!(e.contains("MASTER without its VIPs"), "{e}");
+    // The addresses themselves: the master holds both VIPs, a backup none.
+    let vips = w.vips_of(0);
+    assert_eq!(vips.len(), 2);
+    check::addresses(&w, 0, 0).unwrap();
+    check::addresses(&w, 1, 0).unwrap();
+    w.nodes[1].addresses.insert(vips[1]);
+    let e = check::addresses(&w, 1, 0).unwrap_err();
+    assert!(e.contains("Backup holds 10.1.7.2"), "{e}");
+    w.nodes[0].addresses.remove(&vips[0]);
+    let e = check::addresses(&w, 0, 0).unwrap_err();
+    assert!(e.contains("Master lacks 10.1.7.1"), "{e}");
 }
 
 #[test]

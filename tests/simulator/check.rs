@@ -310,3 +310,21 @@ fn timer_ran_out(w: &World<'_>, c: &Change, view: &View, owner: bool) -> Result<
 pub fn wins_tie(a: IpAddr, b: IpAddr) -> bool {
     a > b
 }
+
+/// Invariant 2, on the addresses: router `r` holds every VIP of `v` while
+/// MASTER of it, and none otherwise (the VIPs of different virtual routers
+/// differ).
+pub fn addresses(w: &World<'_>, r: usize, v: usize) -> Result<(), String> {
+    let node = &w.nodes[r];
+    let master = node.view[v].state == State::Master;
+    for vip in w.vips_of(v) {
+        if node.addresses.contains(&vip) != master {
+            return Err(format!(
+                "r{r} vr{v}: {:?} {} {vip}",
+                node.view[v].state,
+                if master { "lacks" } else { "holds" }
+            ));
+        }
+    }
+    Ok(())
+}

@@ -25,7 +25,7 @@
 //! armed) from the actions, and compares it with [`Engine::state`].
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
@@ -37,6 +37,8 @@ use picket::time::{Duration, Instant};
 use picket::vrrp::State;
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts, Ipv6Meta};
 use picket::wire::link::LinkEvent;
+use picket::wire::netlink;
+use picket::wire::rtnetlink::{AddressRepr, Operation};
 
 use super::check;
 use super::rng::Rng;
@@ -225,6 +227,9 @@ pub struct Node {
     deadline: Option<Us>,
     /// When its loop wakes for `deadline`: a little later.
     wake: Option<Us>,
+    /// The VIPs on its eth0, as the address requests its engine asked for
+    /// left them (what the kernel would hold).
+    pub addresses: BTreeSet<IpAddr>,
 }
 
 /// An input handed to one engine: what a state change may be traced to.
@@ -421,6 +426,26 @@ pub struct World<'a> {
     pub rounds: Vec<(Us, Us, Us)>,
 }
 
+/// The VIPs of virtual router `v` of `scn`, as every member configures them.
+fn vips_of(scn: &Scenario, v: usize) -> Vec<IpAddr> {
+    let vr = &scn.vrs[v];
+    (0..vr.vips)
+        .map(|k| match vr.fam {
+            Fam::V4 => IpAddr::V4(Ipv4Addr::new(10, 1 + v as u8, vr.vrid, k + 1)),
+            Fam::V6 => IpAddr::V6(Ipv6Addr::new(
+                0xfd00,
+                1 + v as u16,
+                0,
+                0,
+                0,
+                0,
+                u16::from(vr.vrid),
+                u16::from(k) + 1,
+            )),
+        })
+        .collect()
+}
+
 /// `t` as picket's [`Instant`].
 fn instant(t: Us) -> Instant {
     Instant::from_micros(t)
@@ -469,6 +494,7 @@ impl<'a> World<'a> {
                 view,
                 deadline: None,
                 wake: None,
+                addresses: BTreeSet::new(),
             });
         }
         let lowest_priority = scn
@@ -540,20 +566,8 @@ impl<'a> World<'a> {
             inst.higher_prio_send_advert = Some(m.higher_prio_send_advert);
             inst.preempt_delay = Duration::from_micros(m.preempt_delay as u64);
             inst.vips.truncate(usize::from(vr.vips));
-            for (k, vip) in inst.vips.iter_mut().enumerate() {
-                vip.addr = match vr.fam {
-                    Fam::V4 => IpAddr::V4(Ipv4Addr::new(10, 1 + v as u8, vr.vrid, k as u8 + 1)),
-                    Fam::V6 => IpAddr::V6(Ipv6Addr::new(
-                        0xfd00,
-                        1 + v as u16,
-                        0,
-                        0,
-                        0,
-                        0,
-                        u16::from(vr.vrid),
-                        k as u16 + 1,
-                    )),
-                };
+            for (vip, addr) in inst.vips.iter_mut().zip(vips_of(scn, v)) {
+                vip.addr = addr;
             }
             if vr.unicast {
                 let template = inst.unicast_peers[0];
@@ -907,6 +921,7 @@ impl<'a> World<'a> {
     fn power_off(&mut self, r: usize) {
         let node = &mut self.nodes[r];
         node.running = false;
+        node.addresses.clear();
         for view in node.view.iter_mut() {
             view.state = State::Initialize;
             view.vips = false;
@@ -1035,12 +1050,14 @@ impl<'a> World<'a> {
                     self.trace
                         .line(now, || format!("r{r}: vr{v} adds its VIPs"));
                     self.nodes[r].view[v].vips = true;
+                    self.apply_addresses(r, v, slot, Operation::Add)?;
                 }
                 EngineAction::RemoveVips { slot } => {
                     let v = vr_of(&self.nodes[r], slot);
                     self.trace
                         .line(now, || format!("r{r}: vr{v} removes its VIPs"));
                     self.nodes[r].view[v].vips = false;
+                    self.apply_addresses(r, v, slot, Operation::Delete)?;
                 }
                 EngineAction::SendAdvert { slot, priority } => adverts.push((slot, priority)),
                 EngineAction::MasterRxLowerPri {
@@ -1114,6 +1131,7 @@ impl<'a> World<'a> {
                 ));
             }
             check::vips(r, v, &view)?;
+            check::addresses(self, r, v)?;
         }
         // Adverts: only from a master, with its priority; priority 0 only
         // from one that just left MASTER (or, with
@@ -1156,6 +1174,49 @@ impl<'a> World<'a> {
             // Not before now: a deadline already due is handled in the
             // next loop turn.
             node.wake = deadline.map(|d| d.max(now) + late);
+        }
+        Ok(())
+    }
+
+    /// The VIPs of virtual router `v`, as every member configures them.
+    pub fn vips_of(&self, v: usize) -> Vec<IpAddr> {
+        vips_of(self.scn, v)
+    }
+
+    /// Carries out `AddVips` / `RemoveVips` of router `r`'s slot as the
+    /// binary does: one rtnetlink request per address, built by the engine
+    /// ([`Engine::address_request`]) and read back as the kernel would.
+    fn apply_addresses(
+        &mut self,
+        r: usize,
+        v: usize,
+        slot: u16,
+        op: Operation,
+    ) -> Result<(), String> {
+        let engine = &self.pool.engines[r];
+        let cfg = &self.pool.cfgs[r];
+        for k in 0..engine.address_count(slot) {
+            let mut buf = [0u8; 512];
+            let (len, _) = engine
+                .address_request(cfg, slot, k, op, 1, &mut buf)
+                .ok_or_else(|| format!("r{r} vr{v}: no address request {k}"))?
+                .map_err(|e| format!("r{r} vr{v}: address request {k}: {e:?}"))?;
+            let msg = netlink::Packet::new_checked(&buf[..len])
+                .map_err(|e| format!("r{r} vr{v}: address request {k}: {e:?}"))?;
+            let a = AddressRepr::parse(&msg)
+                .map_err(|e| format!("r{r} vr{v}: address request {k}: {e:?}"))?;
+            let (Some(addr), IFINDEX) = (a.local_address(), a.ifindex) else {
+                return Err(format!(
+                    "r{r} vr{v}: address request {k} for {:?} on ifindex {}",
+                    a.local_address(),
+                    a.ifindex
+                ));
+            };
+            let addresses = &mut self.nodes[r].addresses;
+            match op {
+                Operation::Add => addresses.insert(addr),
+                Operation::Delete => addresses.remove(&addr),
+            };
         }
         Ok(())
     }
