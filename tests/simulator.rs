@@ -599,7 +599,7 @@ fn the_checker_catches_vips_held_by_a_backup_or_missing_on_a_master() {
     let e = check::vips(0, 0, &w.nodes[0].view[0]).unwrap_err();
     assert!(e.contains("MASTER without its VIPs"), "{e}");
     // The addresses themselves: the master holds both VIPs, a backup none.
-    let vips = w.vips_of(0);
+    let vips = w.vips_of(0).to_vec();
     assert_eq!(vips.len(), 2);
     check::addresses(&w, 0, 0).unwrap();
     check::addresses(&w, 1, 0).unwrap();

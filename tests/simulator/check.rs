@@ -318,6 +318,7 @@ pub fn addresses(w: &World<'_>, r: usize, v: usize) -> Result<(), String> {
     let node = &w.nodes[r];
     let master = node.view[v].state == State::Master;
     for vip in w.vips_of(v) {
+        let vip = *vip;
         if node.addresses.contains(&vip) != master {
             return Err(format!(
                 "r{r} vr{v}: {:?} {} {vip}",

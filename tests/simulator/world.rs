@@ -421,6 +421,8 @@ pub struct World<'a> {
     /// Per virtual router: the lowest effective priority any member had
     /// (the longest Skew_Time a timer may have been armed with).
     pub lowest_priority: Vec<u8>,
+    /// Per virtual router: its VIPs.
+    vips: Vec<Vec<IpAddr>>,
     /// Per round run so far: when its fault phase began, when the network
     /// became stable, and when its last fault-phase advert arrived.
     pub rounds: Vec<(Us, Us, Us)>,
@@ -523,6 +525,7 @@ impl<'a> World<'a> {
             counters: Counters::default(),
             checking: vec![false; nvr],
             follow_from: vec![0; nvr],
+            vips: (0..nvr).map(|v| vips_of(scn, v)).collect(),
             lowest_priority,
             rounds: Vec::new(),
         };
@@ -1131,7 +1134,11 @@ impl<'a> World<'a> {
                 ));
             }
             check::vips(r, v, &view)?;
-            check::addresses(self, r, v)?;
+            // The addresses move only with an action of the engine (or a
+            // crash, which leaves none): checked when there was one.
+            if !actions.is_empty() {
+                check::addresses(self, r, v)?;
+            }
         }
         // Adverts: only from a master, with its priority; priority 0 only
         // from one that just left MASTER (or, with
@@ -1179,8 +1186,8 @@ impl<'a> World<'a> {
     }
 
     /// The VIPs of virtual router `v`, as every member configures them.
-    pub fn vips_of(&self, v: usize) -> Vec<IpAddr> {
-        vips_of(self.scn, v)
+    pub fn vips_of(&self, v: usize) -> &[IpAddr] {
+        &self.vips[v]
     }
 
     /// Carries out `AddVips` / `RemoveVips` of router `r`'s slot as the
