@@ -3098,9 +3098,9 @@ mod tests {
 
     /// A flood on a VRRP socket cannot hold the loop: one drain reads at
     /// most `VRRP_READS_PER_TURN` datagrams (and counts the stop), the rest
-    /// stay queued for the next turns, which get to their timers in between.
-    /// 2 × budget + 10 adverts of a VRID nobody runs are queued on `va`'s
-    /// socket from `vb` before the first drain.
+    /// stay queued for the next turns (a turn runs the due timers after its
+    /// drains). 2 × budget + 10 adverts of a VRID nobody runs are queued on
+    /// `va`'s socket from `vb` before the first drain.
     #[test]
     fn a_vrrp_drain_stops_at_its_budget() {
         use picket::limits::VRRP_READS_PER_TURN as BUDGET;
@@ -3109,29 +3109,16 @@ mod tests {
         if !veth_pair_netns() {
             return;
         }
-        let text = "vrrp_instance A {\n interface va\n virtual_router_id 7\n priority 100\n \
-                    version 3\n advert_int 1\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n";
-        let files = [("/t.conf", text)];
-        let mut fs = picket::config::memfs::MemFs::new(&files);
-        let mut cfg = Box::new(Config::new());
-        let mut diags = Box::new(Diagnostics::new());
-        let mut scratch = Box::new(LoadScratch::new());
-        let opts = LoadOptions {
-            config_id: "t",
-            all_config: false,
-        };
-        picket::config::load(
-            &mut fs,
-            "/t.conf",
-            &opts,
-            &mut scratch,
-            &mut cfg,
-            &mut diags,
-        );
-        assert!(diags.is_ok(), "{}", render(&diags));
         let dir = test_dir("vrrp-budget");
-        ops_paths(&mut cfg, &dir);
-        let mut d = Daemon::init(cfg, Some(&CoreSettings::default())).unwrap();
+        let conf = dir.join("t.conf");
+        let text = format!(
+            "global_defs {{\n status_socket {}/status.sock\n}}\n\
+             vrrp_instance A {{\n interface va\n virtual_router_id 7\n priority 100\n \
+             version 3\n advert_int 1\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n",
+            dir.display()
+        );
+        std::fs::write(&conf, text).unwrap();
+        let mut d = reloadable_daemon(&conf);
         let va = d
             .engine
             .interfaces()
