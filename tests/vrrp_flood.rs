@@ -462,6 +462,15 @@ fn settled(pid: u32, socket: &Path) -> Snapshot {
     last
 }
 
+/// The 1-, 5- and 15-minute load averages of the machine.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 // ---------------------------------------------------------------------------
 // Watching for transitions
 // ---------------------------------------------------------------------------
@@ -750,7 +759,12 @@ fn a_flood_of_bad_adverts_is_counted_and_changes_nothing() {
         std::thread::sleep(Duration::from_secs(1));
         (cpu_ticks(pid) - c0) as f64 / clock_ticks_per_second() / t0.elapsed().as_secs_f64()
     };
-    println!("picket idle: {:.1} % of a core", idle * 100.0);
+    println!(
+        "picket idle: {:.1} % of a core; machine load {} (jitter and rates suffer on a \
+         machine shared with other work: rerun alone before blaming picket)",
+        idle * 100.0,
+        load_average()
+    );
     println!(
         "columns: frames sent and the flooder's rate; frames received on r1's eth0; IPv4 \
          datagrams into r1's stack; datagrams picket counted (all reasons) and read per \
@@ -877,6 +891,7 @@ fn a_flood_of_bad_adverts_is_counted_and_changes_nothing() {
             JITTER_LIMIT_US / 1000
         );
     }
+    println!("machine load after the phases: {}", load_average());
     let log = bench.picket.log_text();
     let new_lines: Vec<&str> = log[log_before..]
         .lines()
