@@ -565,9 +565,10 @@ fn summary(j: &[u64]) -> (u64, u64, usize) {
 // A phase
 // ---------------------------------------------------------------------------
 
-/// The lab with picket, its peer and the capture.
+/// The lab with picket, its peer and the capture. Fields drop in order:
+/// the lab last, after the processes in it (their logs are printed on a
+/// panic before the lab's directory goes).
 struct Bench {
-    lab: Lab,
     picket: Router,
     /// Kept running for the checks; dropped with the bench.
     _peer: Router,
@@ -577,6 +578,7 @@ struct Bench {
     flooder: PathBuf,
     picket_mac: String,
     base: BTreeMap<String, (String, u64)>,
+    lab: Lab,
 }
 
 /// What one phase measured.
@@ -736,7 +738,6 @@ fn a_flood_of_bad_adverts_is_counted_and_changes_nothing() {
         .join(":");
     let base = states(&document(&socket));
     let mut bench = Bench {
-        lab,
         picket,
         _peer: peer,
         capture,
@@ -745,6 +746,7 @@ fn a_flood_of_bad_adverts_is_counted_and_changes_nothing() {
         flooder,
         picket_mac,
         base,
+        lab,
     };
     assert!(
         check_masters(&r1.ns, &bench.socket, &bench.peer_socket, &bench.base).is_empty(),
