@@ -48,6 +48,12 @@ pub const SCRIPT_USERS: usize = 16;
 /// response head, SMTP reply or DNS answer a checker reads (a longer one is a
 /// failed check, counted).
 pub const CHECK_RX_BYTES: usize = 2048;
+/// Datagrams read from one VRRP socket in one loop turn. A flood faster
+/// than picket parses would otherwise hold the loop in one drain for as long
+/// as it lasts, and the due timers (adverts, Master_Down) with it; the rest
+/// wait in the socket (poll is level-triggered) for the next turn, after the
+/// timers, and what the socket cannot hold the kernel drops and counts.
+pub const VRRP_READS_PER_TURN: usize = 64;
 /// Open files picket needs at most: the poll table, the checker sockets,
 /// and stdio with a few spares; picket raises its `RLIMIT_NOFILE` to this at
 /// start.

@@ -10,7 +10,9 @@
 //!
 //! 1. **Read `now`** once from `CLOCK_MONOTONIC`; every input of this turn is
 //!    handled at that instant.
-//! 2. **Drain every fd** the last poll found ready, each until WouldBlock:
+//! 2. **Drain every fd** the last poll found ready, each until WouldBlock
+//!    (a VRRP socket: at most `limits::VRRP_READS_PER_TURN` datagrams, so a
+//!    flood cannot hold the timers back):
 //!    the signalfd, VRRP sockets, netlink (the reflector's monitor runs an
 //!    address scan after its drain when the engine asks for one: see
 //!    `reflector`). An fd whose token the loop does not know is counted
@@ -857,9 +859,10 @@ impl Daemon {
         s.status_aborted += t.aborted;
     }
 
-    /// Reads every datagram waiting on the VRRP socket of interface `i`.
+    /// Reads the datagrams waiting on the VRRP socket of interface `i`, at
+    /// most `VRRP_READS_PER_TURN` (the rest next turn, after the timers).
     fn drain_vrrp(&mut self, now: picket::time::Instant, i: usize) {
-        loop {
+        for _ in 0..picket::limits::VRRP_READS_PER_TURN {
             let Some(Some(sock)) = self.sockets.v4.get(i) else {
                 return;
             };
@@ -876,12 +879,13 @@ impl Daemon {
                 }
             }
         }
+        self.core.stats_mut().vrrp_reads_deferred += 1;
     }
 
-    /// Reads every datagram waiting on the IPv6 VRRP socket of interface
-    /// `i`.
+    /// Reads the datagrams waiting on the IPv6 VRRP socket of interface
+    /// `i`, at most `VRRP_READS_PER_TURN` (the rest next turn).
     fn drain_vrrp6(&mut self, now: picket::time::Instant, i: usize) {
-        loop {
+        for _ in 0..picket::limits::VRRP_READS_PER_TURN {
             let Some(Some(sock)) = self.sockets.v6.get(i) else {
                 return;
             };
@@ -904,6 +908,7 @@ impl Daemon {
                 }
             }
         }
+        self.core.stats_mut().vrrp_reads_deferred += 1;
     }
 
     /// Whether interface `iface` (an engine interface index) is up as the
@@ -3132,6 +3137,74 @@ mod tests {
             "at start and for the lost primary"
         );
         assert_eq!(allocs, 0, "allocations in the loop with VRRP");
+    }
+
+    /// A flood on a VRRP socket cannot hold the loop: one drain reads at
+    /// most `VRRP_READS_PER_TURN` datagrams (and counts the stop), the rest
+    /// stay queued for the next turns (a turn runs the due timers after its
+    /// drains). 2 × budget + 10 adverts of a VRID nobody runs are queued on
+    /// `va`'s socket from `vb` before the first drain.
+    #[test]
+    fn a_vrrp_drain_stops_at_its_budget() {
+        use picket::limits::VRRP_READS_PER_TURN as BUDGET;
+        use picket::wire::vrrp::{Addresses, ChecksumForm, Repr, Version, emit_ipv4};
+        let _one = init_logging();
+        if !veth_pair_netns() {
+            return;
+        }
+        let dir = test_dir("vrrp-budget");
+        let conf = dir.join("t.conf");
+        let text = format!(
+            "global_defs {{\n status_socket {}/status.sock\n}}\n\
+             vrrp_instance A {{\n interface va\n virtual_router_id 7\n priority 100\n \
+             version 3\n advert_int 1\n virtual_ipaddress {{\n  10.98.0.100/24\n }}\n}}\n",
+            dir.display()
+        );
+        std::fs::write(&conf, text).unwrap();
+        let mut d = reloadable_daemon(&conf);
+        let va = d
+            .engine
+            .interfaces()
+            .iter()
+            .position(|f| f.name.as_str() == "va")
+            .unwrap();
+
+        let vb = nix::net::if_::if_nametoindex("vb").unwrap();
+        let sender = net::VrrpSocket::open("vb", vb, None).unwrap();
+        let vips = ["10.98.0.100".parse().unwrap()];
+        let repr = Repr {
+            vrid: 99,
+            priority: 200,
+            version: Version::V3 {
+                reserved: 0,
+                max_adver_int: 100,
+            },
+            addresses: Addresses::ipv4(&vips),
+            checksum: ChecksumForm::PseudoHeader,
+        };
+        let (src, group) = ("10.98.0.2".parse().unwrap(), "224.0.0.18".parse().unwrap());
+        let total = 2 * BUDGET + 10;
+        for ident in 0..total {
+            let mut buf = [0u8; 64];
+            let len = emit_ipv4(&repr, src, group, ident as u16, &mut buf).unwrap();
+            sender.send(&buf[..len], group).unwrap();
+        }
+        // veth delivery is done within the send; a little slack anyway.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+
+        let unknown = |d: &Daemon| d.engine.global_rx_stats().unknown_vrid;
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            d.drain_vrrp(clock::now(), va);
+            seen.push((unknown(&d), d.core.stats().vrrp_reads_deferred));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let b = BUDGET as u64;
+        assert_eq!(
+            seen,
+            [(b, 1), (2 * b, 2), (total as u64, 2)],
+            "(read, drains stopped at the budget) after each drain"
+        );
     }
 
     /// The engine index of interface `vc`.

@@ -87,6 +87,10 @@ stats! {
     signalfd_errors,
     /// Signals read from the signalfd that picket does not handle.
     unknown_signal,
+    /// VRRP socket reads stopped at `limits::VRRP_READS_PER_TURN` datagrams
+    /// with more perhaps waiting (a flood): the rest are read next turn,
+    /// after the due timers.
+    vrrp_reads_deferred,
     /// `waitpid(2)` failures other than ECHILD.
     waitpid_errors,
     /// Socket sends or receives that failed (not WouldBlock).
