@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/<target>/.
+
+Run from anywhere: `python3 fuzz/make_seeds.py [TARGET...]` (all by default).
+The seeds come from the byte fixtures (tests/fixtures/vrrp), the example
+configurations (config/, tests/fixtures), live kernel captures (rtnetlink
+messages and the generic netlink controller's answers, read in a throw-away
+network namespace: needs root; skipped otherwise), and hand-made replies in
+the formats each harness reads (see fuzz/harness/<target>.rs for the input
+layout). Not run by the tests: its output is committed.
+"""
+
+import glob
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(bytes(data))
+
+
+def fixture(path):
+    with open(os.path.join(ROOT, path), "rb") as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------- netlink
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP = 1, 2, 4, 0x300
+
+
+def align(n):
+    return (n + 3) & ~3
+
+
+def nlmsg(kind, payload, seq=0, flags=0, pid=0):
+    length = 16 + len(payload)
+    return struct.pack("=IHHII", length, kind, flags, seq, pid) + payload + b"\0" * (align(length) - length)
+
+
+def attr(kind, value):
+    length = 4 + len(value)
+    return struct.pack("=HH", length, kind) + value + b"\0" * (align(length) - length)
+
+
+def u16(v):
+    return struct.pack("=H", v)
+
+
+def u32(v):
+    return struct.pack("=I", v)
+
+
+def ack(seq, errno=0, request=None):
+    request = request or struct.pack("=IHHII", 16, 0, NLM_F_REQUEST | NLM_F_ACK, seq, 0)
+    return nlmsg(NLMSG_ERROR, struct.pack("=i", -errno) + request[:16], seq=seq)
+
+
+def capture_rtnetlink():
+    """Real kernel messages: dumps of links, addresses and routes, and the
+    notifications while a veth pair comes up, gets addresses and routes, and
+    goes away, in a network namespace of our own (`unshare -n`, gone when
+    the child exits). Returns datagrams."""
+    path = os.path.join(CORPUS, ".capture")
+    try:
+        subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), "--capture", path], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("rtnetlink capture skipped (needs root): %s" % e, file=sys.stderr)
+        return []
+    with open(path, "rb") as f:
+        blob = f.read()
+    os.unlink(path)
+    out = []
+    while blob:
+        (n,) = struct.unpack("=I", blob[:4])
+        out.append(blob[4 : 4 + n])
+        blob = blob[4 + n :]
+    return out
+
+
+def capture_child(path):
+    groups = 0x1 | 0x10 | 0x40 | 0x100 | 0x400  # link, v4 addr, v4 route, v6 addr, v6 route
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    s.bind((0, groups))
+    s.settimeout(0.3)
+    grams = []
+
+    def drain():
+        while True:
+            try:
+                grams.append(s.recv(65536))
+            except (socket.timeout, BlockingIOError):
+                return
+
+    def sh(cmd):
+        subprocess.run(cmd, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        drain()
+
+    sh("ip link set lo up")
+    sh("ip link add fz0 type veth peer name fz1")
+    sh("ip link set fz0 address 02:00:5e:00:01:33 up; ip link set fz1 up")
+    sh("ip addr add 10.201.0.1/24 dev fz0")
+    sh("ip addr add 10.201.0.110/32 dev fz0 label fz0:vip")
+    sh("ip addr add fd00:201::1/64 dev fz0 nodad")
+    sh("ip -6 addr add fd00:201::2 peer fd00:201::3 dev fz0 nodad")
+    sh("ip route add 10.99.0.0/16 via 10.201.0.2 dev fz0 metric 5 table 300")
+    sh("ip -6 route add fd00:99::/48 via fd00:201::5 dev fz0")
+    # Dumps, as the reflector's resync asks for them.
+    for seq, kind in ((1, 18), (2, 22), (3, 26)):  # GETLINK, GETADDR, GETROUTE
+        s.send(nlmsg(kind, struct.pack("=BxxxIII", 0, 0, 0, 0), seq=seq, flags=NLM_F_REQUEST | NLM_F_DUMP))
+        drain()
+    sh("ip addr del 10.201.0.110/32 dev fz0")
+    sh("ip link set fz0 down")
+    sh("ip link del fz0")
+    with open(path, "wb") as f:
+        for g in grams:
+            f.write(struct.pack("=I", len(g)) + g)
+
+
+def netlink():
+    grams = capture_rtnetlink()
+    # Keep the distinct message types, a few of each, plus whole dumps.
+    seen = {}
+    for i, g in enumerate(grams):
+        kind = struct.unpack("=H", g[4:6])[0] if len(g) >= 6 else 0
+        key = (kind, len(g) > 1000)
+        if seen.get(key, 0) >= 3:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        write("netlink", "kernel-%02d-type%d" % (i, kind), g[:8192])
+    write("netlink", "ack", ack(7))
+    write("netlink", "error-eexist", ack(8, 17))
+    write("netlink", "done", nlmsg(NLMSG_DONE, u32(0), seq=9, flags=NLM_F_MULTI))
+    route = struct.pack("=BBBBBBBBI", 2, 24, 0, 0, 254, 3, 0, 1, 4)
+    route += attr(1, bytes([10, 99, 1, 0])) + attr(5, bytes([10, 201, 0, 2])) + attr(4, u32(2)) + attr(6, u32(5)) + attr(15, u32(300))
+    write("netlink", "route-add-v4", nlmsg(24, route, seq=10))
+    write("netlink", "route-del-v4", nlmsg(25, route, seq=11))
+
+
+# ---------------------------------------------------------------- ipvs
+GENL_ID_CTRL, FAMILY = 0x10, 0x22
+
+
+def genl(kind, cmd, attrs, seq, flags=0, version=1):
+    return nlmsg(kind, bytes([cmd, version, 0, 0]) + attrs, seq=seq, flags=flags)
+
+
+def nest(kind, attrs):
+    return attr(kind | 0x8000, attrs)
+
+
+def svc(af, proto, addr, port, sched=b"wrr", fwmark=None, flags=2, timeout=0, netmask=0xFFFFFFFF):
+    a = attr(1, u16(af))
+    if fwmark is not None:
+        a += attr(5, u32(fwmark))
+    else:
+        a += attr(2, u16(proto)) + attr(3, addr.ljust(16, b"\0")) + attr(4, struct.pack(">H", port))
+    a += attr(6, sched + b"\0") + attr(7, u32(flags) + u32(0xFFFFFFFF)) + attr(8, u32(timeout)) + attr(9, u32(netmask))
+    return a
+
+
+def dest(addr, port, fwd=0, weight=1, af=2):
+    return (attr(1, addr.ljust(16, b"\0")) + attr(2, struct.pack(">H", port)) + attr(3, u32(fwd)) + attr(4, struct.pack("=i", weight))
+            + attr(5, u32(0)) + attr(6, u32(0)) + attr(7, u32(3)) + attr(8, u32(1)) + attr(9, u32(0)) + attr(11, u16(af)))
+
+
+def step(datagram):
+    return bytes([0]) + struct.pack(">H", len(datagram)) + datagram
+
+
+def wait(half_seconds):
+    return bytes([2 | (half_seconds << 2)])
+
+
+def controller_capture():
+    """The controller's real answers: the nlctrl family itself, and IPVS
+    (absent on a kernel without it: an ENOENT error)."""
+    out = []
+    try:
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)  # NETLINK_GENERIC
+        s.bind((0, 0))
+        s.settimeout(0.5)
+        for seq, name in ((1001, b"nlctrl"), (1001, b"IPVS")):
+            s.send(genl(GENL_ID_CTRL, 3, attr(2, name + b"\0"), seq, flags=NLM_F_REQUEST | NLM_F_ACK))
+            while True:
+                try:
+                    g = s.recv(65536)
+                except socket.timeout:
+                    break
+                out.append(g)
+                if struct.unpack("=H", g[4:6])[0] == NLMSG_ERROR:
+                    break
+    except OSError as e:
+        print("controller capture skipped: %s" % e, file=sys.stderr)
+    return out
+
+
+def ipvs():
+    family = genl(GENL_ID_CTRL, 1, attr(1, u16(FAMILY)) + attr(2, b"IPVS\0") + attr(3, u32(1)), 1001) + ack(1001)
+    info = genl(FAMILY, 14, attr(1, u32(0x010206)) + attr(2, u32(4096)), 1002)
+    timeouts = genl(FAMILY, 12, attr(4, u32(900)) + attr(5, u32(120)) + attr(6, u32(300)), 1004)
+    services = (genl(FAMILY, 1, nest(1, svc(2, 6, bytes([10, 0, 0, 1]), 80, timeout=60)), 1006, NLM_F_MULTI)
+                + genl(FAMILY, 1, nest(1, svc(10, 17, bytes.fromhex("fd000000000000000000000000000001"), 53, b"rr", netmask=128)), 1006, NLM_F_MULTI)
+                + genl(FAMILY, 1, nest(1, svc(2, 0, b"", 0, b"sh", fwmark=7)), 1006, NLM_F_MULTI)
+                + nlmsg(NLMSG_DONE, u32(0), seq=1006, flags=NLM_F_MULTI))
+    dests = (genl(FAMILY, 5, nest(2, dest(bytes([10, 0, 1, 1]), 8080, 0, 3)), 1007, NLM_F_MULTI)
+             + genl(FAMILY, 5, nest(2, dest(bytes([10, 0, 1, 2]), 8080, 0, 1)), 1007, NLM_F_MULTI)
+             + nlmsg(NLMSG_DONE, u32(0), seq=1007, flags=NLM_F_MULTI))
+    write("ipvs", "family", step(family))
+    write("ipvs", "startup", step(family) + step(info) + step(ack(1003)) + step(timeouts) + step(ack(1005)) + step(services) + step(dests))
+    write("ipvs", "no-ipvs", step(ack(1001, 2)) + wait(10) + step(family))
+    write("ipvs", "silent", wait(12) + step(family) + wait(12))
+    write("ipvs", "stop", step(family) + step(info) + bytes([3]) + step(ack(1003)) + step(ack(1004)))
+    write("ipvs", "batch-acks", step(family) + step(info) + step(ack(1003)) + step(timeouts) + step(ack(1005))
+          + step(nlmsg(NLMSG_DONE, u32(0), seq=1006, flags=NLM_F_MULTI))
+          + step(b"".join(ack(1007 + i) for i in range(8))) + step(b"".join(ack(1007 + i, 17) for i in range(8))))
+    write("ipvs", "dest-tunnel", step(genl(FAMILY, 5, nest(2, dest(bytes([10, 0, 1, 9]), 80, 2, 5) + attr(13, bytes([1])) + attr(14, struct.pack(">H", 6080)) + attr(15, u16(1))), 1)))
+    for i, g in enumerate(controller_capture()):
+        write("ipvs", "kernel-controller-%d" % i, step(g))
+
+
+# ---------------------------------------------------------------- vrrp
+def vrrp_packet():
+    for ip in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/vrrp/*.ip.bin"))):
+        name = os.path.basename(ip)[: -len(".ip.bin")]
+        datagram = fixture(ip)
+        message = fixture(ip[: -len(".ip.bin")] + ".bin")
+        if datagram[0] >> 4 == 4:
+            write("vrrp_packet", name + ".ip", b"\x00" + datagram)
+            envelope = datagram[12:20]
+            write("vrrp_packet", name, b"\x01" + envelope + message)
+        else:
+            envelope = datagram[8:40]
+            write("vrrp_packet", name, b"\x02" + envelope + message)
+    for na in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/vrrp/na_*.eth.bin"))):
+        write("vrrp_packet", os.path.basename(na)[: -len(".eth.bin")], b"\x03" + fixture(na))
+    # Unchecked-checksum starting points: many addresses, both forms.
+    v3 = bytes([0x31, 9, 100, 20, 0, 100, 0, 0]) + bytes(range(80))
+    write("vrrp_packet", "v3-ipv4-20vips-fix", b"\x05" + bytes([10, 0, 0, 1, 224, 0, 0, 18]) + v3)
+    write("vrrp_packet", "v3-ipv4-20vips-fix-v2sum", b"\x0d" + bytes([10, 0, 0, 1, 224, 0, 0, 18]) + v3)
+    v2 = bytes([0x21, 9, 255, 2, 1, 1, 0, 0]) + bytes([10, 0, 0, 5, 10, 0, 0, 6]) + b"secret12"
+    write("vrrp_packet", "v2-pass-fix", b"\x0d" + bytes([10, 0, 0, 1, 224, 0, 0, 18]) + v2)
+    v6 = bytes([0x31, 200, 0, 3, 0x0f, 0xff, 0, 0]) + bytes(48)
+    write("vrrp_packet", "v3-ipv6-fix", b"\x06" + bytes.fromhex("fe80" + "00" * 13 + "01") + bytes.fromhex("ff02" + "00" * 13 + "12") + v6)
+
+
+# ---------------------------------------------------------------- checkers
+def data_steps(payload, control=0):
+    out = b""
+    while True:
+        chunk, payload = payload[:255], payload[255:]
+        out += bytes([control, len(chunk)]) + chunk
+        if not payload:
+            return out
+
+
+EOF_STEP = bytes([4])
+
+
+def later(tenths):
+    return bytes([5 | (tenths << 3)])
+
+
+def http():
+    heads = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
+        b"HTTP/1.0 503 Service Unavailable\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 10\r\n\r\n",
+        b"HTTP/1.1 301 Moved\nLocation: /x\n\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+    ]
+    for i, h in enumerate(heads):
+        write("http", "head-%d" % i, b"\x00" + h)
+    bodies = [
+        b"5\r\nhello\r\n0\r\n\r\n",
+        b"A;ext=1\r\n0123456789\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\nextra",
+        b"fffffffffffffff\r\n",
+        b"3\nabc\n0\n\n",
+    ]
+    for i, b in enumerate(bodies):
+        write("http", "chunked-%d" % i, b"\x01" + bytes([3, 7]) + b)
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    close = b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close"
+    write("http", "engine-length", b"\x02" + data_steps(ok) + later(12) + data_steps(ok))
+    write("http", "engine-chunked", b"\x02" + data_steps(chunked[:30]) + data_steps(chunked[30:]) + later(12) + data_steps(chunked))
+    write("http", "engine-close", b"\x02" + data_steps(close) + EOF_STEP + later(12) + bytes([6]))
+    write("http", "engine-503", b"\x02" + data_steps(b"HTTP/1.1 503 No\r\n\r\n") + later(3) + data_steps(ok))
+    write("http", "engine-timeout", b"\x02" + later(15) + later(15) + data_steps(ok))
+    write("http", "engine-plain", b"\x03" + data_steps(ok) + later(12) + data_steps(b"HTTP/1.1 404 Not Found\r\n\r\n"))
+    write("http", "engine-garbage", b"\x03" + data_steps(b"SSH-2.0-OpenSSH_9.2\r\n") + later(12) + EOF_STEP)
+
+
+def smtp():
+    replies = [
+        b"220 mail.example.org ESMTP Postfix\r\n",
+        b"250-mail.example.org\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+        b"221 2.0.0 Bye\r\n",
+        b"220-first\r\n230 second\r\n",
+        b"554\n",
+        b"250-partial",
+    ]
+    for i, r in enumerate(replies):
+        write("smtp", "reply-%d" % i, b"\x00" + r)
+    write("smtp", "dialogue", b"\x01" + data_steps(replies[0]) + data_steps(replies[1]) + data_steps(replies[2]) + later(12)
+          + data_steps(replies[0][:10]) + data_steps(replies[0][10:]) + data_steps(b"421 busy\r\n"))
+    write("smtp", "dialogue-eof", b"\x01" + data_steps(replies[0]) + EOF_STEP + later(3) + later(12) + bytes([6]))
+
+
+def dns_name(name):
+    out = b""
+    for label in name.strip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns():
+    types = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28}
+    order = ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"]
+    for i, (kind, name) in enumerate([("A", "check.example.org"), ("SOA", "."), ("AAAA", "ipv6.example.org"), ("MX", "Example.ORG")]):
+        q = dns_name(name) + struct.pack(">HH", types[kind], 1)
+        answer = struct.pack(">HHHHHH", 0x1234, 0x8180, 1, 1, 0, 0) + q.lower() + b"\xc0\x0c" + struct.pack(">HHIH", types[kind], 1, 300, 4) + bytes([10, 0, 0, 1])
+        mode = order.index(kind) << 1
+        write("dns", "answer-%d" % i, bytes([mode]) + struct.pack(">H", 0x1234) + bytes([len(name)]) + name.encode() + answer)
+    q = dns_name("check.example.org") + struct.pack(">HH", 28, 1)
+    nx = struct.pack(">HHHHHH", 0, 0x8183, 1, 0, 0, 0) + q
+    ok = struct.pack(">HHHHHH", 0, 0x8180, 1, 0, 0, 0) + q
+    write("dns", "engine-ok", b"\x01" + data_steps(ok, 3) + later(12) + data_steps(nx, 3))
+    write("dns", "engine-stray-then-ok", b"\x01" + data_steps(ok, 0) + data_steps(ok, 3))
+    write("dns", "engine-timeout", b"\x01" + later(15) + later(15) + data_steps(ok, 7))
+
+
+TARGETS = {
+    "vrrp_packet": vrrp_packet,
+    "netlink": netlink,
+    "ipvs": ipvs,
+    "http": http,
+    "smtp": smtp,
+    "dns": dns,
+}
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--capture"]:
+        capture_child(sys.argv[2])
+        sys.exit(0)
+    for t in sys.argv[1:] or TARGETS:
+        TARGETS[t]()
