@@ -341,7 +341,55 @@ def dns():
     write("dns", "engine-timeout", b"\x01" + later(15) + later(15) + data_steps(ok, 7))
 
 
+# ---------------------------------------------------------------- config
+SAMPLES = "/usr/share/doc/keepalived/samples"
+
+
+def config():
+    paths = sorted(glob.glob(os.path.join(ROOT, "config", "**", "*.conf"), recursive=True))
+    paths += sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "**", "*.conf"), recursive=True))
+    paths += sorted(p for p in glob.glob(os.path.join(SAMPLES, "keepalived.conf.*")) if not p.endswith(".gz"))
+    # tools/fuzz runs this target with -max_len=1024 (a line costs a few
+    # microseconds instrumented): each file is cut into runs of whole
+    # top-level blocks of at most 1 KiB, comments dropped.
+    seen = set()
+    for p in paths:
+        name = os.path.relpath(p, ROOT) if p.startswith(ROOT) else "keepalived-sample-" + os.path.basename(p)
+        name = name.replace("/", "_")
+        blocks, block, depth = [], b"", 0
+        for line in fixture(p).splitlines(keepends=True):
+            if line.lstrip().startswith((b"#", b"!")) or not line.strip():
+                continue
+            block += line
+            depth += line.count(b"{") - line.count(b"}")
+            if depth <= 0:
+                blocks.append(block)
+                block, depth = b"", 0
+        if block:
+            blocks.append(block)
+        chunk, n = b"", 0
+        for b in blocks + [None]:
+            if b is None or (chunk and len(chunk) + len(b) > 1024):
+                if chunk and chunk not in seen:
+                    seen.add(chunk)
+                    write("config", "%s-%d" % (name, n), chunk[:1024])
+                    n += 1
+                chunk = b""
+            if b is not None:
+                chunk += b
+    # Includes, conditionals and definitions over the three files.
+    main = (b"$IF=eth0\n@fuzz global_defs {\n  router_id fuzz\n}\n@other global_defs { router_id no }\n"
+            b"include inc.conf\ninclude conf.d/*.conf\n"
+            b"vrrp_instance VI_1 {\n  interface $IF\n  virtual_router_id 51\n  priority 100\n"
+            b"  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n    fd00::100/64\n  }\n}\n")
+    inc = b"vrrp_script chk {\n  script \"/bin/true\"\n  interval 2\n}\n"
+    sub = b"virtual_server 10.0.0.100 80 {\n  lvs_sched rr\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n"
+    write("config", "includes", main + b"\xff" + inc + b"\xff" + sub)
+    write("config", "include-loop", b"include inc.conf\n\xffinclude keepalived.conf\n")
+
+
 TARGETS = {
+    "config": config,
     "vrrp_packet": vrrp_packet,
     "netlink": netlink,
     "ipvs": ipvs,

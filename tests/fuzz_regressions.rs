@@ -74,4 +74,4 @@ macro_rules! targets {
     };
 }
 
-targets!(dns, http, ipvs, netlink, smtp, vrrp_packet);
+targets!(config, dns, http, ipvs, netlink, smtp, vrrp_packet);

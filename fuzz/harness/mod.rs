@@ -10,6 +10,7 @@
 //! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` on stable Rust.
 
 pub mod checker;
+pub mod config;
 pub mod dns;
 pub mod http;
 pub mod ipvs;
@@ -23,6 +24,7 @@ pub type Run = fn(&[u8]);
 /// Every target: its name (the folder of its corpus and regressions) and
 /// its entry point.
 pub const TARGETS: &[(&str, Run)] = &[
+    ("config", config::run),
     ("dns", dns::run),
     ("http", http::run),
     ("ipvs", ipvs::run),
