@@ -253,6 +253,60 @@ def vrrp_packet():
     write("vrrp_packet", "v3-ipv6-fix", b"\x06" + bytes.fromhex("fe80" + "00" * 13 + "01") + bytes.fromhex("ff02" + "00" * 13 + "12") + v6)
 
 
+# ---------------------------------------------------------------- vrrp_engine
+def ip4(*o):
+    return bytes(o)
+
+
+def v2(vrid, prio, vips, password=b"secret12"):
+    return bytes([0x21, vrid, prio, len(vips), 1, 1, 0, 0]) + b"".join(vips) + password
+
+
+def v3(vrid, prio, vips, centis=100):
+    return bytes([0x31, vrid, prio, len(vips), centis >> 8, centis & 0xFF, 0, 0]) + b"".join(vips)
+
+
+def adv4(message, pick=0, fix=True):
+    return bytes([1 if fix else 9, pick, len(message)]) + message
+
+
+def adv6(message, pick=0, fix=True):
+    return bytes([2 if fix else 10, pick, len(message)]) + message
+
+
+def tick(step=0):
+    return bytes([3 | (step << 3)])
+
+
+def vrrp_engine():
+    vip100, vip101, vip102, vip103 = ip4(10, 0, 0, 100), ip4(10, 0, 0, 101), ip4(10, 0, 0, 102), ip4(10, 0, 0, 103)
+    vip6 = bytes.fromhex("fd000000000000000000000000000100")
+    masters = tick() * 8
+    higher = (adv4(v2(51, 200, [vip100, vip101])) + adv4(v3(52, 200, [vip102], 50)) + adv4(v3(53, 200, [vip103]), pick=4)
+              + adv6(v3(54, 200, [vip6])))
+    lower = (adv4(v2(51, 50, [vip100, vip101])) + adv4(v3(52, 50, [vip102], 50)) + adv4(v3(53, 50, [vip103]), pick=5)
+             + adv6(v3(54, 50, [vip6]), pick=1))
+    quit = (adv4(v2(51, 0, [vip100, vip101])) + adv4(v3(52, 0, [vip102], 50)) + adv4(v3(53, 0, [vip103]), pick=4)
+            + adv6(v3(54, 0, [vip6])))
+    write("vrrp_engine", "become-master", masters)
+    write("vrrp_engine", "higher-peers", higher + tick(2) + higher + tick(2) + higher + masters)
+    write("vrrp_engine", "masters-hear-lower", masters + lower + tick(1) + lower)
+    write("vrrp_engine", "peers-quit", higher + tick(4) + quit + masters)
+    write("vrrp_engine", "bad-adverts", adv4(v2(51, 200, [vip100, vip101], b"wrongpwd")) + adv4(v3(52, 200, [vip102]), pick=8)
+          + adv4(v3(52, 200, [vip102]), fix=False) + adv4(v3(9, 200, [vip102])) + adv6(v3(54, 200, [vip6]), pick=0x10)
+          + adv4(v3(53, 200, [vip103]), pick=7) + masters)
+    # Links and addresses while master: VIP deleted by hand, link flaps.
+    write("vrrp_engine", "vip-deleted", masters + bytes([5, 0 << 2]) + bytes([5, 1 << 2]) + bytes([5, (4 << 2)]) + tick(1) + tick())
+    write("vrrp_engine", "link-flap", masters + bytes([4, 0]) + tick() + bytes([4, 4]) + tick() + bytes([4, 8]) + tick()
+          + bytes([4, 4]) + masters + bytes([4, 1]) + bytes([4, 5]) + masters)
+    write("vrrp_engine", "tracking", masters + bytes([6, 0]) + tick() + bytes([6, 32]) + masters + bytes([6, 64 + 1, 250])
+          + bytes([6, 64 + 2, 1]) + masters + higher + masters)
+    write("vrrp_engine", "stop-start", masters + bytes([7 | 8 | 16]) + bytes([7 | 8 | 32]) + tick() + bytes([7 | 16]) + masters)
+    for name in ("v2_pass_vrid51_prio150", "v3_ipv4_vrid53_prio200"):
+        d = fixture("tests/fixtures/vrrp/%s.ip.bin" % name)
+        write("vrrp_engine", "raw-" + name, bytes([0]) + struct.pack(">H", len(d)) + d + masters)
+
+
 # ---------------------------------------------------------------- checkers
 def data_steps(payload, control=0):
     out = b""
@@ -389,6 +443,7 @@ def config():
 
 
 TARGETS = {
+    "vrrp_engine": vrrp_engine,
     "config": config,
     "vrrp_packet": vrrp_packet,
     "netlink": netlink,

@@ -74,4 +74,13 @@ macro_rules! targets {
     };
 }
 
-targets!(config, dns, http, ipvs, netlink, smtp, vrrp_packet);
+targets!(
+    config,
+    dns,
+    http,
+    ipvs,
+    netlink,
+    smtp,
+    vrrp_engine,
+    vrrp_packet
+);

@@ -16,6 +16,7 @@ pub mod http;
 pub mod ipvs;
 pub mod netlink;
 pub mod smtp;
+pub mod vrrp_engine;
 pub mod vrrp_packet;
 
 /// A target's entry point.
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Run)] = &[
     ("ipvs", ipvs::run),
     ("netlink", netlink::run),
     ("smtp", smtp::run),
+    ("vrrp_engine", vrrp_engine::run),
     ("vrrp_packet", vrrp_packet::run),
 ];
 
