@@ -442,7 +442,64 @@ def config():
     write("config", "include-loop", b"include inc.conf\n\xffinclude keepalived.conf\n")
 
 
+# ---------------------------------------------------------------- extras
+def udp():
+    write("udp", "pattern-match", b"\x00" + bytes([14]) + b"0aXX0c706f6e67" + bytes([4, 16]) + bytes.fromhex("0a990c706f6e67"))
+    write("udp", "pattern-0x", b"\x00" + bytes([10]) + b"0x70696E67" + bytes([0, 0]) + b"ping")
+    write("udp", "pattern-odd", b"\x00" + bytes([3]) + b"abc" + bytes([1, 2]) + b"x")
+    reply = bytes.fromhex("0a010c706f6e67")
+    write("udp", "engine-reply", b"\x01" + data_steps(reply) + later(12) + data_steps(b"\x0b" + reply[1:]) + later(12) + bytes([7, 3]) + b"abc")
+    write("udp", "engine-silence", b"\x01" + later(15) + later(15) + bytes([6]))
+
+
+def icmp_sum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ping():
+    for v6, check, seq in ((0, 0, 1), (1, 3, 7), (0, 0xFFFF, 0xFFFF)):
+        data = b"picket-echo\0" + struct.pack(">HH", check, seq)
+        t = 129 if v6 else 0
+        msg = struct.pack(">BBHHH", t, 0, 0, check, seq) + data
+        if not v6:
+            msg = msg[:2] + struct.pack(">H", icmp_sum(msg)) + msg[4:]
+        write("ping", "reply-%d-%d-%d" % (v6, check, seq), bytes([v6]) + struct.pack(">HH", check, seq) + msg)
+    write("ping", "unreachable", b"\x00\x00\x00\x00\x01" + bytes([3, 3, 0xFC, 0xFC, 0, 0, 0, 0]) + bytes(28))
+
+
+def track_file():
+    for i, v in enumerate([b"0", b"42\n", b"  -17 trailing", b"0x1F", b"0X", b"010", b"+5", b"-0x7fffffffffffffff",
+                           b"99999999999999999999999", b"\t\n\x0b\x0c\r 8", b"", b"abc", b"08"]):
+        write("track_file", "value-%02d" % i, v)
+
+
+def watchdog_state():
+    boot = b"4f0c7f6e-2b5e-4a7c-9d59-0c2a3e2b8f01"
+    other = b"9a1d2c3b-0000-4000-8000-123456789abc"
+    write("watchdog_state", "armed", b"\x00picket-state 1\nboot " + other + b"\nrun armed\nresets 2\nlast watchdog " + other + b"\n")
+    write("watchdog_state", "stopped-same-boot", b"\x01picket-state 1\nboot " + boot + b"\nrun stopped\nresets 0\n")
+    write("watchdog_state", "crash", b"\x00picket-state 1\nboot " + boot + b"\nrun armed\nresets 65535\nlast crash " + boot + b"\nfuture key\n")
+    write("watchdog_state", "bad", b"\x05picket-state 2\nboot x\n")
+    write("watchdog_state", "no-boot-id", b"\x04picket-state 1\nrun armed\n")
+
+
+def argv():
+    for i, line in enumerate([b"/usr/bin/check --port 80", b"/bin/sh -c 'exit 1'", b"\"/opt/my script\" a\"b\"c ''",
+                              b"/bin/true\t\n", b"'unterminated", b"   ", b"/usr/libexec/keepalived/notify.sh \"VI 1\" MASTER"]):
+        write("argv", "line-%d" % i, line)
+
+
 TARGETS = {
+    "udp": udp,
+    "ping": ping,
+    "track_file": track_file,
+    "watchdog_state": watchdog_state,
+    "argv": argv,
     "vrrp_engine": vrrp_engine,
     "config": config,
     "vrrp_packet": vrrp_packet,

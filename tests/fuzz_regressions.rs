@@ -75,12 +75,17 @@ macro_rules! targets {
 }
 
 targets!(
+    argv,
     config,
     dns,
     http,
     ipvs,
     netlink,
+    ping,
     smtp,
+    track_file,
+    udp,
     vrrp_engine,
-    vrrp_packet
+    vrrp_packet,
+    watchdog_state
 );

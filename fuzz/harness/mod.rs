@@ -9,15 +9,20 @@
 //! root crate's `tests/fuzz_regressions.rs`, which replays every file of
 //! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` on stable Rust.
 
+pub mod argv;
 pub mod checker;
 pub mod config;
 pub mod dns;
 pub mod http;
 pub mod ipvs;
 pub mod netlink;
+pub mod ping;
 pub mod smtp;
+pub mod track_file;
+pub mod udp;
 pub mod vrrp_engine;
 pub mod vrrp_packet;
+pub mod watchdog_state;
 
 /// A target's entry point.
 pub type Run = fn(&[u8]);
@@ -25,14 +30,19 @@ pub type Run = fn(&[u8]);
 /// Every target: its name (the folder of its corpus and regressions) and
 /// its entry point.
 pub const TARGETS: &[(&str, Run)] = &[
+    ("argv", argv::run),
     ("config", config::run),
     ("dns", dns::run),
     ("http", http::run),
     ("ipvs", ipvs::run),
     ("netlink", netlink::run),
+    ("ping", ping::run),
     ("smtp", smtp::run),
+    ("track_file", track_file::run),
+    ("udp", udp::run),
     ("vrrp_engine", vrrp_engine::run),
     ("vrrp_packet", vrrp_packet::run),
+    ("watchdog_state", watchdog_state::run),
 ];
 
 /// A cursor over the fuzzer's bytes: small fixed-size choices first, the
