@@ -29,6 +29,20 @@ use picket::time::{Duration, Instant};
 
 use super::Input;
 
+/// The timing of the harnesses' checks: 1 s to connect, one retry 0.2 s
+/// later, the next run 1 s after, no warm-up.
+pub const TIMING: &str =
+    "connect_timeout 1\n retry 1\n delay_before_retry 0.2\n delay_loop 1\n warmup 0";
+
+/// One virtual server 10.9.0.1:`port` (`protocol`) with one real server
+/// 10.0.0.1:`port` checked by `check` (a whole checker block), loaded.
+pub fn one_check(port: u16, protocol: &str, check: &str) -> Box<Config> {
+    super::load_config(&format!(
+        "virtual_server 10.9.0.1 {port} {{\n lvs_sched rr\n lvs_method NAT\n protocol {protocol}\n \
+         real_server 10.0.0.1 {port} {{\n  {check}\n }}\n}}\n"
+    ))
+}
+
 /// Most steps per input.
 const MAX_STEPS: usize = 64;
 

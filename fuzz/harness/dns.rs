@@ -9,37 +9,22 @@
 //! Checked: an accepted answer carries the query's id, is a response, and
 //! echoes the question; the query written parses as a header plus the name.
 
-use std::sync::OnceLock;
-
 use picket::check::dns::{AnswerError, HEADER_LEN, check_answer, write_query};
-use picket::config::Config;
 use picket::config::lvs::DnsType;
 
 use super::Input;
 
-const CONF: &str = "\
-virtual_server 10.9.0.1 53 {
-  lvs_sched rr
-  lvs_method NAT
-  protocol UDP
-  real_server 10.0.0.1 53 {
-    DNS_CHECK {
-      type AAAA
-      name check.example.org
-      connect_timeout 1
-      retry 1
-      delay_before_retry 0.2
-      delay_loop 1
-      warmup 0
-    }
-  }
-}
-";
-
-fn config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(CONF))
-}
+config_once!(
+    config,
+    super::checker::one_check(
+        53,
+        "UDP",
+        &format!(
+            "DNS_CHECK {{\n type AAAA\n name check.example.org\n {}\n }}",
+            super::checker::TIMING
+        )
+    )
+);
 
 const TYPES: [DnsType; 7] = [
     DnsType::A,

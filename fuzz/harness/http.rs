@@ -16,68 +16,32 @@
 //! decoder gives the same result whether the body comes whole or in three
 //! pieces, and never says it used more than it got.
 
-use std::sync::OnceLock;
-
 use picket::check::http::{Chunked, HeadError, ResponseHead};
-use picket::config::Config;
 
 use super::Input;
 
-const DIGEST: &str = "\
-virtual_server 10.9.0.1 80 {
-  lvs_sched rr
-  lvs_method NAT
-  protocol TCP
-  real_server 10.0.0.1 80 {
-    HTTP_GET {
-      url {
-        path /health
-        digest 640205b7b0fc66c1ea91c463fac6334d
-        status_code 200-299 503
-      }
-      url {
-        path /second
-      }
-      connect_timeout 1
-      retry 1
-      delay_before_retry 0.2
-      delay_loop 1
-      warmup 0
-    }
-  }
-}
-";
+config_once!(
+    digest_config,
+    super::checker::one_check(
+        80,
+        "TCP",
+        &format!(
+            "HTTP_GET {{\n url {{\n  path /health\n  digest 640205b7b0fc66c1ea91c463fac6334d\n  \
+             status_code 200-299 503\n }}\n url {{\n  path /second\n }}\n {}\n }}",
+            super::checker::TIMING
+        )
+    )
+);
 
-const PLAIN: &str = "\
-virtual_server 10.9.0.1 80 {
-  lvs_sched rr
-  lvs_method NAT
-  protocol TCP
-  real_server 10.0.0.1 80 {
-    HTTP_GET {
-      url {
-        path /
-      }
-      http_protocol 1.1
-      virtualhost www.example.org
-      connect_timeout 1
-      retry 0
-      delay_loop 1
-      warmup 0
-    }
-  }
-}
-";
-
-fn digest_config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(DIGEST))
-}
-
-fn plain_config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(PLAIN))
-}
+config_once!(
+    plain_config,
+    super::checker::one_check(
+        80,
+        "TCP",
+        "HTTP_GET {\n url {\n  path /\n }\n http_protocol 1.1\n virtualhost www.example.org\n \
+         connect_timeout 1\n retry 0\n delay_loop 1\n warmup 0\n }"
+    )
+);
 
 /// Runs one input.
 pub fn run(data: &[u8]) {

@@ -9,6 +9,18 @@
 //! root crate's `tests/fuzz_regressions.rs`, which replays every file of
 //! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` on stable Rust.
 
+/// `fn $name() -> &'static Config`: the configuration `$make` builds,
+/// loaded once per process (the harnesses' fixed configurations).
+macro_rules! config_once {
+    ($name:ident, $make:expr) => {
+        fn $name() -> &'static picket::config::Config {
+            static CFG: std::sync::OnceLock<Box<picket::config::Config>> =
+                std::sync::OnceLock::new();
+            CFG.get_or_init(|| $make)
+        }
+    };
+}
+
 pub mod argv;
 pub mod checker;
 pub mod config;

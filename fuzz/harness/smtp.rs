@@ -8,35 +8,21 @@
 //! Checked: a parsed reply lies within the buffer, ends a line, its code
 //! is three digits, and bytes after it do not change it.
 
-use std::sync::OnceLock;
-
 use picket::check::smtp::{ReplyError, parse_reply};
-use picket::config::Config;
 
 use super::Input;
 
-const CONF: &str = "\
-virtual_server 10.9.0.1 25 {
-  lvs_sched rr
-  lvs_method NAT
-  protocol TCP
-  real_server 10.0.0.1 25 {
-    SMTP_CHECK {
-      helo_name picket.test
-      connect_timeout 1
-      retry 1
-      delay_before_retry 0.2
-      delay_loop 1
-      warmup 0
-    }
-  }
-}
-";
-
-fn config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(CONF))
-}
+config_once!(
+    config,
+    super::checker::one_check(
+        25,
+        "TCP",
+        &format!(
+            "SMTP_CHECK {{\n helo_name picket.test\n {}\n }}",
+            super::checker::TIMING
+        )
+    )
+);
 
 /// Runs one input.
 pub fn run(data: &[u8]) {

@@ -11,40 +11,23 @@
 //! within the bounds; the reply made of the pattern (wildcards as 0)
 //! matches whenever the bounds allow.
 
-use std::sync::OnceLock;
-
 use picket::check::udp::reply_matches;
-use picket::config::Config;
 use picket::config::lvs::{CheckKind, parse_udp_pattern};
 use picket::limits::PAYLOAD_BYTES;
 
 use super::Input;
 
-const CONF: &str = "\
-virtual_server 10.9.0.1 9000 {
-  lvs_sched rr
-  lvs_method NAT
-  protocol UDP
-  real_server 10.0.0.1 9000 {
-    UDP_CHECK {
-      payload 70696e67
-      require_reply 0aXX0c706f6e67
-      min_reply_length 4
-      max_reply_length 64
-      connect_timeout 1
-      retry 1
-      delay_before_retry 0.2
-      delay_loop 1
-      warmup 0
-    }
-  }
-}
-";
-
-fn config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(CONF))
-}
+config_once!(
+    config,
+    super::checker::one_check(
+        9000,
+        "UDP",
+        &format!(
+            "UDP_CHECK {{\n payload 70696e67\n require_reply 0aXX0c706f6e67\n min_reply_length 4\n max_reply_length 64\n {}\n }}",
+            super::checker::TIMING
+        )
+    )
+);
 
 /// Runs one input.
 pub fn run(data: &[u8]) {

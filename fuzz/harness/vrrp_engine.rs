@@ -241,6 +241,16 @@ fn run_with(e: &mut Engine, data: &[u8]) {
     settle(e, cfg, now, &mut states);
 }
 
+/// The VRRP message of an advert step (a length byte, then the bytes),
+/// copied into `buf` to have its checksum fixed.
+fn message_of<'b>(input: &mut Input<'_>, buf: &'b mut [u8; 256]) -> &'b mut [u8] {
+    let len = usize::from(input.byte());
+    let bytes = input.bytes(len);
+    let m = &mut buf[..bytes.len()];
+    m.copy_from_slice(bytes);
+    m
+}
+
 /// An IPv4 advert around the fuzzer's VRRP message.
 fn advert4(e: &mut Engine, now: Instant, c: u8, input: &mut Input<'_>) {
     let pick = input.byte();
@@ -253,12 +263,9 @@ fn advert4(e: &mut Engine, now: Instant, c: u8, input: &mut Input<'_>) {
     let dst = if pick & 4 == 0 { GROUP4 } else { OWN4 };
     let ttl = if pick & 8 == 0 { 255 } else { 1 };
     let iface = usize::from(pick & 16 != 0);
-    let len = usize::from(input.byte());
-    let bytes = input.bytes(len);
-    let n = bytes.len();
     let mut message = [0u8; 256];
-    let m = &mut message[..n];
-    m.copy_from_slice(bytes);
+    let m = message_of(input, &mut message);
+    let n = m.len();
     let envelope = Envelope::Ipv4 { src, dst };
     if c & 8 == 0
         && let Ok(mut p) = Packet::new_checked(&mut *m, Family::Ipv4)
@@ -313,12 +320,9 @@ fn advert6(e: &mut Engine, now: Instant, c: u8, input: &mut Input<'_>) {
         2 => Some(1),
         _ => None,
     };
-    let len = usize::from(input.byte());
-    let bytes = input.bytes(len);
-    let n = bytes.len();
     let mut message = [0u8; 256];
-    let m = &mut message[..n];
-    m.copy_from_slice(bytes);
+    let m = message_of(input, &mut message);
+    let n = m.len();
     if c & 8 == 0
         && let Ok(mut p) = Packet::new_checked(&mut *m, Family::Ipv6)
     {
@@ -395,10 +399,7 @@ fn settle(e: &mut Engine, cfg: &Config, now: Instant, states: &mut [Option<State
             }
             EngineAction::AddVips { slot } => {
                 assert_eq!(e.state(slot), Some(State::Master), "slot {slot} adds VIPs");
-                for k in 0..e.address_count(slot) {
-                    let r = e.address_request(cfg, slot, k, Operation::Add, 1, &mut buf);
-                    assert!(matches!(r, Some(Ok(_))), "address {k} of {slot}: {r:?}");
-                }
+                address_requests(e, cfg, slot, Operation::Add, &mut buf);
             }
             EngineAction::RemoveVips { slot } => {
                 assert_ne!(
@@ -406,10 +407,7 @@ fn settle(e: &mut Engine, cfg: &Config, now: Instant, states: &mut [Option<State
                     Some(State::Master),
                     "a master removes its VIPs"
                 );
-                for k in 0..e.address_count(slot) {
-                    let r = e.address_request(cfg, slot, k, Operation::Delete, 1, &mut buf);
-                    assert!(matches!(r, Some(Ok(_))), "address {k} of {slot}: {r:?}");
-                }
+                address_requests(e, cfg, slot, Operation::Delete, &mut buf);
             }
             EngineAction::RestoreVip { slot, k } => {
                 assert_eq!(
@@ -452,6 +450,14 @@ fn settle(e: &mut Engine, cfg: &Config, now: Instant, states: &mut [Option<State
         }
     }
     panic!("the engine asks for more than 512 actions at once");
+}
+
+/// Every address request of `slot` builds.
+fn address_requests(e: &Engine, cfg: &Config, slot: u16, op: Operation, buf: &mut [u8]) {
+    for k in 0..e.address_count(slot) {
+        let r = e.address_request(cfg, slot, k, op, 1, buf);
+        assert!(matches!(r, Some(Ok(_))), "address {k} of {slot}: {r:?}");
+    }
 }
 
 /// Builds the advert of `slot` for destination `k` and parses it back.
