@@ -34,7 +34,6 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
 use picket::config::Config;
 use picket::time::{Duration, Instant};
@@ -129,10 +128,7 @@ const OWN6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
 const GROUP4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 const GROUP6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
-fn config() -> &'static Config {
-    static CFG: OnceLock<Box<Config>> = OnceLock::new();
-    CFG.get_or_init(|| super::load_config(CONF))
-}
+config_once!(config, super::load_config(CONF));
 
 fn facts(name: &str) -> Option<IfFacts> {
     match name {
