@@ -302,6 +302,21 @@ def vrrp_engine():
     write("vrrp_engine", "tracking", masters + bytes([6, 0]) + tick() + bytes([6, 32]) + masters + bytes([6, 64 + 1, 250])
           + bytes([6, 64 + 2, 1]) + masters + higher + masters)
     write("vrrp_engine", "stop-start", masters + bytes([7 | 8 | 16]) + bytes([7 | 8 | 32]) + tick() + bytes([7 | 16]) + masters)
+    # Netlink monitor datagrams (the kernel captures of the netlink seeds,
+    # whose interfaces have indexes 2 and 3 like the engine's) while master.
+    # tools/fuzz runs this target with -max_len=2048: seeds of at most that.
+    kernel = sorted(glob.glob(os.path.join(CORPUS, "netlink", "kernel-*")))
+    steps, n = b"", 0
+    for k in kernel + [None]:
+        d = fixture(k) if k else b""
+        step = bytes([4 | 8]) + struct.pack(">H", len(d)) + d + tick(1)
+        if steps and (k is None or len(masters * 2 + steps + step) > 2048):
+            write("vrrp_engine", "kernel-netlink-%d" % n, masters + steps + masters)
+            steps, n = b"", n + 1
+        if k and len(step) <= 2048 - 16:
+            steps += step
+    ifa = struct.pack("=BBBBI", 2, 24, 0, 0, 2) + attr(2, ip4(10, 0, 0, 100)) + attr(1, ip4(10, 0, 0, 100))
+    write("vrrp_engine", "netlink-vip-deleted", masters + bytes([4 | 8]) + struct.pack(">H", 16 + len(ifa)) + nlmsg(21, ifa) + tick(1) + tick())
     for name in ("v2_pass_vrid51_prio150", "v3_ipv4_vrid53_prio200"):
         d = fixture("tests/fixtures/vrrp/%s.ip.bin" % name)
         write("vrrp_engine", "raw-" + name, bytes([0]) + struct.pack(">H", len(d)) + d + masters)

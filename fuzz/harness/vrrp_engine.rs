@@ -19,7 +19,7 @@
 //! | 1 | an IPv4 advert, the header built here: a byte picks source (one of 10.0.0.2/.3/.1/10.1.0.9, `& 3`), destination (224.0.0.18 or 10.0.0.1, `& 4`), TTL (255 or 1, `& 8`) and interface (`& 16`); then 1-byte length and the VRRP message; its checksum fixed unless `c & 8` (v3: the message-only form when `& 32`) |
 //! | 2 | an IPv6 advert: a byte picks source (fe80::2 / fe80::3 / fe80::1 / 16 bytes that follow), destination (ff02::12 or missing), hop limit (255, 1, missing); then 1-byte length and the message; checksum fixed unless `c & 8` |
 //! | 3 | time: `c >> 3` × 50 ms pass (0: to the engine's next deadline), then the due timeouts run |
-//! | 4 | a link event: a byte picks the interface and up / down / deleted / renamed |
+//! | 4 | a link event: a byte picks the interface and up / down / deleted / renamed; with `c & 8`, a netlink datagram instead (2-byte length, bytes), handed to the engine the way the binary's reflector does |
 //! | 5 | an address event: a byte picks added or deleted, interface, and which address (a VIP, the primary, another) |
 //! | 6 | tracking: a byte picks the instance and a priority or a fault on/off |
 //! | 7 | an instance stops (`c & 8`) or starts again |
@@ -41,7 +41,8 @@ use picket::vrrp::State;
 use picket::vrrp::engine::reflect::AddressChange;
 use picket::vrrp::engine::{Engine, EngineAction, IfFacts, Ipv6Meta};
 use picket::wire::link::LinkEvent;
-use picket::wire::rtnetlink::Operation;
+use picket::wire::netlink::Messages;
+use picket::wire::rtnetlink::{AddressRepr, Operation, RTM_DELADDR, RTM_NEWADDR};
 use picket::wire::vrrp::{ChecksumForm, Envelope, Family, Packet, Repr, emit_ipv4_ttl, parse_ipv4};
 
 use super::Input;
@@ -204,6 +205,10 @@ fn run_with(e: &mut Engine, data: &[u8]) {
                 };
                 e.handle_timeout(now);
             }
+            4 if c & 8 != 0 => {
+                let n = usize::from(input.u16());
+                reflect(e, cfg, now, input.bytes(n));
+            }
             4 => link(e, now, input.byte()),
             5 => address(e, cfg, now, input.byte()),
             6 => {
@@ -336,6 +341,27 @@ fn advert6(e: &mut Engine, now: Instant, c: u8, input: &mut Input<'_>) {
         hop_limit,
     };
     e.handle_datagram6(now, 0, m, n, &meta);
+}
+
+/// A netlink monitor datagram, as `src/reflector.rs` dispatches it:
+/// address messages to `handle_address`, link messages to `handle_link`.
+fn reflect(e: &mut Engine, cfg: &Config, now: Instant, datagram: &[u8]) {
+    for msg in Messages::new(datagram) {
+        let Ok(msg) = msg else {
+            break;
+        };
+        if matches!(msg.message_type(), RTM_NEWADDR | RTM_DELADDR) {
+            if let Ok(a) = AddressRepr::parse(&msg)
+                && let Some(change) = AddressChange::from_repr(&a)
+            {
+                e.handle_address(now, cfg, &change);
+            }
+            continue;
+        }
+        if let Some(Ok(ev)) = LinkEvent::parse(&msg) {
+            e.handle_link(now, &ev);
+        }
+    }
 }
 
 fn link(e: &mut Engine, now: Instant, b: u8) {
