@@ -355,14 +355,6 @@ impl Checkers {
             rng: Rng::new(seed),
             stats: CheckStats::default(),
         };
-        for i in (0..CHECK_SOCKETS).rev() {
-            let _ = c.free.push(i as u16);
-        }
-        for (i, ck) in cfg.lvs.checkers.iter().enumerate() {
-            let run = run_of(cfg, i, ck, &mut c.argv)?;
-            // Cannot fail: the configuration holds at most CHECKERS checks.
-            let _ = c.checks.push(run);
-        }
         for _ in 0..CHECK_SOCKETS {
             let slot = Slot {
                 check: 0,
@@ -375,7 +367,47 @@ impl Checkers {
                 break;
             }
         }
+        c.reset(cfg, seed)?;
         Ok(c)
+    }
+
+    /// Back to what [`Checkers::new`] returns for `cfg` and `seed`, in
+    /// place: the socket slots and their receive buffers are kept (a
+    /// slot's bytes past what it received are never read), so nothing of
+    /// the few hundred KiB is copied — for a caller that reuses one block,
+    /// such as the fuzz harnesses. On error the checkers are empty.
+    pub fn reset(&mut self, cfg: &Config, seed: u64) -> Result<(), SetupError> {
+        self.checks.clear();
+        self.next.clear();
+        self.free.clear();
+        self.waiting.clear();
+        self.timers = TimerHeap::new();
+        self.actions.clear();
+        self.reports.clear();
+        self.argv = ArgvBuf::new();
+        self.rng = Rng::new(seed);
+        self.stats = CheckStats::default();
+        for slot in self.slots.iter_mut() {
+            slot.check = 0;
+            slot.state = SlotState::Free;
+            slot.attempt = Attempt::Tcp;
+            slot.rx_len = 0;
+        }
+        for i in (0..self.slots.len()).rev() {
+            let _ = self.free.push(i as u16);
+        }
+        for (i, ck) in cfg.lvs.checkers.iter().enumerate() {
+            let run = match run_of(cfg, i, ck, &mut self.argv) {
+                Ok(run) => run,
+                Err(e) => {
+                    self.checks.clear();
+                    return Err(e);
+                }
+            };
+            // Cannot fail: the configuration holds at most CHECKERS checks.
+            let _ = self.checks.push(run);
+        }
+        Ok(())
     }
 
     /// Reload: the checks of the new configuration `cfg`, the kept ones

@@ -662,3 +662,39 @@ fn durations_in_the_conf_are_used() {
     assert_eq!(ck.connect_timeout, Some(Duration::from_secs(1)));
     assert_eq!(ck.delay_before_retry, Some(Duration::from_millis(500)));
 }
+
+/// `reset` (the fuzz harnesses reuse one block) gives what `new` gives:
+/// the same script on a used-then-reset table and on a new one runs the
+/// same, seeded spread included.
+#[test]
+fn reset_is_new_in_place() {
+    let checker = "HTTP_GET {\n url {\n  path /\n }\n connect_timeout 1\n retry 0\n delay_loop 1\n warmup 5\n }";
+    let cfg = load(&conf(3, checker));
+    let script = |c: &mut Checkers| -> String {
+        let mut log = String::new();
+        c.start(t(0), &cfg);
+        log += &format!("{:?}\n", c.poll_at());
+        c.handle_timeout(t(5_000), &cfg);
+        let a = actions(c);
+        log += &format!("{a:?}\n");
+        for slot in opened(&a) {
+            c.handle_connected(t(5_001), &cfg, slot);
+            let reply = b"HTTP/1.1 503 No\r\n\r\n";
+            if let Some(buf) = c.rx_space(slot) {
+                buf[..reply.len()].copy_from_slice(reply);
+                c.handle_received(t(5_002), &cfg, slot, reply.len(), reply.len());
+            }
+        }
+        log += &format!("{:?}\n{:?}\n{:?}\n", actions(c), reports(c), c.poll_at());
+        log += &format!("{:?}", c.stats().iter().collect::<StdVec<_>>());
+        log
+    };
+    let mut used = Box::new(Checkers::new(&cfg, 7).unwrap());
+    let first = script(&mut used);
+    used.reset(&cfg, 7).unwrap();
+    let again = script(&mut used);
+    let mut fresh = Box::new(Checkers::new(&cfg, 7).unwrap());
+    assert_eq!(again, script(&mut fresh));
+    assert_eq!(again, first);
+    assert!(again.contains("up: false"), "{again}");
+}

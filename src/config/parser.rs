@@ -439,14 +439,18 @@ impl<'a> Parser<'a> {
 
 /// The keyword of `known` closest to `word` (edit distance ≤ 2, or a
 /// case-insensitive match), for "did you mean" hints.
+///
+/// Only distances up to 2 matter, so each is computed in the band of the
+/// table within 2 of its diagonal ([`distance_within`]): a config full of
+/// unknown words costs a few cells a letter per keyword, not a whole
+/// word × keyword table.
 pub fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
     let mut best: Option<(&str, usize)> = None;
     for k in known {
         if k.eq_ignore_ascii_case(word) {
             return Some(k);
         }
-        if let Some(d) = edit_distance(word.as_bytes(), k.as_bytes())
-            && d <= 2
+        if let Some(d) = distance_within::<2>(word.as_bytes(), k.as_bytes())
             && best.is_none_or(|(_, b)| d < b)
         {
             best = Some((k, d));
@@ -455,26 +459,42 @@ pub fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
     best.map(|(k, _)| k)
 }
 
-/// Levenshtein distance, for words of at most 63 bytes (`None` beyond).
-fn edit_distance(a: &[u8], b: &[u8]) -> Option<usize> {
+/// The Levenshtein distance of `a` and `b` if it is at most `K`, else
+/// `None` (also for words of 64 bytes or more). Ukkonen's band: only the
+/// cells within `K` of the diagonal can lie on a path of cost ≤ `K`, the
+/// others count as `K + 1`.
+fn distance_within<const K: usize>(a: &[u8], b: &[u8]) -> Option<usize> {
     const N: usize = 64;
-    if a.len() >= N || b.len() >= N {
+    let far = K + 1;
+    if a.len() >= N || b.len() >= N || a.len().abs_diff(b.len()) > K {
         return None;
     }
-    let mut prev = [0usize; N];
-    let mut cur = [0usize; N];
-    for (j, p) in prev.iter_mut().enumerate().take(b.len() + 1) {
+    let mut prev = [far; N];
+    let mut cur = [far; N];
+    for (j, p) in prev.iter_mut().enumerate().take(b.len().min(K) + 1) {
         *p = j;
     }
     for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
+        let lo = i.saturating_sub(K).max(1);
+        let hi = (i + K).min(b.len());
+        cur[lo - 1] = if lo == 1 && i <= K { i } else { far };
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            let d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            cur[j] = d.min(far);
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > K {
+            return None;
+        }
+        // The cell right of the band is out of it in the next row too.
+        if hi < b.len() {
+            cur[hi + 1] = far;
         }
         prev = cur;
     }
-    Some(prev[b.len()])
+    Some(prev[b.len()]).filter(|d| *d <= K)
 }
 
 /// Top-level keywords that are whole sections picket does not implement and
@@ -781,5 +801,77 @@ mod tests {
         );
         assert_eq!(closest("STATE", &["state"]), Some("state"));
         assert_eq!(closest("zzzzzz", &["state"]), None);
+    }
+
+    /// The whole Levenshtein table: the reference for the band.
+    fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+        let mut prev: std::vec::Vec<usize> = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            let mut cur = std::vec![i; b.len() + 1];
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn band_gives_the_distance_up_to_two(a in "[abc]{0,12}", b in "[abc]{0,12}") {
+            let full = edit_distance(a.as_bytes(), b.as_bytes());
+            let band = distance_within::<2>(a.as_bytes(), b.as_bytes());
+            proptest::prop_assert_eq!(band, (full <= 2).then_some(full), "{} {}", a, b);
+        }
+    }
+
+    #[test]
+    fn closest_keyword_at_the_length_bounds() {
+        // Two letters more or fewer is still a hint; three is not.
+        assert_eq!(closest("priorityxx", &["priority"]), Some("priority"));
+        assert_eq!(closest("prior_ty", &["priority"]), Some("priority"));
+        assert_eq!(closest("prioty", &["priority"]), Some("priority"));
+        assert_eq!(closest("priorityxxx", &["priority"]), None);
+        assert_eq!(closest("prity", &["priority"]), None);
+        // The skip keeps the nearest of several.
+        assert_eq!(
+            closest("advert_in", &["advert_int", "advert_interval_x", "adver"]),
+            Some("advert_int")
+        );
+        // Reference: the skip never hides a keyword within distance 2.
+        let known = [
+            "state",
+            "priority",
+            "interface",
+            "nopreempt",
+            "vrrp_instance",
+            "a",
+            "ab",
+        ];
+        for w in [
+            "",
+            "s",
+            "stat",
+            "statee",
+            "interfac",
+            "intrface",
+            "preempt",
+            "vrrp_instanc",
+            "abc",
+        ] {
+            let brute = known
+                .iter()
+                .map(|k| (edit_distance(w.as_bytes(), k.as_bytes()), *k))
+                .filter(|(d, _)| *d <= 2)
+                .min_by_key(|(d, _)| *d)
+                .map(|(_, k)| k);
+            let got = closest(w, &known);
+            assert_eq!(
+                got.map(|k| edit_distance(w.as_bytes(), k.as_bytes())),
+                brute.map(|k| edit_distance(w.as_bytes(), k.as_bytes())),
+                "{w}: {got:?} vs {brute:?}"
+            );
+        }
     }
 }

@@ -244,9 +244,25 @@ impl Reconciler {
             cursor: 0,
             stats: ReconcileStats::default(),
         };
-        build::universe(cfg, &mut r.services, &mut r.dests)?;
-        r.set_desired(cfg, |i| configured_weight(cfg, i), |_| false);
+        r.reset(cfg)?;
         Ok(r)
+    }
+
+    /// Back to what [`Reconciler::new`] returns for `cfg`, in place (the
+    /// tables are a few hundred KiB: nothing is built on the stack and
+    /// copied) — for a caller that reuses one block, such as the fuzz
+    /// harnesses. On error the tables are as far as the build got.
+    pub fn reset(&mut self, cfg: &Config) -> Result<(), BuildError> {
+        self.services.clear();
+        self.dests.clear();
+        self.stale.clear();
+        self.retired.clear();
+        self.phase = Phase::Done;
+        self.cursor = 0;
+        self.stats = ReconcileStats::default();
+        build::universe(cfg, &mut self.services, &mut self.dests)?;
+        self.set_desired(cfg, |i| configured_weight(cfg, i), |_| false);
+        Ok(())
     }
 
     /// The service slots.

@@ -709,7 +709,11 @@ impl FileTable {
 /// there is no number (keepalived then uses 0); a value too large saturates.
 pub fn parse_file_value(bytes: &[u8]) -> Option<i64> {
     let mut i = 0;
-    while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+    // C's isspace(): Rust's ASCII white space plus the vertical tab.
+    while bytes
+        .get(i)
+        .is_some_and(|b| b.is_ascii_whitespace() || *b == 0x0b)
+    {
         i += 1;
     }
     let negative = match bytes.get(i) {
@@ -1440,6 +1444,10 @@ mod tests {
             (b"-", None),
             (b"0x", Some(0)),
             (b"99999999999999999999999", Some(i64::MAX)),
+            // C's isspace() has the vertical tab and form feed (found by
+            // the `track_file` fuzz target: "\v 8" read as no number).
+            (b"\x0b8", Some(8)),
+            (b"\t\n\x0b\x0c\r 8", Some(8)),
         ] {
             assert_eq!(
                 parse_file_value(text),

@@ -192,13 +192,19 @@ impl StateRecord {
             };
             match (key, a, b) {
                 ("boot", Some(id), None) => boot = Some(boot_id(id).ok_or(bad)?),
+                // Written when the boot id could not be read (an empty id):
+                // the record still counts.
+                ("boot", None, None) => boot = Some(BootId::new()),
                 ("run", Some("armed"), None) => armed = true,
                 ("run", Some("stopped"), None) => armed = false,
                 ("resets", Some(v), None) => resets = v.parse().map_err(|_| bad)?,
-                ("last", Some(cause), Some(id)) => {
+                ("last", Some(cause), id) => {
                     last = Some(ResetRecord {
                         cause: ResetCause::from_word(cause).ok_or(bad)?,
-                        boot: boot_id(id).ok_or(bad)?,
+                        boot: match id {
+                            Some(id) => boot_id(id).ok_or(bad)?,
+                            None => BootId::new(),
+                        },
                     });
                 }
                 ("boot" | "run" | "resets" | "last", ..) => return Err(bad),
@@ -455,6 +461,37 @@ mod tests {
             Err(StateError::TooLong)
         );
         assert_eq!(r.emit(&mut [0u8; 20]), Err(StateError::TooLong));
+    }
+
+    /// Found by the `watchdog_state` fuzz target: without a boot id (the
+    /// binary uses an empty one when /proc/sys/kernel/random/boot_id cannot
+    /// be read) the record written did not parse back, so every start began
+    /// afresh and resets in a row were never counted.
+    #[test]
+    fn a_record_without_boot_id_round_trips_and_counts() {
+        let facts = BootFacts {
+            boot: "",
+            card_reset: false,
+        };
+        let mut buf = [0u8; STATE_BYTES];
+        let mut prev: Option<StateRecord> = None;
+        for resets in 0..3 {
+            let a = assess(prev.as_ref(), &facts);
+            assert_eq!(a.next.resets, resets);
+            let n = a.next.emit(&mut buf).unwrap();
+            let read = StateRecord::parse(&buf[..n]);
+            assert_eq!(
+                read.as_ref(),
+                Ok(&a.next),
+                "{:?}",
+                core::str::from_utf8(&buf[..n])
+            );
+            prev = read.ok();
+        }
+        assert_eq!(
+            prev.and_then(|p| p.last).map(|l| l.cause),
+            Some(ResetCause::Crash)
+        );
     }
 
     #[test]
