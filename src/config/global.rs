@@ -613,8 +613,14 @@ pub const IGNORED: &[(&str, &str)] = &[
         "process_monitor_rcv_bufs_force",
         "picket sizes its own buffers",
     ),
-    ("vrrp_rx_bufs_policy", "picket sizes its own buffers"),
-    ("vrrp_rx_bufs_multiplier", "picket sizes its own buffers"),
+    (
+        "vrrp_rx_bufs_policy",
+        "picket keeps the kernel's default VRRP receive buffer",
+    ),
+    (
+        "vrrp_rx_bufs_multiplier",
+        "picket keeps the kernel's default VRRP receive buffer",
+    ),
     ("vrrp_netlink_cmd_rcv_bufs", "picket sizes its own buffers"),
     (
         "vrrp_netlink_cmd_rcv_bufs_force",

@@ -411,7 +411,10 @@ pub const IGNORED: &[(&str, &str)] = &[
         "native_ipv6",
         "deprecated: the VIPs decide the address family",
     ),
-    ("kernel_rx_buf_size", "picket sizes its own buffers"),
+    (
+        "kernel_rx_buf_size",
+        "picket keeps the kernel's default VRRP receive buffer",
+    ),
 ];
 
 /// Largest GARP repeat count (as `vrrp_garp_master_repeat`).
