@@ -911,17 +911,6 @@ impl Daemon {
         self.core.stats_mut().vrrp_reads_deferred += 1;
     }
 
-    /// Whether interface `iface` (an engine interface index) is up as the
-    /// last link notification said: an advert on a link known down (a
-    /// master's priority-0 advert as its link fails) is not sent, where it
-    /// would only fail with ENETUNREACH.
-    fn interface_up(&self, iface: usize) -> bool {
-        self.engine
-            .interfaces()
-            .get(iface)
-            .is_none_or(|f| f.facts.up)
-    }
-
     /// Counts an advert that could not be sent: its link gone or down before
     /// the notification saying so was read (the kernel's word comes after
     /// the deletion, so a due advert can race it) under `sends_link_gone`,
@@ -944,9 +933,7 @@ impl Daemon {
         for k in 0..self.engine.advert_destinations(slot) {
             match self.engine.build_advert6(slot, priority, k, &mut out) {
                 Ok(a) => {
-                    if !self.interface_up(a.iface) {
-                        log::debug!("({}) advert not sent: link down", self.name(slot));
-                    } else if let Some(Some(sock)) = self.sockets.v6.get(a.iface)
+                    if let Some(Some(sock)) = self.sockets.v6.get(a.iface)
                         && let Err(e) = sock.send(&out[..a.len], a.src, a.dst, a.hop_limit)
                     {
                         self.count_send_error(e);
@@ -1208,11 +1195,7 @@ impl Daemon {
                     for k in 0..self.engine.advert_destinations(slot) {
                         match self.engine.build_advert(slot, priority, k, &mut out) {
                             Ok((iface, dst, len)) => {
-                                if !self.interface_up(iface) {
-                                    // A master's priority-0 advert as its own
-                                    // link went down: nothing can carry it.
-                                    log::debug!("({}) advert not sent: link down", self.name(slot));
-                                } else if let Some(Some(sock)) = self.sockets.v4.get(iface)
+                                if let Some(Some(sock)) = self.sockets.v4.get(iface)
                                     && let Err(e) = sock.send(&out[..len], dst)
                                 {
                                     self.count_send_error(e);
