@@ -725,9 +725,12 @@ fn a_flood_of_bad_adverts_is_counted_and_changes_nothing() {
     }
     let peer = Daemon::Picket.start(&lab, &peer_node.ns, &peer_conf(&peer_socket, r1.addr));
     assert!(
-        wait_until(Duration::from_secs(10), || peer_socket.exists()
-            && instance(&document(&peer_socket), "VI_2")["master"]["address"]
-                == r1.addr.to_string()),
+        wait_until(Duration::from_secs(10), || lab::status::try_document(
+            &peer_socket
+        )
+        .is_some_and(
+            |doc| instance(&doc, "VI_2")["master"]["address"] == r1.addr.to_string()
+        )),
         "the peer never heard picket:\n{}",
         peer.log_text()
     );

@@ -15,6 +15,16 @@ pub fn document(socket: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// The document, or `None` while picket cannot answer yet (its socket is
+/// bound, and so exists, a moment before it listens).
+#[allow(dead_code, reason = "not every test binary waits for a socket")]
+pub fn try_document(socket: &Path) -> Option<Value> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The instance `name` of a status document.
 pub fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["vrrp"]["instances"]
