@@ -26,15 +26,7 @@ config_once!(
     )
 );
 
-const TYPES: [DnsType; 7] = [
-    DnsType::A,
-    DnsType::Ns,
-    DnsType::Cname,
-    DnsType::Soa,
-    DnsType::Mx,
-    DnsType::Txt,
-    DnsType::Aaaa,
-];
+const TYPES: [DnsType; 7] = DnsType::ALL;
 
 /// Runs one input.
 pub fn run(data: &[u8]) {

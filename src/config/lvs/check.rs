@@ -74,7 +74,8 @@ pub enum DnsType {
 }
 
 impl DnsType {
-    const ALL: [DnsType; 7] = [
+    /// Every record type `DNS_CHECK` knows, in keepalived's order.
+    pub const ALL: [DnsType; 7] = [
         DnsType::A,
         DnsType::Ns,
         DnsType::Cname,
