@@ -7,13 +7,18 @@
 //! the fd is close-on-exec, so scripts never inherit it) and goes away by
 //! itself when picket dies, however it dies. A stale file left by a crash is
 //! therefore not locked, and the next picket takes it over.
+//!
+//! Only a regular file is taken: the path is opened `O_NOFOLLOW`, and what
+//! opened is checked with `fstat`, so a symlink, FIFO or device planted at
+//! the path is refused and left alone (neither written, truncated nor
+//! removed).
 
 use std::fmt::Write as _;
 use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg, OFlag, open};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, SFlag, fstat};
 use nix::unistd::{ftruncate, getpid, unlink};
 use picket::limits::PATH_BYTES;
 
@@ -23,6 +28,9 @@ pub enum PidFileError {
     /// Another process holds the lock: another picket runs on this pid
     /// file. Its pid, if the file says.
     Locked(Option<i32>),
+    /// The path is a symlink, or not a regular file (a FIFO, a device, a
+    /// directory): refused, and left as it is.
+    NotRegular,
     /// A system call failed.
     Io(Errno),
 }
@@ -34,6 +42,9 @@ impl std::fmt::Display for PidFileError {
                 write!(f, "locked by pid {pid}: another picket is running")
             }
             PidFileError::Locked(None) => f.write_str("locked: another picket is running"),
+            PidFileError::NotRegular => {
+                f.write_str("a symlink or not a regular file (refused, left as it is)")
+            }
             PidFileError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -49,19 +60,33 @@ pub struct PidFile {
 }
 
 impl PidFile {
-    /// Opens (or creates, mode 0644) `path`, takes its lock without
-    /// waiting, and writes this process's pid and a newline into it.
+    /// Opens (or creates, mode 0644) the regular file `path`, takes its
+    /// lock without waiting, and writes this process's pid and a newline
+    /// into it.
     pub fn create(path: &str) -> Result<Self, PidFileError> {
         let mut p = heapless::String::new();
         p.push_str(path)
             .map_err(|_| PidFileError::Io(Errno::ENAMETOOLONG))?;
         // Not O_TRUNC: the holder's pid must survive a refused attempt.
+        // O_NONBLOCK: opening a FIFO must not wait for a reader.
         let fd = open(
             path,
-            OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_CLOEXEC,
+            OFlag::O_RDWR
+                | OFlag::O_CREAT
+                | OFlag::O_NOFOLLOW
+                | OFlag::O_NONBLOCK
+                | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o644),
         )
-        .map_err(PidFileError::Io)?;
+        .map_err(|e| match e {
+            // O_NOFOLLOW's answer for a symlink (EISDIR: a directory).
+            Errno::ELOOP | Errno::EISDIR => PidFileError::NotRegular,
+            e => PidFileError::Io(e),
+        })?;
+        let kind = fstat(&fd).map_err(PidFileError::Io)?.st_mode & SFlag::S_IFMT.bits();
+        if kind != SFlag::S_IFREG.bits() {
+            return Err(PidFileError::NotRegular);
+        }
         let lock = match Flock::lock(fd, FlockArg::LockExclusiveNonblock) {
             Ok(l) => l,
             Err((fd, Errno::EWOULDBLOCK)) => {
@@ -182,14 +207,46 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("p.pid");
         let path = path.to_str().unwrap();
-        // A file that cannot hold the pid (a full disk; here /dev/full,
-        // which cannot even be truncated).
-        std::os::unix::fs::symlink("/dev/full", path).unwrap();
-        assert!(matches!(
-            PidFile::create(path),
-            Err(PidFileError::Io(Errno::EINVAL | Errno::ENOSPC))
-        ));
+        // Files cannot grow in the child (as on a full disk): the pid is
+        // not written, and no empty pid file is left.
+        let code = crate::sys::in_child_without_file_space(|| match PidFile::create(path) {
+            Err(PidFileError::Io(Errno::EFBIG)) => 0,
+            Ok(_) => 1,
+            Err(_) => 2,
+        });
+        assert_eq!(code, 0, "1: created anyway, 2: another error");
         assert!(std::fs::symlink_metadata(path).is_err(), "pid file left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_fifo_or_directory_at_the_path_is_refused_and_left_alone() {
+        let dir = std::env::temp_dir().join(format!("picket-pid-planted-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let link = dir.join("link.pid");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let dangling = dir.join("dangling.pid");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        let fifo = dir.join("fifo.pid");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        let subdir = dir.join("dir.pid");
+        std::fs::create_dir(&subdir).unwrap();
+        for planted in [&link, &dangling, &fifo, &subdir] {
+            let path = planted.to_str().unwrap();
+            assert_eq!(
+                PidFile::create(path).err(),
+                Some(PidFileError::NotRegular),
+                "{path}"
+            );
+            assert!(std::fs::symlink_metadata(planted).is_ok(), "{path} removed");
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(
+            !dir.join("nowhere").exists(),
+            "dangling symlink's target created"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

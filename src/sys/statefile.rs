@@ -3,8 +3,11 @@
 //!
 //! A write replaces the file whole and survives a reset that follows at
 //! once: the text goes to `PATH.tmp`, which is `fsync`ed and renamed over
-//! `PATH`, then the directory is `fsync`ed. Paths go through fixed buffers;
-//! nothing allocates.
+//! `PATH`, then the directory is `fsync`ed. `PATH.tmp` is always a new file
+//! of picket's: whatever is at that name (a stale temp file, a symlink) is
+//! unlinked first, and it is created `O_EXCL|O_NOFOLLOW`, so a planted
+//! symlink is never followed. Paths go through fixed buffers; nothing
+//! allocates.
 
 use std::os::fd::OwnedFd;
 
@@ -76,9 +79,13 @@ fn dir_of(path: &str) -> &str {
 /// disk leaves no partial file behind).
 pub fn write_state(path: &str, text: &[u8]) -> Result<(), Errno> {
     let tmp = tmp_path(path)?;
+    match unlink(tmp.as_str()) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
     let fd = open(
         tmp.as_str(),
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
         Mode::from_bits_truncate(0o644),
     )?;
     let written = write_all(&fd, text).and_then(|()| fsync(&fd));
@@ -141,12 +148,40 @@ mod tests {
         let path = dir.join("state");
         let path = path.to_str().unwrap();
         write_state(path, b"kept\n").unwrap();
-        // A full disk: the temp file's writes go to /dev/full.
-        let tmp = format!("{path}.tmp");
-        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
-        assert_eq!(write_state(path, b"lost\n"), Err(Errno::ENOSPC));
+        // Files cannot grow in the child (as on a full disk).
+        let code = crate::sys::in_child_without_file_space(|| match write_state(path, b"lost\n") {
+            Err(Errno::EFBIG) => 0,
+            Ok(()) => 1,
+            Err(_) => 2,
+        });
+        assert_eq!(code, 0, "1: written anyway, 2: another error");
         assert_eq!(std::fs::read(path).unwrap(), b"kept\n");
+        let tmp = format!("{path}.tmp");
         assert!(std::fs::symlink_metadata(&tmp).is_err(), "temp file left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_temp_name_is_not_followed() {
+        let dir = std::env::temp_dir().join(format!("picket-state-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let path = dir.join("state");
+        let path = path.to_str().unwrap();
+        let tmp = format!("{path}.tmp");
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_state(path, b"state\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert_eq!(std::fs::read(path).unwrap(), b"state\n");
+        assert!(
+            !std::fs::symlink_metadata(path)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the state file is a symlink"
+        );
+        assert!(std::fs::symlink_metadata(&tmp).is_err(), "temp name left");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
