@@ -21,29 +21,24 @@
 //! sticky directory owned by another user, which picket cannot remove: it
 //! keeps no `CAP_FOWNER`),
 //! `PATH.picket-tmp.XXXXXXXX` with a hard-to-guess suffix, a bounded number
-//! of times (as `mkostemp(3)`).
+//! of times (as `mkostemp(3)`): [`create_temp`], which the watchdog state
+//! file's writes use too.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
-use nix::fcntl::{AT_FDCWD, OFlag, open, renameat};
-use nix::sys::stat::Mode;
-use nix::time::{ClockId, clock_gettime};
+use nix::fcntl::{AT_FDCWD, renameat};
 use nix::unistd::unlink;
 use picket::config::Config;
 use picket::limits::PATH_BYTES;
+
+use crate::sys::fs::{TempName, create_temp};
 
 /// Bytes written to the file at a time.
 const CHUNK: usize = 4096;
 /// Appended to a dump's path while it is written.
 const TMP_SUFFIX: &str = ".picket-tmp";
-/// Names tried for the temporary file: `PATH.picket-tmp`, then as many
-/// with a random suffix.
-const TMP_TRIES: u32 = 8;
-/// Room for a temporary file's name: the path, [`TMP_SUFFIX`], `.` and
-/// 8 hex digits.
-const TMP_BYTES: usize = PATH_BYTES + 24;
 
 /// Which dump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +66,6 @@ impl Dump {
 }
 
 type Path = heapless::String<PATH_BYTES>;
-/// A temporary file's name.
-type TmpPath = heapless::String<TMP_BYTES>;
 
 /// Where each dump goes (resolved at start-up and at each reload).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -188,52 +181,21 @@ impl fmt::Write for FileSink {
     }
 }
 
-/// A 32-bit value an attacker cannot guess ahead: the wall clock's
-/// nanoseconds, the pid and `n` mixed (splitmix64). Names made of it only
-/// need to be unlikely to be taken: `O_EXCL` does the rest.
-fn suffix(n: u32) -> u32 {
-    let t = clock_gettime(ClockId::CLOCK_REALTIME).map_or(0, |t| {
-        (t.tv_sec() as u64).wrapping_mul(1_000_000_007) ^ t.tv_nsec() as u64
-    });
-    let mut z = t ^ (u64::from(std::process::id()) << 32) ^ u64::from(n);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) as u32
-}
-
-/// Creates a new temporary file for the dump at `path` (see the module
-/// doc): its descriptor, and its name in `tmp`.
-fn create_tmp(path: &str, tmp: &mut TmpPath) -> Result<OwnedFd, DumpError> {
-    let flags =
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    for n in 0..TMP_TRIES {
-        tmp.clear();
-        let named = tmp.push_str(path).is_ok() && tmp.push_str(TMP_SUFFIX).is_ok();
-        if !named || (n > 0 && write!(tmp, ".{:08x}", suffix(n)).is_err()) {
-            return Err(DumpError("path", Errno::ENAMETOOLONG));
-        }
-        if n == 0 {
-            // A stale one goes first (a symlink is removed, not followed).
-            let _ = unlink(tmp.as_str());
-        }
-        match open(tmp.as_str(), flags, Mode::from_bits_truncate(0o600)) {
-            Ok(fd) => return Ok(fd),
-            Err(Errno::EEXIST) => {}
-            Err(e) => return Err(DumpError("open", e)),
-        }
-    }
-    Err(DumpError("open", Errno::EEXIST))
-}
-
 /// Writes a dump to `path` with `render`, through a new temporary file
 /// renamed over `path` at the end (see the module doc); the bytes written.
 pub fn write(
     path: &str,
     render: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
 ) -> Result<usize, DumpError> {
-    let mut tmp = TmpPath::new();
-    let fd = create_tmp(path, &mut tmp)?;
+    let mut tmp = TempName::new();
+    let fd = create_temp(path, TMP_SUFFIX, 0o600, &mut tmp).map_err(|e| {
+        let what = if e == Errno::ENAMETOOLONG {
+            "path"
+        } else {
+            "open"
+        };
+        DumpError(what, e)
+    })?;
     let mut sink = FileSink {
         fd,
         buf: [0; CHUNK],

@@ -1,17 +1,78 @@
 //! [`ConfigFs`] over the real file system: whole files read into the
 //! caller's buffer, directories listed with `getdents64(2)` into a fixed
-//! buffer. Nothing allocates (paths go through nix's stack buffer).
+//! buffer; and the new temporary files that picket's writes go through
+//! ([`create_temp`]). Nothing allocates (paths go through nix's stack
+//! buffer).
 
+use std::fmt::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::{Mode, SFlag, fstat};
+use nix::time::{ClockId, clock_gettime};
+use nix::unistd::unlink;
 use picket::config::{ConfigFs, FsError};
 use picket::limits::PATH_BYTES;
 
 /// Bytes of one `getdents64` batch.
 const DIRENT_BYTES: usize = 4096;
+/// Names tried for a temporary file: `PATH` + its suffix, then as many
+/// with a random suffix after that.
+const TEMP_TRIES: u32 = 8;
+/// Room for a temporary file's name: the path, a suffix of up to 15
+/// bytes, `.` and 8 hex digits.
+const TEMP_NAME_BYTES: usize = PATH_BYTES + 24;
+/// A temporary file's name.
+pub type TempName = heapless::String<TEMP_NAME_BYTES>;
+
+/// A 32-bit value an attacker cannot guess ahead: the wall clock's
+/// nanoseconds, the pid and `n` mixed (splitmix64). Names made of it only
+/// need to be unlikely to be taken: `O_EXCL` does the rest.
+fn random_suffix(n: u32) -> u32 {
+    let t = clock_gettime(ClockId::CLOCK_REALTIME).map_or(0, |t| {
+        (t.tv_sec() as u64).wrapping_mul(1_000_000_007) ^ t.tv_nsec() as u64
+    });
+    let mut z = t ^ (u64::from(std::process::id()) << 32) ^ u64::from(n);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) as u32
+}
+
+/// Creates a new file to be renamed over `path` once written: always a
+/// new file of picket's, made `O_CREAT|O_EXCL|O_NOFOLLOW` with `mode`, so a
+/// file or symlink someone planted at its name is never opened. The name
+/// is `path` + `suffix`, after unlinking a stale one (a crash's leftover, or
+/// a plant: a symlink is removed, not followed); if that name is still
+/// taken (a plant picket cannot remove), `path` + `suffix` + `.XXXXXXXX`
+/// with a hard-to-guess suffix, a bounded number of times (as
+/// `mkostemp(3)`). Returns the descriptor; the name is left in `name`.
+/// `ENAMETOOLONG`: the name does not fit; `EEXIST`: every name was taken.
+pub fn create_temp(
+    path: &str,
+    suffix: &str,
+    mode: u32,
+    name: &mut TempName,
+) -> Result<OwnedFd, Errno> {
+    let flags =
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    for n in 0..TEMP_TRIES {
+        name.clear();
+        let named = name.push_str(path).is_ok() && name.push_str(suffix).is_ok();
+        if !named || (n > 0 && write!(name, ".{:08x}", random_suffix(n)).is_err()) {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if n == 0 {
+            let _ = unlink(name.as_str());
+        }
+        match open(name.as_str(), flags, Mode::from_bits_truncate(mode)) {
+            Err(Errno::EEXIST) => {}
+            result => return result,
+        }
+    }
+    Err(Errno::EEXIST)
+}
 
 /// The real file system.
 #[derive(Debug, Default)]

@@ -83,8 +83,8 @@ impl PidFile {
             Errno::ELOOP | Errno::EISDIR => PidFileError::NotRegular,
             e => PidFileError::Io(e),
         })?;
-        let kind = fstat(&fd).map_err(PidFileError::Io)?.st_mode & SFlag::S_IFMT.bits();
-        if kind != SFlag::S_IFREG.bits() {
+        let st = fstat(&fd).map_err(PidFileError::Io)?;
+        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
             return Err(PidFileError::NotRegular);
         }
         let lock = match Flock::lock(fd, FlockArg::LockExclusiveNonblock) {

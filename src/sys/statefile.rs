@@ -4,8 +4,8 @@
 //! A write replaces the file whole and survives a reset that follows at
 //! once: the text goes to `PATH.tmp`, which is `fsync`ed and renamed over
 //! `PATH`, then the directory is `fsync`ed. `PATH.tmp` is always a new file
-//! of picket's: whatever is at that name (a stale temp file, a symlink) is
-//! unlinked first, and it is created `O_EXCL|O_NOFOLLOW`, so a planted
+//! of picket's ([`create_temp`], as the dumps': whatever is at that name is
+//! unlinked first, and it is created `O_EXCL|O_NOFOLLOW`), so a planted
 //! symlink is never followed. Paths go through fixed buffers; nothing
 //! allocates.
 
@@ -15,8 +15,9 @@ use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, OFlag, open, renameat};
 use nix::sys::stat::Mode;
 use nix::unistd::{fsync, read, unlink, write};
-use picket::limits::PATH_BYTES;
 use picket::watchdog::recovery::{BootId, STATE_BYTES};
+
+use crate::sys::fs::{TempName, create_temp};
 
 /// Where the kernel says which boot this is.
 const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
@@ -57,14 +58,6 @@ fn write_all(fd: &OwnedFd, mut text: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `path` with `.tmp` appended, in a fixed buffer.
-fn tmp_path(path: &str) -> Result<heapless::String<{ PATH_BYTES + 4 }>, Errno> {
-    let mut t = heapless::String::new();
-    t.push_str(path).map_err(|_| Errno::ENAMETOOLONG)?;
-    t.push_str(".tmp").map_err(|_| Errno::ENAMETOOLONG)?;
-    Ok(t)
-}
-
 /// The directory part of `path` (`.` for a bare name).
 fn dir_of(path: &str) -> &str {
     match path.rfind('/') {
@@ -78,16 +71,8 @@ fn dir_of(path: &str) -> &str {
 /// On failure `path` is left as it was and `PATH.tmp` is removed (a full
 /// disk leaves no partial file behind).
 pub fn write_state(path: &str, text: &[u8]) -> Result<(), Errno> {
-    let tmp = tmp_path(path)?;
-    match unlink(tmp.as_str()) {
-        Ok(()) | Err(Errno::ENOENT) => {}
-        Err(e) => return Err(e),
-    }
-    let fd = open(
-        tmp.as_str(),
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o644),
-    )?;
+    let mut tmp = TempName::new();
+    let fd = create_temp(path, ".tmp", 0o644, &mut tmp)?;
     let written = write_all(&fd, text).and_then(|()| fsync(&fd));
     drop(fd);
     if let Err(e) = written.and_then(|()| renameat(AT_FDCWD, tmp.as_str(), AT_FDCWD, path)) {
